@@ -1,0 +1,58 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from './db/schema.ts';
+import { requireBearer } from './http/auth.ts';
+import { errorBody, handleError, ok } from './http/errors.ts';
+import { mediaType } from './http/validate.ts';
+import { questionRoutes } from './questions/question.routes.ts';
+import type { TaskRunner } from './tasks/task.runner.ts';
+import { taskRoutes } from './tasks/task.routes.ts';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  runner: TaskRunner;
+  logger: Logger;
+  now: () => string;
+  corsOrigins: '*' | readonly string[];
+  authTokens: readonly string[];
+  maxBodyMb: number;
+  health: () => Promise<{ db: string; workers: number; version: string }>;
+}
+
+/** Builds the HTTP API; no I/O happens here, so tests can build it with their own deps. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  const { corsOrigins, authTokens, maxBodyMb } = deps;
+
+  app.use(
+    '*',
+    cors({
+      origin: corsOrigins === '*' ? (origin) => origin || '*' : [...corsOrigins],
+      credentials: true,
+      allowHeaders: ['Content-Type', 'Authorization'],
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['Content-Disposition'],
+    }),
+  );
+
+  app.get('/api/health', async (c) => ok(c, { status: 'ok', ...(await deps.health()) }));
+
+  if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens));
+
+  // NDJSON imports stream line by line and may be any size; every other body is bounded.
+  const limitBody = bodyLimit({
+    maxSize: maxBodyMb * 1024 * 1024,
+    onError: (c) => c.json(errorBody(413, `request body is larger than ${maxBodyMb} MB`), 413),
+  });
+  app.use('/api/*', (c, next) => (mediaType(c) === 'application/x-ndjson' ? next() : limitBody(c, next)));
+
+  app.route('/api', questionRoutes(deps));
+  app.route('/api/dedup/tasks', taskRoutes(deps));
+
+  app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(handleError(deps.logger));
+  return app;
+}

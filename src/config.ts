@@ -1,0 +1,70 @@
+import os from 'node:os';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  workers: number;
+  /** `'*'` allows any origin; otherwise an explicit allow-list. */
+  corsOrigins: '*' | string[];
+  progressIntervalMs: number;
+  logLevel: LogLevel;
+  /** Empty: the service is open. */
+  authTokens: string[];
+  maxBodyMb: number;
+  groupTimeoutMs: number;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Turns the environment into one frozen, validated object; nothing else reads `process.env`. */
+export function loadConfig(env: Env): Readonly<Config> {
+  const databaseUrl = env.DATABASE_URL?.trim() || 'sqlite:./data/dedup.sqlite';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with sqlite: or postgres://, got "${databaseUrl}"`);
+  }
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const origins = list(env.CORS_ORIGINS);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entries must be '*' or origins like http://host:port, got "${origin}"`);
+    }
+  }
+  return Object.freeze({
+    port: integer(env, 'PORT', 5000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl,
+    workers: integer(env, 'WORKERS', Math.max(1, os.availableParallelism()), 1, 256),
+    corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins) as string[],
+    progressIntervalMs: integer(env, 'PROGRESS_INTERVAL_MS', 100, 0, 60_000),
+    logLevel,
+    authTokens: Object.freeze(list(env.AUTH_TOKENS)) as string[],
+    maxBodyMb: integer(env, 'MAX_BODY_MB', 50, 1, 10_240),
+    groupTimeoutMs: integer(env, 'GROUP_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3_600_000),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  });
+}

@@ -1,0 +1,96 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** ISO 8601 timestamps are stored as text so SQLite and PostgreSQL read them back alike. */
+type Timestamp = string;
+
+export interface QuestionTable {
+  id: Generated<number>;
+  external_id: string | null;
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  content: string;
+  /** JSON text: an array of strings or an object keyed by option label. */
+  options: string | null;
+  /** JSON text of whatever answer the caller sent. */
+  answer: string | null;
+  analysis: string | null;
+  /** Hash of the caller's fields, so a re-import can tell "unchanged" from "updated". */
+  row_hash: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type GroupStatus = 'pending' | 'running' | 'done' | 'failed';
+export type Scope = 'channel' | 'subject';
+
+export interface DedupTaskTable {
+  id: Generated<number>;
+  task_name: string;
+  status: TaskStatus;
+  scope: Scope;
+  /** JSON text of `{ type_names?, subject_names?, channel_codes? }`. */
+  filters: string;
+  max_distance: number;
+  min_similarity: number;
+  total_groups: Generated<number>;
+  processed_groups: Generated<number>;
+  total_questions: Generated<number>;
+  processed_questions: Generated<number>;
+  duplicate_count: Generated<number>;
+  cluster_count: Generated<number>;
+  error: string | null;
+  /** Bumped on every start, so results of an earlier run can never land in a later one. */
+  run_number: Generated<number>;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DedupTaskGroupTable {
+  id: Generated<number>;
+  task_id: number;
+  type_name: string;
+  subject_name: string;
+  /** `*` when the task's scope is "subject" (all channels of the type and subject). */
+  channel_code: string;
+  status: GroupStatus;
+  question_count: number;
+  duplicate_count: Generated<number>;
+  cluster_count: Generated<number>;
+  attempts: Generated<number>;
+  elapsed_ms: number | null;
+  error: string | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DedupClusterTable {
+  id: Generated<number>;
+  task_id: number;
+  group_id: number;
+  canonical_question_id: number;
+  member_count: number;
+}
+
+export interface DedupClusterMemberTable {
+  cluster_id: number;
+  task_id: number;
+  question_id: number;
+  distance: number;
+  similarity: number;
+}
+
+export interface Database {
+  questions: QuestionTable;
+  dedup_tasks: DedupTaskTable;
+  dedup_task_groups: DedupTaskGroupTable;
+  dedup_clusters: DedupClusterTable;
+  dedup_cluster_members: DedupClusterMemberTable;
+}
+
+export type QuestionRow = Selectable<QuestionTable>;
+export type NewQuestionRow = Insertable<QuestionTable>;
+export type TaskRow = Selectable<DedupTaskTable>;
+export type GroupRow = Selectable<DedupTaskGroupTable>;

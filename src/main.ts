@@ -1,0 +1,131 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { Piscina } from 'piscina';
+import pino, { type Logger } from 'pino';
+import { Server } from 'socket.io';
+import packageJson from '../package.json' with { type: 'json' };
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
+import { createProgressSink } from './realtime/progress.ts';
+import { registerSocketHandlers } from './realtime/socket.ts';
+import { TaskRunner } from './tasks/task.runner.ts';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  runner: TaskRunner;
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** The pool's worker file; tests swap in failing or slow fixtures. */
+  workerFile?: URL;
+}
+
+const DEFAULT_WORKER = new URL('../workers/dedup.worker.ts', import.meta.url);
+
+/**
+ * The composition root: opens the database, builds the pool, the runner, the HTTP app and
+ * Socket.IO on one port, resumes interrupted tasks, and owns the order of shutdown.
+ */
+export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'question-dedup' } });
+  const now = () => new Date().toISOString();
+  const database = await connectDatabase(config.databaseUrl);
+  await migrateToLatest(database);
+  const { db } = database;
+
+  const pool = new Piscina({
+    filename: (options.workerFile ?? DEFAULT_WORKER).href,
+    minThreads: 1,
+    maxThreads: config.workers,
+    // Kill and replace a worker that blows its heap instead of taking the process down.
+    resourceLimits: { maxOldGenerationSizeMb: 2048 },
+  });
+
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>({
+    path: '/socket.io/',
+    transports: ['polling', 'websocket'],
+    cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+  });
+  const progress = createProgressSink((room, event, payload) => {
+    // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
+    const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
+    target.emit(event, payload);
+  }, config.progressIntervalMs);
+  const runner = new TaskRunner({
+    db,
+    pool,
+    progress,
+    logger,
+    now,
+    maxInFlight: config.workers * 2,
+    groupTimeoutMs: config.groupTimeoutMs,
+  });
+  registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
+
+  const app = createApp({
+    db,
+    runner,
+    logger,
+    now,
+    corsOrigins: config.corsOrigins,
+    authTokens: config.authTokens,
+    maxBodyMb: config.maxBodyMb,
+    health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
+  });
+
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  io.attach(server as Parameters<typeof io.attach>[0]);
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers }, 'service listening');
+  await runner.resumeInterrupted();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop taking requests first, let in-flight groups finish and persist, then close the rest.
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.stop(config.shutdownGraceMs);
+      await pool.close({ force: true });
+      progress.close();
+      await io.close();
+      await httpClosed;
+      await db.destroy();
+      logger.info('service stopped');
+    })());
+
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return { url: `http://${host}:${port}`, port, runner, io, close };
+}
+
+if (import.meta.main) {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  const service = await startService(config).catch((error: Error) => {
+    console.error(`failed to start: ${error.message}`);
+    process.exit(1);
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      service.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}

@@ -1,0 +1,178 @@
+import type { Kysely } from 'kysely';
+import type { Cluster, GroupResult } from '../../workers/protocol.ts';
+import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
+import { incrementBy } from './task.repository.ts';
+
+type Db = Kysely<Database>;
+
+const MEMBER_INSERT_CHUNK = 1000;
+
+/**
+ * Saves one group's clusters, marks the group done and bumps the task's counters, all in
+ * one transaction, so progress and results can never disagree. Returns the updated task,
+ * or nothing when the run was cancelled or replaced meanwhile (the result is dropped).
+ */
+export async function saveGroupResult(
+  db: Db,
+  taskId: number,
+  runNumber: number,
+  group: GroupRow,
+  result: GroupResult,
+  elapsedMs: number,
+  now: string,
+): Promise<TaskRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const claimed = await trx
+      .updateTable('dedup_task_groups')
+      .set({
+        status: 'done',
+        elapsed_ms: Math.round(elapsedMs),
+        finished_at: now,
+        error: null,
+        cluster_count: result.clusters.length,
+        duplicate_count: duplicatesIn(result.clusters),
+      })
+      .where('id', '=', group.id)
+      .where('status', '=', 'running')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('dedup_tasks')
+            .select('id')
+            .where('id', '=', taskId)
+            .where('status', '=', 'running')
+            .where('run_number', '=', runNumber),
+        ),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (!claimed) return undefined;
+
+    await insertClusters(trx, taskId, group.id, result.clusters);
+    return trx
+      .updateTable('dedup_tasks')
+      .set({
+        processed_groups: incrementBy('processed_groups', 1),
+        processed_questions: incrementBy('processed_questions', group.question_count),
+        duplicate_count: incrementBy('duplicate_count', duplicatesIn(result.clusters)),
+        cluster_count: incrementBy('cluster_count', result.clusters.length),
+      })
+      .where('id', '=', taskId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
+}
+
+/** Every member but the canonical question is a duplicate. */
+const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => sum + cluster.members.length - 1, 0);
+
+async function insertClusters(db: Db, taskId: number, groupId: number, clusters: Cluster[]) {
+  let members: Database['dedup_cluster_members'][] = [];
+  const flush = async () => {
+    if (members.length > 0) await db.insertInto('dedup_cluster_members').values(members).execute();
+    members = [];
+  };
+  for (const cluster of clusters) {
+    const { id } = await db
+      .insertInto('dedup_clusters')
+      .values({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const member of cluster.members) {
+      members.push({ cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity });
+      if (members.length >= MEMBER_INSERT_CHUNK) await flush();
+    }
+  }
+  await flush();
+}
+
+export interface ClusterFilter {
+  type_name?: string;
+  subject_name?: string;
+  channel_code?: string;
+}
+
+export interface ClusterView {
+  cluster_id: number;
+  group: { type_name: string; subject_name: string; channel_code: string };
+  canonical_question_id: number;
+  members: { question_id: number; distance: number; similarity: number }[];
+}
+
+function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
+  let query = db
+    .selectFrom('dedup_clusters as c')
+    .innerJoin('dedup_task_groups as g', 'g.id', 'c.group_id')
+    .where('c.task_id', '=', taskId);
+  if (filter.type_name) query = query.where('g.type_name', '=', filter.type_name);
+  if (filter.subject_name) query = query.where('g.subject_name', '=', filter.subject_name);
+  if (filter.channel_code) query = query.where('g.channel_code', '=', filter.channel_code);
+  return query;
+}
+
+/** A page of clusters, largest `afterId` first when given (keyset paging for exports). */
+async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0): Promise<ClusterView[]> {
+  const rows = await clusterQuery(db, taskId, filter)
+    .select(['c.id', 'c.canonical_question_id', 'g.type_name', 'g.subject_name', 'g.channel_code'])
+    .where('c.id', '>', afterId)
+    .orderBy('c.id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  if (rows.length === 0) return [];
+  const members = await db
+    .selectFrom('dedup_cluster_members')
+    .select(['cluster_id', 'question_id', 'distance', 'similarity'])
+    .where('cluster_id', 'in', rows.map((row) => row.id))
+    .orderBy('cluster_id')
+    .orderBy('distance')
+    .orderBy('question_id')
+    .execute();
+  const byCluster = new Map<number, ClusterView['members']>(rows.map((row) => [row.id, []]));
+  for (const member of members) {
+    byCluster.get(member.cluster_id)!.push({ question_id: member.question_id, distance: member.distance, similarity: member.similarity });
+  }
+  for (const [clusterId, list] of byCluster) {
+    const canonical = rows.find((row) => row.id === clusterId)!.canonical_question_id;
+    list.sort((a, b) => Number(b.question_id === canonical) - Number(a.question_id === canonical));
+  }
+  return rows.map((row) => ({
+    cluster_id: row.id,
+    group: { type_name: row.type_name, subject_name: row.subject_name, channel_code: row.channel_code },
+    canonical_question_id: row.canonical_question_id,
+    members: byCluster.get(row.id)!,
+  }));
+}
+
+export async function listClusters(db: Db, taskId: number, filter: ClusterFilter, offset: number, limit: number) {
+  const [items, total] = await Promise.all([
+    loadClusters(db, taskId, filter, limit, offset),
+    clusterQuery(db, taskId, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { items, total: Number(total.count) };
+}
+
+export interface DuplicatePair {
+  cluster_id: number;
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  canonical_question_id: number;
+  question_id: number;
+  distance: number;
+  similarity: number;
+}
+
+/** Every duplicate paired with its cluster's canonical question, a page of clusters at a time. */
+export async function* duplicatePairs(db: Db, taskId: number, pageSize = 500): AsyncGenerator<DuplicatePair[]> {
+  let afterId = 0;
+  for (;;) {
+    const clusters = await loadClusters(db, taskId, {}, pageSize, 0, afterId);
+    if (clusters.length === 0) return;
+    afterId = clusters[clusters.length - 1]!.cluster_id;
+    yield clusters.flatMap((cluster) =>
+      cluster.members
+        .filter((member) => member.question_id !== cluster.canonical_question_id)
+        .map((member) => ({ cluster_id: cluster.cluster_id, ...cluster.group, canonical_question_id: cluster.canonical_question_id, ...member })),
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
+import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
+import { AppError } from '../http/errors.ts';
+import type { ProgressSink } from '../realtime/progress.ts';
+import { buildGroupJob } from './group-job.ts';
+import { saveGroupResult } from './result.repository.ts';
+import {
+  beginRun,
+  claimPendingGroup,
+  countUnfinishedGroups,
+  finishRun,
+  getTaskRow,
+  markGroupFailed,
+  requeueGroup,
+  requeueRunningGroups,
+  rowToTask,
+} from './task.repository.ts';
+import type { Task } from './task.schema.ts';
+
+/** The part of Piscina the runner uses; a real pool in production and in tests. */
+export interface GroupPool {
+  run(job: GroupJob, options: { signal: AbortSignal }): Promise<GroupResult>;
+}
+
+export interface RunnerDeps {
+  db: Kysely<Database>;
+  pool: GroupPool;
+  progress: ProgressSink;
+  logger: Logger;
+  now: () => string;
+  /** Groups read, queued or computing at once per task: enough to keep every worker busy. */
+  maxInFlight: number;
+  groupTimeoutMs: number;
+}
+
+/** A group gets this many attempts before it fails its task. */
+const MAX_ATTEMPTS = 2;
+
+interface ActiveRun {
+  taskId: number;
+  runNumber: number;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const describeGroup = (group: GroupRow) => `${group.type_name} / ${group.subject_name} / ${group.channel_code}`;
+
+/**
+ * Drives running tasks: claims their pending groups, sends each to the pool, saves each
+ * result with its progress in one transaction, and ends the task when no group is left.
+ * Because every step is a row with a status, a restarted process resumes where it was.
+ */
+export class TaskRunner {
+  private readonly active = new Map<number, ActiveRun>();
+  private stopping = false;
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  async start(taskId: number): Promise<Task> {
+    if (this.stopping) throw new AppError(503, 'the service is shutting down');
+    if (this.active.has(taskId)) throw new AppError(409, `task ${taskId} is already running`);
+    const task = await beginRun(this.deps.db, taskId, this.deps.now());
+    this.launch(task);
+    return rowToTask(task);
+  }
+
+  async cancel(taskId: number): Promise<Task> {
+    const task = await getTaskRow(this.deps.db, taskId);
+    if (task.status !== 'running') throw new AppError(409, `task ${taskId} is not running (status: ${task.status})`);
+    this.active.get(taskId)?.controller.abort();
+    const cancelled = await finishRun(this.deps.db, taskId, task.run_number, 'cancelled', 'cancelled', this.deps.now());
+    if (!cancelled) throw new AppError(409, `task ${taskId} finished before it could be cancelled`);
+    await requeueRunningGroups(this.deps.db, taskId);
+    this.deps.progress.failed(taskId, 'cancelled');
+    this.deps.logger.info({ taskId }, 'task cancelled');
+    return rowToTask(cancelled);
+  }
+
+  /** Picks up every task a previous process left running (crash or graceful stop). */
+  async resumeInterrupted(): Promise<number[]> {
+    const tasks = await this.deps.db.selectFrom('dedup_tasks').selectAll().where('status', '=', 'running').execute();
+    for (const task of tasks) {
+      await requeueRunningGroups(this.deps.db, task.id);
+      this.deps.logger.info({ taskId: task.id }, 'resuming interrupted task');
+      this.launch(task);
+    }
+    return tasks.map((task) => task.id);
+  }
+
+  isActive(taskId: number): boolean {
+    return this.active.has(taskId);
+  }
+
+  /**
+   * Stops claiming groups, lets in-flight ones finish for up to `graceMs`, then aborts the
+   * rest. Tasks stay `running` in the database so the next start resumes them.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const runs = [...this.active.values()];
+    const drained = Promise.all(runs.map((run) => run.done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([drained, graceOver]);
+    clearTimeout(timer);
+    for (const run of runs) run.controller.abort();
+    await drained;
+    for (const run of runs) await requeueRunningGroups(this.deps.db, run.taskId);
+  }
+
+  private launch(task: TaskRow) {
+    const run: ActiveRun = { taskId: task.id, runNumber: task.run_number, controller: new AbortController(), done: Promise.resolve() };
+    this.active.set(task.id, run);
+    this.deps.logger.info({ taskId: task.id, groups: task.total_groups, questions: task.total_questions }, 'task started');
+    run.done = this.drive(run)
+      .catch((error) => this.failTask(run, `internal error: ${(error as Error).message}`, error))
+      .finally(() => {
+        if (this.active.get(task.id) === run) this.active.delete(task.id);
+      });
+  }
+
+  private async drive(run: ActiveRun) {
+    const lanes = Array.from({ length: this.deps.maxInFlight }, () => this.lane(run));
+    await Promise.all(lanes);
+    if (run.controller.signal.aborted || this.stopping) return;
+    if ((await countUnfinishedGroups(this.deps.db, run.taskId)) > 0) return;
+    const completed = await finishRun(this.deps.db, run.taskId, run.runNumber, 'completed', null, this.deps.now());
+    if (!completed) return;
+    this.deps.logger.info({ taskId: run.taskId, clusters: completed.cluster_count, duplicates: completed.duplicate_count }, 'task completed');
+    this.deps.progress.completed(rowToTask(completed));
+  }
+
+  /** One lane works through groups one at a time; several lanes keep the pool fed. */
+  private async lane(run: ActiveRun) {
+    while (!run.controller.signal.aborted && !this.stopping) {
+      const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now());
+      if (!group) return;
+      await this.processGroup(run, group);
+    }
+  }
+
+  private async processGroup(run: ActiveRun, group: GroupRow) {
+    const { db, pool, now, logger } = this.deps;
+    const startedAt = performance.now();
+    const timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
+    try {
+      const task = await getTaskRow(db, run.taskId);
+      const job = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
+      const signal = AbortSignal.any([run.controller.signal, timeout]);
+      const result = await pool.run(job, { signal });
+      const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
+      if (saved) this.deps.progress.progress(rowToTask(saved), group);
+    } catch (error) {
+      if (run.controller.signal.aborted) return;
+      const reason = timeout.aborted
+        ? `timed out after ${this.deps.groupTimeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+      if (group.attempts < MAX_ATTEMPTS) {
+        logger.warn({ taskId: run.taskId, group: describeGroup(group), attempt: group.attempts, reason }, 'group failed; retrying');
+        await requeueGroup(db, group.id, reason);
+        return;
+      }
+      await markGroupFailed(db, group.id, reason, now());
+      await this.failTask(run, `group ${describeGroup(group)} failed: ${reason}`, error);
+    }
+  }
+
+  private async failTask(run: ActiveRun, message: string, cause: unknown) {
+    run.controller.abort();
+    const failed = await finishRun(this.deps.db, run.taskId, run.runNumber, 'failed', message, this.deps.now());
+    if (!failed) return;
+    await requeueRunningGroups(this.deps.db, run.taskId);
+    this.deps.logger.error({ taskId: run.taskId, err: cause }, message);
+    this.deps.progress.failed(run.taskId, message);
+  }
+}

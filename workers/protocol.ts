@@ -1,0 +1,46 @@
+/**
+ * What crosses the thread boundary between the task runner (main thread)
+ * and the dedup worker. Kept free of I/O imports so both sides can share it.
+ */
+
+/** Defaults for a dedup task's options; the README explains how to pick them. */
+export const DEFAULT_MAX_DISTANCE = 3;
+export const DEFAULT_MIN_SIMILARITY = 0.8;
+
+export interface DedupOptions {
+  /** Largest Hamming distance (0..16) between two 64-bit fingerprints to consider a pair. */
+  maxDistance: number;
+  /** Smallest shingle Jaccard similarity (0..1) for a candidate pair to count as a duplicate. */
+  minSimilarity: number;
+}
+
+/**
+ * One group's questions, in ascending id order (the earliest question first,
+ * which becomes a cluster's canonical question). Parallel arrays instead of
+ * an array of objects: cheaper to clone into the worker.
+ */
+export interface GroupJob {
+  ids: Float64Array;
+  contents: string[];
+  /** The stored JSON text of each question's options, or null. */
+  options: (string | null)[];
+  opts: DedupOptions;
+}
+
+export interface ClusterMember {
+  questionId: number;
+  /** Hamming distance of this member's fingerprint to the canonical one. */
+  distance: number;
+  /** Shingle Jaccard similarity of this member to the canonical question (0..1). */
+  similarity: number;
+}
+
+export interface Cluster {
+  canonicalId: number;
+  /** Every member, the canonical question first (distance 0, similarity 1). */
+  members: ClusterMember[];
+}
+
+export interface GroupResult {
+  clusters: Cluster[];
+}
