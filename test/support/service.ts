@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { io as connectClient, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { loadConfig } from '../../src/config.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.ts';
+import { startService, type RunningService, type ServiceOptions } from '../../src/main.ts';
+
+export type TestClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestService extends RunningService {
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  connect(options?: Partial<ManagerOptions & SocketOptions>): Promise<TestClient>;
+  /** Closes every client this service handed out, then the service. */
+  stop(): Promise<void>;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: { code: number; message: string; data: T; errors?: { path: string; message: string }[] };
+}
+
+/** A real service on a free port, with an in-memory SQLite database and a real worker pool. */
+export async function startTestService(env: Record<string, string> = {}, options: ServiceOptions = {}): Promise<TestService> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '2', ...env });
+  const service = await startService(config, options);
+  const clients: TestClient[] = [];
+  return {
+    ...service,
+    async api(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${service.url}${path}`, init);
+      return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    },
+    async connect(options = {}) {
+      const client: TestClient = connectClient(service.url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+      clients.push(client);
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('connect_error', reject);
+      });
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.close();
+      await service.close();
+    },
+  };
+}
+
+/** Resolves with the next `event` payload, or rejects after `ms`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(client: TestClient, event: E, ms = 10_000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    (client as Socket).once(event as string, (payload: any) => {
+      clearTimeout(timer);
+      resolve(payload);
+    });
+  });
+}
+
+/** Collects every payload of `event` into an array that grows as events arrive. */
+export function collect<E extends keyof ServerToClientEvents>(client: TestClient, event: E): Parameters<ServerToClientEvents[E]>[0][] {
+  const seen: any[] = [];
+  (client as Socket).on(event as string, (payload: any) => seen.push(payload));
+  return seen;
+}
+
+export const GAOKAO_FILE = new URL('../../../shared/data/gaokao-bench/questions.ndjson', import.meta.url);
+
+/** The real gaokao questions when `../shared/data` is present; otherwise a small generated bank. */
+export function sampleQuestions(): Record<string, unknown>[] {
+  if (existsSync(GAOKAO_FILE)) {
+    return readFileSync(GAOKAO_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line));
+  }
+  return generatedQuestions();
+}
+
+/** A few groups with planted near-duplicates, for machines without the shared data. */
+export function generatedQuestions(): Record<string, unknown>[] {
+  const questions: Record<string, unknown>[] = [];
+  const subjects = ['数学', '物理', '化学'];
+  const types = ['单选题', '填空题'];
+  for (const [s, subject] of subjects.entries()) {
+    for (const [t, type] of types.entries()) {
+      for (let i = 0; i < 12; i++) {
+        const a = i + 2 + s * 7 + t * 3;
+        const stem = `已知函数 f(x) = ${a}x^2 + ${i + 1}x - ${s + t + 3}，求 f(x) 在区间 [0, ${i + 4}] 上的最大值与最小值，并说明理由。`;
+        questions.push({ external_id: `${subject}-${type}-${i}`, type_name: type, subject_name: subject, channel_code: 'default', content: stem });
+        if (i % 3 === 0) {
+          questions.push({ external_id: `${subject}-${type}-${i}-copy`, type_name: type, subject_name: subject, channel_code: 'default', content: `<p>${i + 1}. （5分）${stem}</p>` });
+        }
+      }
+    }
+  }
+  return questions;
+}
+
+export async function importQuestions(service: TestService, questions: Record<string, unknown>[]) {
+  const body = questions.map((question) => JSON.stringify(question)).join('\n');
+  const response = await service.api('POST', '/api/questions', body, { 'content-type': 'application/x-ndjson' });
+  if (response.status >= 300) throw new Error(`import failed: ${JSON.stringify(response.body)}`);
+  return response.body.data as { inserted: number; updated: number; unchanged: number; rejected: unknown[] };
+}
