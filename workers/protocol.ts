@@ -25,7 +25,17 @@ export interface GroupJob {
   /** The stored JSON text of each question's options, or null. */
   options: (string | null)[];
   opts: DedupOptions;
+  /**
+   * Optional fingerprint cache: FINGERPRINT_WORDS uint32 words per question,
+   * row i for ids[i], as returned in an earlier GroupResult.prints. A row the
+   * worker does not recognise for the current content (all zeros, stale, or
+   * from an older algorithm version) is simply recomputed.
+   */
+  prints?: Uint32Array | null;
 }
+
+/** uint32 words per question in GroupJob.prints / GroupResult.prints (32 bytes). */
+export const FINGERPRINT_WORDS = 8;
 
 export interface ClusterMember {
   questionId: number;
@@ -43,4 +53,8 @@ export interface Cluster {
 
 export interface GroupResult {
   clusters: Cluster[];
+  /** Every question's current print, FINGERPRINT_WORDS words per row, rows in job order. */
+  prints?: Uint32Array;
+  /** 1 where prints' row was recomputed in this run: the rows worth persisting. */
+  fresh?: Uint8Array;
 }

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'bun:test';
+import { bandCandidates, bandLayout } from '../../workers/dedup/bands.ts';
+import { dedupGroup } from '../../workers/dedup/engine.ts';
+import { hamming64 } from '../../workers/dedup/hash.ts';
+import { prefixCandidates } from '../../workers/dedup/prefix.ts';
+import { UnionFind } from '../../workers/dedup/union-find.ts';
+import dedupWorker from '../../workers/dedup.worker.ts';
+import type { GroupJob } from '../../workers/protocol.ts';
+
+function job(contents: string[], opts = { maxDistance: 3, minSimilarity: 0.8 }, ids?: number[]): GroupJob {
+  return {
+    ids: Float64Array.from(ids ?? contents.map((_, i) => i + 1)),
+    contents,
+    options: contents.map(() => null),
+    opts,
+  };
+}
+
+/** Deterministic xorshift so the random-fingerprint tests are reproducible. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+const STEM = '在直角坐标系xOy中,曲线C的参数方程为x=2cosθ,y=4sinθ(θ为参数),直线l的参数方程为x=1+tcosα,y=2+tsinα(t为参数).(1)求C和l的直角坐标方程;(2)若曲线C截直线l所得线段的中点坐标为(1,2),求l的斜率.';
+
+describe('bandLayout', () => {
+  it('splits 64 bits into maxDistance+1 bands', () => {
+    for (const d of [0, 3, 7, 16]) {
+      const { widths } = bandLayout(d);
+      expect(widths.length).toBe(d + 1);
+      expect(widths.reduce((a, b) => a + b, 0)).toBe(64);
+    }
+  });
+});
+
+describe('bandCandidates', () => {
+  it('finds exactly the pairs within maxDistance, each once (vs brute force)', () => {
+    const next = rng(7);
+    const n = 400;
+    const fp = new Uint32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      if (i % 4 === 0 || i < 4) {
+        fp[2 * i] = next();
+        fp[2 * i + 1] = next();
+      } else {
+        // A near copy of an earlier print: flip up to 5 random bits.
+        const src = i - 1 - (next() % 3);
+        fp[2 * i] = fp[2 * src]!;
+        fp[2 * i + 1] = fp[2 * src + 1]!;
+        const flips = next() % 6;
+        for (let f = 0; f < flips; f++) {
+          const bit = next() % 64;
+          const w = bit < 32 ? 2 * i + 1 : 2 * i;
+          fp[w] = fp[w]! ^ (1 << (bit % 32));
+        }
+      }
+    }
+    for (const d of [0, 2, 3, 5]) {
+      const want = new Set<string>();
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b < n; b++) {
+          if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) <= d) want.add(`${a},${b}`);
+        }
+      }
+      const got: string[] = [];
+      const docs = Int32Array.from({ length: n }, (_, i) => i);
+      bandCandidates(docs, fp, d, (a, b, dist) => {
+        expect(dist).toBeLessThanOrEqual(d);
+        got.push(`${a},${b}`);
+      });
+      expect(new Set(got).size).toBe(got.length);
+      expect(new Set(got)).toEqual(want);
+    }
+  });
+
+  it('caps a giant bucket instead of comparing all pairs', () => {
+    const n = 5000;
+    const fp = new Uint32Array(2 * n); // every print identical: one bucket per band
+    let calls = 0;
+    bandCandidates(Int32Array.from({ length: n }, (_, i) => i), fp, 3, () => calls++, 16);
+    expect(calls).toBeLessThan(n * 16);
+  });
+});
+
+describe('prefixCandidates', () => {
+  it('finds every pair whose Jaccard can reach the threshold', () => {
+    const sets = [Uint32Array.of(1, 2, 3, 4, 5), Uint32Array.of(1, 2, 3, 4, 6), Uint32Array.of(7, 8, 9), Uint32Array.of(7, 8, 9)];
+    const pairs: string[] = [];
+    prefixCandidates(Int32Array.of(10, 11, 12, 13), sets, 0.6, (a, b) => pairs.push(`${a},${b}`));
+    expect(pairs.sort()).toEqual(['10,11', '12,13']);
+  });
+});
+
+describe('UnionFind', () => {
+  it('keeps the smallest index as root', () => {
+    const uf = new UnionFind(6);
+    uf.union(4, 5);
+    uf.union(5, 2);
+    expect(uf.union(2, 4)).toBe(false);
+    expect(uf.find(5)).toBe(2);
+    expect(uf.find(3)).toBe(3);
+  });
+});
+
+describe('dedupGroup', () => {
+  it('clusters formatting variants with the earliest question as canonical', () => {
+    const r = dedupGroup(job([
+      `1. （10分）${STEM}`,
+      '完全不同的一道题:已知集合A={1,2,3},B={2,3,4},求A∩B.',
+      `<p>23.${STEM.replace(/,/g, '，')}</p>`,
+      `${STEM}`.replace('(1)', '(Ⅰ)'),
+    ], undefined, [5, 9, 12, 20]));
+    expect(r.clusters.length).toBe(1);
+    const c = r.clusters[0]!;
+    expect(c.canonicalId).toBe(5);
+    expect(c.members[0]).toEqual({ questionId: 5, distance: 0, similarity: 1 });
+    expect(c.members.map((m) => m.questionId)).toEqual([5, 12, 20]);
+  });
+
+  it('does not merge questions whose numbers or operators differ', () => {
+    const r = dedupGroup(job([STEM, STEM.replace('(1,2)', '(1,3)'), STEM.replace('x=1+tcosα', 'x=1-tcosα')]));
+    expect(r.clusters).toEqual([]);
+  });
+
+  it('merges a small wording edit and reports its similarity', () => {
+    const r = dedupGroup(job([STEM, STEM.replace('求C和l的直角坐标方程', '求C与l的直角坐标方程')], { maxDistance: 8, minSimilarity: 0.8 }));
+    expect(r.clusters.length).toBe(1);
+    const m = r.clusters[0]!.members[1]!;
+    expect(m.similarity).toBeGreaterThan(0.8);
+    expect(m.similarity).toBeLessThan(1);
+  });
+
+  it('decides short stems by their options, not their shared template', () => {
+    const r = dedupGroup(job([
+      '下列说法正确的是 A. 水是化合物 B. 空气是纯净物 C. 铁是非金属 D. 氧气可燃',
+      '下列说法正确的是 A. 光合作用释放氧气 B. 细胞都有细胞核 C. 酶都是蛋白质 D. 病毒能独立生活',
+      '下列说法正确的是 A. 空气是纯净物 B. 水是化合物 C. 氧气可燃 D. 铁是非金属',
+    ]));
+    expect(r.clusters.map((c) => c.members.map((m) => m.questionId))).toEqual([[1, 3]]);
+  });
+
+  it('reuses cached prints and recomputes only changed rows', () => {
+    const first = dedupGroup(job([STEM, STEM.replace('斜率', '斜率.'), '另一道题']));
+    expect(Array.from(first.fresh)).toEqual([1, 1, 1]);
+    const again = job([STEM, STEM.replace('斜率', '斜率.'), '改过的另一道题']);
+    again.prints = first.prints;
+    const second = dedupGroup(again);
+    expect(Array.from(second.fresh)).toEqual([0, 0, 1]);
+    expect(second.clusters).toEqual(first.clusters);
+  });
+
+  it('is what the worker file exports', () => {
+    const r = dedupWorker(job([STEM, STEM]));
+    expect(r.clusters[0]?.members.length).toBe(2);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * One group's dedup: normalize → exact stage → SimHash bands (or prefix
+ * filter for short texts) → verify → union-find clusters.
+ */
+import type { Cluster, ClusterMember, GroupJob, GroupResult } from '../protocol.ts';
+import { FP_WORDS, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_FORMULA, F_SIM_HI, F_SIM_LO } from './print.ts';
+import { bandCandidates } from './bands.ts';
+import { extract, shingleCopy } from './features.ts';
+import { hamming64, hashRange } from './hash.ts';
+import { normalizeQuestion } from './normalize.ts';
+import { prefixCandidates } from './prefix.ts';
+import { simhash64 } from './simhash.ts';
+import { UnionFind } from './union-find.ts';
+import { jaccard, jaccardUpperBound } from './verify.ts';
+
+/**
+ * Below this many distinct shingles a text counts as short: one edited
+ * character moves too many of its SimHash bits for bands to be trusted.
+ */
+export const SHORT_SHINGLES = 24;
+
+/** Bumped whenever normalization or hashing changes, so stale cached prints never match. */
+export const ALGORITHM_VERSION = 1;
+
+const SEED_A = 0x3c6ef372 ^ ALGORITHM_VERSION;
+const SEED_B = 0xa54ff53a ^ Math.imul(ALGORITHM_VERSION, 0x9e3779b1);
+
+function contentHash(content: string, options: string | null, seed: number): number {
+  const h = hashRange(content, 0, content.length, seed);
+  return options === null ? h : hashRange(options, 0, options.length, h);
+}
+
+/**
+ * Computes the print of one question into out[at..at+FP_WORDS). Returns
+ * the normalized text so a caller that needs it does not redo the work.
+ */
+export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): string {
+  const text = normalizeQuestion(content, options);
+  const e = extract(text);
+  out[at + F_CONTENT_A] = contentHash(content, options, SEED_A);
+  out[at + F_CONTENT_B] = contentHash(content, options, SEED_B);
+  out[at + F_EXACT_A] = hashRange(text, 0, text.length, SEED_A);
+  out[at + F_EXACT_B] = hashRange(text, 0, text.length, SEED_B);
+  simhash64(e.shingles, e.count, out, at + F_SIM_HI);
+  out[at + F_FORMULA] = e.formulaKey;
+  out[at + F_COUNT] = e.count;
+  return text;
+}
+
+/** True when the cached print at row i was made from this very content. */
+function cachedPrintFits(prints: Uint32Array, at: number, content: string, options: string | null): boolean {
+  return prints[at + F_CONTENT_A] === contentHash(content, options, SEED_A) &&
+    prints[at + F_CONTENT_B] === contentHash(content, options, SEED_B);
+}
+
+export interface EngineResult extends GroupResult {
+  prints: Uint32Array;
+  fresh: Uint8Array;
+}
+
+export function dedupGroup(job: GroupJob): EngineResult {
+  const n = job.ids.length;
+  const { maxDistance, minSimilarity } = job.opts;
+  const prints = new Uint32Array(n * FP_WORDS);
+  const fresh = new Uint8Array(n);
+  const cached = job.prints ?? null;
+  for (let i = 0; i < n; i++) {
+    const at = i * FP_WORDS;
+    const content = job.contents[i] ?? '';
+    const options = job.options[i] ?? null;
+    if (cached !== null && cached.length >= at + FP_WORDS && cachedPrintFits(cached, at, content, options)) {
+      prints.set(cached.subarray(at, at + FP_WORDS), at);
+    } else {
+      fingerprintQuestion(content, options, prints, at);
+      fresh[i] = 1;
+    }
+  }
+
+  const shingleCache = new Map<number, Uint32Array>();
+  const shinglesOf = (i: number): Uint32Array => {
+    let s = shingleCache.get(i);
+    if (s === undefined) {
+      s = shingleCopy(extract(normalizeQuestion(job.contents[i] ?? '', job.options[i] ?? null)));
+      shingleCache.set(i, s);
+    }
+    return s;
+  };
+
+  const uf = new UnionFind(n);
+  // Exact stage: identical normalized text. The 53-bit map key is checked against all 64 bits.
+  const firstByExact = new Map<number, number>();
+  const reps: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = i * FP_WORDS;
+    const a = prints[at + F_EXACT_A]!;
+    const b = prints[at + F_EXACT_B]!;
+    const key = a * 0x200000 + (b & 0x1fffff);
+    const first = firstByExact.get(key);
+    if (first !== undefined && prints[first * FP_WORDS + F_EXACT_B] === b) {
+      uf.union(first, i);
+    } else {
+      if (first === undefined) firstByExact.set(key, i);
+      reps.push(i);
+    }
+  }
+
+  const tryPair = (a: number, b: number): void => {
+    if (uf.find(a) === uf.find(b)) return;
+    const pa = a * FP_WORDS;
+    const pb = b * FP_WORDS;
+    if (prints[pa + F_FORMULA] !== prints[pb + F_FORMULA]) return;
+    if (jaccardUpperBound(prints[pa + F_COUNT]!, prints[pb + F_COUNT]!) < minSimilarity) return;
+    if (jaccard(shinglesOf(a), shinglesOf(b)) >= minSimilarity) uf.union(a, b);
+  };
+
+  const fp = new Uint32Array(2 * n);
+  const longDocs: number[] = [];
+  const shortDocs: number[] = [];
+  // Texts near the short limit go through both paths: a short text's duplicate may be just over it.
+  const shortLimit = Math.ceil(SHORT_SHINGLES / Math.max(0.5, minSimilarity));
+  for (const i of reps) {
+    fp[2 * i] = prints[i * FP_WORDS + F_SIM_HI]!;
+    fp[2 * i + 1] = prints[i * FP_WORDS + F_SIM_LO]!;
+    const count = prints[i * FP_WORDS + F_COUNT]!;
+    if (count >= SHORT_SHINGLES) longDocs.push(i);
+    if (count < shortLimit) shortDocs.push(i);
+  }
+  bandCandidates(Int32Array.from(longDocs), fp, maxDistance, (a, b) => tryPair(a, b));
+  prefixCandidates(Int32Array.from(shortDocs), shortDocs.map(shinglesOf), minSimilarity, tryPair);
+
+  return { clusters: buildClusters(job, uf, prints, shinglesOf), prints, fresh };
+}
+
+function buildClusters(
+  job: GroupJob,
+  uf: UnionFind,
+  prints: Uint32Array,
+  shinglesOf: (i: number) => Uint32Array,
+): Cluster[] {
+  const n = job.ids.length;
+  const byRoot = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const root = uf.find(i);
+    if (root === i && byRoot.get(i) === undefined) {
+      byRoot.set(i, [i]);
+      continue;
+    }
+    const list = byRoot.get(root);
+    if (list === undefined) byRoot.set(root, [i]);
+    else list.push(i);
+  }
+  const clusters: Cluster[] = [];
+  for (const members of byRoot.values()) {
+    if (members.length < 2) continue;
+    // Lowest id first, whatever order the runner sent.
+    members.sort((x, y) => job.ids[x]! - job.ids[y]!);
+    const c = members[0]!;
+    const pc = c * FP_WORDS;
+    const out: ClusterMember[] = [{ questionId: job.ids[c]!, distance: 0, similarity: 1 }];
+    for (let k = 1; k < members.length; k++) {
+      const m = members[k]!;
+      const pm = m * FP_WORDS;
+      const exact = prints[pm + F_EXACT_A] === prints[pc + F_EXACT_A] && prints[pm + F_EXACT_B] === prints[pc + F_EXACT_B];
+      out.push({
+        questionId: job.ids[m]!,
+        distance: hamming64(prints[pm + F_SIM_HI]!, prints[pm + F_SIM_LO]!, prints[pc + F_SIM_HI]!, prints[pc + F_SIM_LO]!),
+        similarity: exact ? 1 : Math.round(jaccard(shinglesOf(m), shinglesOf(c)) * 10000) / 10000,
+      });
+    }
+    clusters.push({ canonicalId: job.ids[c]!, members: out });
+  }
+  clusters.sort((x, y) => x.canonicalId - y.canonicalId);
+  return clusters;
+}

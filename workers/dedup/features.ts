@@ -1,0 +1,130 @@
+/**
+ * Tokens and shingles of a normalized question, computed on char codes.
+ *
+ * A token is one CJK character, one Latin word, one number, one LaTeX
+ * command or one operator symbol. Shingles are overlapping token 2- and
+ * 3-grams: character n-grams for Chinese, word n-grams for English, and
+ * both mixed in formulas. Hashes only, so no substring is ever built.
+ */
+import { combine, fmix32 } from './hash.ts';
+
+const T_CJK = 0x1000000;
+const T_WORD = 0x2000000;
+const T_NUM = 0x3000000;
+const T_CMD = 0x4000000;
+const T_SYM = 0x5000000;
+const TRIGRAM_SALT = 0x5bd1e995;
+const FORMULA_SEED = 0x2545f491;
+
+function isCjk(c: number): boolean {
+  return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3040 && c <= 0x30ff) ||
+    (c >= 0xf900 && c <= 0xfaff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xd800 && c <= 0xdfff);
+}
+function isLower(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+/** Punctuation that changes between editions of the same question without changing it. */
+function isSkipped(c: number): boolean {
+  return c <= 32 || c === 44 || c === 46 || c === 59 || c === 58 || c === 63 || c === 33 || c === 34 ||
+    c === 96 || c === 0xa0 || c === 0x3002 || c === 0xff0c;
+}
+/** Symbols whose change changes the question, e.g. `+` vs `-`, `(0,2)` vs `[0,2]`. */
+function isOperator(c: number): boolean {
+  return c === 43 || c === 45 || c === 42 || c === 47 || c === 61 || c === 60 || c === 62 || c === 94 ||
+    c === 124 || c === 40 || c === 41 || c === 91 || c === 93 || c === 37;
+}
+
+let tokens = new Uint32Array(1024);
+let shingleBuf = new Uint32Array(2048);
+
+/** The result of the last extract(): valid until the next call. */
+export interface Extracted {
+  /** Sorted, distinct shingle hashes in shingles[0..count). */
+  shingles: Uint32Array;
+  count: number;
+  /** Hash of the ordered numbers, commands and operators: equal keys = same formulas. */
+  formulaKey: number;
+}
+
+const result: Extracted = { shingles: shingleBuf, count: 0, formulaKey: 0 };
+
+export function extract(text: string): Extracted {
+  const len = text.length;
+  if (tokens.length < len + 1) tokens = new Uint32Array(len * 2 + 16);
+  let m = 0;
+  let formula = FORMULA_SEED;
+  let i = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    if (isSkipped(c)) {
+      i++;
+    } else if (isCjk(c)) {
+      tokens[m++] = fmix32(c ^ T_CJK);
+      i++;
+    } else if (isLower(c)) {
+      let h = 0x811c9dc5;
+      while (i < len && isLower(text.charCodeAt(i))) h = Math.imul(h ^ text.charCodeAt(i++), 0x01000193);
+      tokens[m++] = fmix32(h ^ T_WORD);
+    } else if (isDigit(c)) {
+      let h = 0x811c9dc5;
+      while (i < len) {
+        const d = text.charCodeAt(i);
+        // A decimal point belongs to the number only between two digits.
+        if (!(isDigit(d) || (d === 46 && i + 1 < len && isDigit(text.charCodeAt(i + 1))))) break;
+        h = Math.imul(h ^ d, 0x01000193);
+        i++;
+      }
+      const t = fmix32(h ^ T_NUM);
+      tokens[m++] = t;
+      formula = combine(formula, t);
+    } else if (c === 92 /* \ */) {
+      let h = 0x811c9dc5;
+      i++;
+      if (i < len && isLower(text.charCodeAt(i))) {
+        while (i < len && isLower(text.charCodeAt(i))) h = Math.imul(h ^ text.charCodeAt(i++), 0x01000193);
+      } else if (i < len) {
+        h = Math.imul(h ^ text.charCodeAt(i++), 0x01000193);
+      }
+      const t = fmix32(h ^ T_CMD);
+      tokens[m++] = t;
+      formula = combine(formula, t);
+    } else {
+      const t = fmix32(c ^ T_SYM);
+      tokens[m++] = t;
+      if (isOperator(c)) formula = combine(formula, t);
+      i++;
+    }
+  }
+
+  const need = m * 2 + 2;
+  if (shingleBuf.length < need) {
+    shingleBuf = new Uint32Array(need * 2);
+    result.shingles = shingleBuf;
+  }
+  let n = 0;
+  // Too few tokens for n-grams: the tokens themselves are all there is.
+  if (m < 3) for (let k = 0; k < m; k++) shingleBuf[n++] = tokens[k]!;
+  for (let k = 0; k + 1 < m; k++) {
+    const bi = combine(tokens[k]!, tokens[k + 1]!);
+    shingleBuf[n++] = bi;
+    if (k + 2 < m) shingleBuf[n++] = combine(bi ^ TRIGRAM_SALT, tokens[k + 2]!);
+  }
+  const view = shingleBuf.subarray(0, n);
+  view.sort();
+  let u = 0;
+  for (let k = 0; k < n; k++) {
+    const v = shingleBuf[k]!;
+    if (u === 0 || shingleBuf[u - 1] !== v) shingleBuf[u++] = v;
+  }
+  result.count = u;
+  result.formulaKey = formula >>> 0;
+  return result;
+}
+
+/** Copies the current shingle set out of the shared scratch buffer. */
+export function shingleCopy(e: Extracted): Uint32Array {
+  return e.shingles.slice(0, e.count);
+}

@@ -1,0 +1,20 @@
+/**
+ * Layout of one question's cached print: FINGERPRINT_WORDS uint32 words.
+ * The runner stores a row as an opaque 32-byte blob; only the worker reads it.
+ */
+import { FINGERPRINT_WORDS } from '../protocol.ts';
+
+export const FP_WORDS = FINGERPRINT_WORDS;
+/** Hash of the raw content + options JSON: the cache key that proves the row is current. */
+export const F_CONTENT_A = 0;
+export const F_CONTENT_B = 1;
+/** Hash of the normalized text: the exact stage. */
+export const F_EXACT_A = 2;
+export const F_EXACT_B = 3;
+/** The 64-bit SimHash. */
+export const F_SIM_HI = 4;
+export const F_SIM_LO = 5;
+/** Ordered numbers/operators/commands: must agree for a near-duplicate. */
+export const F_FORMULA = 6;
+/** Distinct shingles: size filter and the short-text switch. */
+export const F_COUNT = 7;
