@@ -4,7 +4,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface Config {
   port: number;
-  host: string;
+  /** Unset: every interface, IPv6 and IPv4 alike, as Node's own default. */
+  host: string | undefined;
   databaseUrl: string;
   workers: number;
   /** `'*'` allows any origin; otherwise an explicit allow-list. */
@@ -56,7 +57,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   }
   return Object.freeze({
     port: integer(env, 'PORT', 5000, 0, 65535),
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: env.HOST?.trim() || undefined,
     databaseUrl,
     workers: integer(env, 'WORKERS', Math.max(1, os.availableParallelism()), 1, 256),
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins) as string[],

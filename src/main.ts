@@ -103,7 +103,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       logger.info('service stopped');
     })());
 
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return { url: `http://${host}:${port}`, port, runner, io, close };
 }
 
