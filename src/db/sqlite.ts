@@ -33,5 +33,8 @@ export function openSqlite(path: string): SqliteDatabase {
   database.exec('PRAGMA synchronous = NORMAL');
   database.exec('PRAGMA foreign_keys = ON');
   database.exec('PRAGMA busy_timeout = 5000');
+  // A larger page cache keeps the questions' indexes in memory during bulk imports.
+  database.exec('PRAGMA cache_size = -65536');
+  database.exec('PRAGMA temp_store = MEMORY');
   return new BunSqliteAdapter(database);
 }

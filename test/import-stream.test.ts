@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { startTestService, type TestService } from './support/service.ts';
+
+describe('NDJSON import as a stream', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({}, { workerFile: new URL('./fixtures/slow-worker.ts', import.meta.url) });
+  });
+  afterAll(() => service.stop());
+
+  it('imports a body produced chunk by chunk, with lines split across chunks and one oversized line', async () => {
+    const rows = 20_000;
+    const encoder = new TextEncoder();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === rows) return controller.close();
+        // Every 5,000th row is an oversized line (over 1 MB) that must be rejected alone.
+        const line =
+          sent % 5000 === 4999
+            ? JSON.stringify({ type_name: '解答题', subject_name: '数学', content: 'y'.repeat(1_100_000) })
+            : JSON.stringify({ external_id: `s-${sent}`, type_name: '解答题', subject_name: '数学', channel_code: 'stream', content: `流式导入的第 ${sent} 题` });
+        const bytes = encoder.encode(`${line}\n`);
+        // Cut each line in two so no chunk boundary falls on a newline.
+        const cut = Math.floor(bytes.length / 2);
+        controller.enqueue(bytes.slice(0, cut));
+        controller.enqueue(bytes.slice(cut));
+        sent++;
+      },
+    });
+    const response = await fetch(`${service.url}/api/questions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const result = (await response.json()) as any;
+    expect(response.status).toBe(201);
+    expect(result.data.inserted).toBe(rows - 4);
+    expect(result.data.rejected.map((row: { index: number }) => row.index)).toEqual([4999, 9999, 14999, 19999]);
+    expect(result.data.rejected[0].message).toContain('longer than');
+    const count = await service.api('GET', '/api/questions?channel_code=stream&page_size=1');
+    expect(count.body.data.total).toBe(rows - 4);
+  });
+});
