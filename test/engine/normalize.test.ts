@@ -50,8 +50,13 @@ describe('splitInlineOptions', () => {
   it('finds the A-B-C-D chain and leaves the stem', () => {
     const r = splitInlineOptions('问题 A. 1 B. 2 C. 3 D. 4');
     expect(r).not.toBeNull();
-    expect(r![0].trim()).toBe('问题');
-    expect(r![1].map((o) => o.trim())).toEqual(['1', '2', '3', '4']);
+    expect(r!.stems.map((t) => t.trim())).toEqual(['问题']);
+    expect(r!.blocks.map((b) => b.map((o) => o.trim()))).toEqual([['1', '2', '3', '4']]);
+  });
+
+  it('finds one block per sub-question of a passage, and labels after a full stop', () => {
+    const r = splitInlineOptions('材料。\n10.顺序是 A.甲 B.乙 C.丙\n11.可能是。A.春 B.夏 C.秋 D.冬');
+    expect(r!.blocks.map((b) => b.map((o) => o.trim()))).toEqual([['甲', '乙', '丙'], ['春', '夏', '秋', '冬']]);
   });
 
   it('returns null when there is no option list', () => {

@@ -3,15 +3,15 @@
  * filter for short texts) → verify → union-find clusters.
  */
 import type { Cluster, ClusterMember, GroupJob, GroupResult } from '../protocol.ts';
-import { FP_WORDS, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_FORMULA, F_SIM_HI, F_SIM_LO } from './print.ts';
+import { FP_WORDS, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_AGREE, F_SIM_HI, F_SIM_LO } from './print.ts';
 import { bandCandidates } from './bands.ts';
 import { extract, shingleCopy } from './features.ts';
 import { hamming64, hashRange } from './hash.ts';
-import { normalizeQuestion } from './normalize.ts';
+import { normalize } from './normalize.ts';
 import { prefixCandidates } from './prefix.ts';
 import { simhash64 } from './simhash.ts';
 import { UnionFind } from './union-find.ts';
-import { jaccard, jaccardUpperBound } from './verify.ts';
+import { jaccard, jaccardUpperBound, optionsAgree } from './verify.ts';
 
 /**
  * Below this many distinct shingles a text counts as short: one edited
@@ -35,14 +35,14 @@ function contentHash(content: string, options: string | null, seed: number): num
  * the normalized text so a caller that needs it does not redo the work.
  */
 export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): string {
-  const text = normalizeQuestion(content, options);
+  const { text } = normalize(content, options);
   const e = extract(text);
   out[at + F_CONTENT_A] = contentHash(content, options, SEED_A);
   out[at + F_CONTENT_B] = contentHash(content, options, SEED_B);
   out[at + F_EXACT_A] = hashRange(text, 0, text.length, SEED_A);
   out[at + F_EXACT_B] = hashRange(text, 0, text.length, SEED_B);
   simhash64(e.shingles, e.count, out, at + F_SIM_HI);
-  out[at + F_FORMULA] = e.formulaKey;
+  out[at + F_AGREE] = e.formulaKey;
   out[at + F_COUNT] = e.count;
   return text;
 }
@@ -53,12 +53,22 @@ function cachedPrintFits(prints: Uint32Array, at: number, content: string, optio
     prints[at + F_CONTENT_B] === contentHash(content, options, SEED_B);
 }
 
+interface VerifyData {
+  shingles: Uint32Array;
+  options: string[];
+}
+
 export interface EngineResult extends GroupResult {
   prints: Uint32Array;
   fresh: Uint8Array;
 }
 
-export function dedupGroup(job: GroupJob): EngineResult {
+export interface EngineTuning {
+  shortShingles?: number;
+}
+
+export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
+  const shortShingles = tuning.shortShingles ?? SHORT_SHINGLES;
   const n = job.ids.length;
   const { maxDistance, minSimilarity } = job.opts;
   const prints = new Uint32Array(n * FP_WORDS);
@@ -76,15 +86,18 @@ export function dedupGroup(job: GroupJob): EngineResult {
     }
   }
 
-  const shingleCache = new Map<number, Uint32Array>();
-  const shinglesOf = (i: number): Uint32Array => {
-    let s = shingleCache.get(i);
-    if (s === undefined) {
-      s = shingleCopy(extract(normalizeQuestion(job.contents[i] ?? '', job.options[i] ?? null)));
-      shingleCache.set(i, s);
+  // Verification needs the text itself; only candidates pay for it, and only once.
+  const verifyCache = new Map<number, VerifyData>();
+  const dataOf = (i: number): VerifyData => {
+    let d = verifyCache.get(i);
+    if (d === undefined) {
+      const norm = normalize(job.contents[i] ?? '', job.options[i] ?? null);
+      d = { shingles: shingleCopy(extract(norm.text)), options: norm.options === '' ? [] : norm.options.split('\n').filter((o) => o !== '') };
+      verifyCache.set(i, d);
     }
-    return s;
+    return d;
   };
+  const shinglesOf = (i: number): Uint32Array => dataOf(i).shingles;
 
   const uf = new UnionFind(n);
   // Exact stage: identical normalized text. The 53-bit map key is checked against all 64 bits.
@@ -108,21 +121,23 @@ export function dedupGroup(job: GroupJob): EngineResult {
     if (uf.find(a) === uf.find(b)) return;
     const pa = a * FP_WORDS;
     const pb = b * FP_WORDS;
-    if (prints[pa + F_FORMULA] !== prints[pb + F_FORMULA]) return;
+    if (prints[pa + F_AGREE] !== prints[pb + F_AGREE]) return;
     if (jaccardUpperBound(prints[pa + F_COUNT]!, prints[pb + F_COUNT]!) < minSimilarity) return;
-    if (jaccard(shinglesOf(a), shinglesOf(b)) >= minSimilarity) uf.union(a, b);
+    const da = dataOf(a);
+    const db = dataOf(b);
+    if (jaccard(da.shingles, db.shingles) >= minSimilarity && optionsAgree(da.options, db.options)) uf.union(a, b);
   };
 
   const fp = new Uint32Array(2 * n);
   const longDocs: number[] = [];
   const shortDocs: number[] = [];
   // Texts near the short limit go through both paths: a short text's duplicate may be just over it.
-  const shortLimit = Math.ceil(SHORT_SHINGLES / Math.max(0.5, minSimilarity));
+  const shortLimit = Math.ceil(shortShingles / Math.max(0.5, minSimilarity));
   for (const i of reps) {
     fp[2 * i] = prints[i * FP_WORDS + F_SIM_HI]!;
     fp[2 * i + 1] = prints[i * FP_WORDS + F_SIM_LO]!;
     const count = prints[i * FP_WORDS + F_COUNT]!;
-    if (count >= SHORT_SHINGLES) longDocs.push(i);
+    if (count >= shortShingles) longDocs.push(i);
     if (count < shortLimit) shortDocs.push(i);
   }
   bandCandidates(Int32Array.from(longDocs), fp, maxDistance, (a, b) => tryPair(a, b));

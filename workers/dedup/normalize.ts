@@ -47,6 +47,9 @@ const CHAR_RE = new RegExp(`[${Object.keys(CHAR_MAP).join('')}]`, 'g');
 
 /** LaTeX spellings with one meaning, mapped to one spelling. Order matters. */
 const LATEX_RULES: [RegExp, string][] = [
+  // A line break `\\` first, or the spacing rule below would read its second half as `\ `.
+  [/\\\\/g, ' \\cr '],
+  [/\\bullet\b/g, '\\cdot'],
   [/\\[dt]frac\b/g, '\\frac'],
   [/\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(\\[{}|]|[()[\]|.])/g, '$1'],
   [/\\(?:left|right)\s*\./g, ''],
@@ -67,7 +70,7 @@ const LATEX_RULES: [RegExp, string][] = [
 ];
 
 // "1." "12、" "第3题" at the very start; "(2019·全国卷Ⅰ)" style source tags.
-const QUESTION_NO = /^\s*(?:第\s*\d+\s*题|\d{1,3}\s*[.,:)、](?!\d))\s*/;
+const QUESTION_NO = /^\s*(?:第\s*\d+\s*题|\d{1,3}\s*(?:、|[.,:)](?!\d)))\s*/;
 const SOURCE_TAG = /^\s*[([]\s*\d{4}\s*(?:年|·|\.|\s)[^()[\]]{0,24}[)\]]\s*/;
 const SCORE_NOTE = /[([]\s*(?:本(?:小|大)?题)?\s*(?:满分|共)?\s*\d+(?:\.\d+)?\s*分\s*[)\]]/g;
 // Answer blanks come as ___, (\quad), ( ), \underline{\quad}: one token for all.
@@ -117,31 +120,64 @@ function collapseSpaces(s: string): string {
 }
 
 interface Marker { letter: number; start: number; end: number }
-const OPTION_MARK = /(?:^|\s)(?:\(([A-H])\)|([A-H])\s*[.,:、](?!\d))/g;
+// A label opens a line, follows whitespace, or follows the previous sentence's end ("…分布。A．①②").
+const OPTION_MARK = /(?<=^|[\s。;,:)_])(?:\(([A-H])\)|([A-H])\s*[.,:、])/g;
 
-/** Finds inline "A. … B. … C. …" options; returns [stem, options] or null. */
-export function splitInlineOptions(text: string): [string, string[]] | null {
+/**
+ * Finds every inline "A. … B. … C. …" block (a passage can carry one per
+ * sub-question). Returns the text between blocks and each block's options,
+ * or null when there is none.
+ */
+export function splitInlineOptions(text: string): { stems: string[]; blocks: string[][] } | null {
   const marks: Marker[] = [];
   OPTION_MARK.lastIndex = 0;
   for (let m = OPTION_MARK.exec(text); m !== null; m = OPTION_MARK.exec(text)) {
     const letter = (m[1] ?? m[2] ?? 'A').charCodeAt(0);
-    marks.push({ letter, start: m.index + (m[0].length - m[0].trimStart().length), end: m.index + m[0].length });
+    marks.push({ letter, start: m.index, end: m.index + m[0].length });
   }
-  let best: Marker[] = [];
-  for (let i = 0; i < marks.length; i++) {
-    if (marks[i]!.letter !== 65) continue;
-    const chain = [marks[i]!];
-    for (let j = i + 1; j < marks.length; j++) {
-      if (marks[j]!.letter === chain[chain.length - 1]!.letter + 1) chain.push(marks[j]!);
+  const chains: Marker[][] = [];
+  let chain: Marker[] = [];
+  const close = () => {
+    if (chain.length >= 2) chains.push(chain);
+    chain = [];
+  };
+  for (const m of marks) {
+    if (chain.length > 0 && m.letter === chain[chain.length - 1]!.letter + 1) chain.push(m);
+    else if (m.letter === 65) {
+      close();
+      chain = [m];
     }
-    if (chain.length >= 2 && chain.length >= best.length) best = chain;
   }
-  if (best.length < 2) return null;
-  const options: string[] = [];
-  for (let k = 0; k < best.length; k++) {
-    options.push(text.slice(best[k]!.end, k + 1 < best.length ? best[k + 1]!.start : text.length));
+  close();
+  if (chains.length === 0) return null;
+  const stems: string[] = [];
+  const blocks: string[][] = [];
+  let at = 0;
+  for (let c = 0; c < chains.length; c++) {
+    const ch = chains[c]!;
+    // The last option of a block ends at the next block's stem... which we cannot see; at its line end.
+    const nextStart = c + 1 < chains.length ? chains[c + 1]![0]!.start : text.length;
+    stems.push(text.slice(at, ch[0]!.start));
+    const options: string[] = [];
+    for (let k = 0; k < ch.length; k++) {
+      const end = k + 1 < ch.length ? ch[k + 1]!.start : lastOptionEnd(text, ch[k]!.end, nextStart, c + 1 < chains.length);
+      options.push(text.slice(ch[k]!.end, end));
+    }
+    blocks.push(options);
+    at = c + 1 < chains.length ? lastOptionEnd(text, ch[ch.length - 1]!.end, nextStart, true) : text.length;
   }
-  return [text.slice(0, best[0]!.start), options];
+  if (at < text.length) stems.push(text.slice(at));
+  return { stems, blocks };
+}
+
+/** Where the last option of a block ends when another block follows: at the end of its line. */
+function lastOptionEnd(text: string, from: number, limit: number, more: boolean): number {
+  if (!more) return limit;
+  const nl = text.indexOf('\n', from);
+  if (nl >= 0 && nl < limit) return nl;
+  // Same line: the next sub-question number ("11.") starts the next stem.
+  const m = /\s\d{1,2}\s*[.、]/.exec(text.slice(from, limit));
+  return m === null ? limit : from + m.index;
 }
 
 function optionTexts(optionsJson: string | null): string[] {
@@ -160,25 +196,52 @@ function optionTexts(optionsJson: string | null): string[] {
 }
 
 // An option list stored with its labels ("A. foo") must equal one stored without.
-const OPTION_LABEL = /^\s*(?:\(([A-Ha-h])\)|([A-Ha-h])\s*[.,:、](?!\d))\s*/;
+const OPTION_LABEL = /^\s*(?:\(([A-Ha-h])\)|([A-Ha-h])\s*[.,:、])\s*/;
+
+export interface Normalized {
+  /** The whole canonical text: stem pieces and option blocks, one per line. */
+  text: string;
+  /** Only the option blocks, each sorted: equal for two editions of one question. */
+  options: string;
+}
+
+const sortedBlock = (opts: string[]) => opts.map(canonicalPart).filter((o) => o.length > 0).sort();
 
 /**
- * The canonical text of a question: stem, then its options sorted by text,
- * one per line. Options are sorted so that shuffled choices still match.
+ * The canonical form of a question. Options are sorted inside each block
+ * so that shuffled choices still match; JSON options form a block of their own.
  */
-export function normalizeQuestion(content: string, optionsJson: string | null): string {
+export function normalize(content: string, optionsJson: string | null): Normalized {
   let text = stripHtml(content).normalize('NFKC');
   text = text.replace(QUESTION_NO, '').replace(SOURCE_TAG, '').replace(QUESTION_NO, '');
-  const opts: string[] = [];
+  const lines: string[] = [];
+  const blocks: string[][] = [];
   const split = splitInlineOptions(text);
-  if (split !== null) {
-    text = split[0];
-    for (const o of split[1]) opts.push(o);
+  if (split === null) {
+    lines.push(canonicalPart(text));
+  } else {
+    for (let k = 0; k < split.stems.length; k++) {
+      lines.push(canonicalPart(split.stems[k]!));
+      const block = split.blocks[k];
+      if (block !== undefined) {
+        const sorted = sortedBlock(block);
+        blocks.push(sorted);
+        lines.push(...sorted);
+      }
+    }
   }
-  for (const o of optionTexts(optionsJson)) opts.push(stripHtml(o).normalize('NFKC').replace(OPTION_LABEL, ''));
-  const stem = canonicalPart(text);
-  if (opts.length === 0) return stem;
-  const parts = opts.map(canonicalPart).filter((o) => o.length > 0);
-  parts.sort();
-  return parts.length === 0 ? stem : `${stem}\n${parts.join('\n')}`;
+  const json = optionTexts(optionsJson).map((o) => stripHtml(o).normalize('NFKC').replace(OPTION_LABEL, ''));
+  if (json.length > 0) {
+    const sorted = sortedBlock(json);
+    blocks.push(sorted);
+    lines.push(...sorted);
+  }
+  return {
+    text: lines.filter((l) => l.length > 0).join('\n'),
+    options: blocks.map((b) => b.join('\n')).join('\n\n'),
+  };
+}
+
+export function normalizeQuestion(content: string, optionsJson: string | null): string {
+  return normalize(content, optionsJson).text;
 }

@@ -14,7 +14,7 @@ export const F_EXACT_B = 3;
 /** The 64-bit SimHash. */
 export const F_SIM_HI = 4;
 export const F_SIM_LO = 5;
-/** Ordered numbers/operators/commands: must agree for a near-duplicate. */
-export const F_FORMULA = 6;
+/** Ordered numbers, operators and LaTeX commands: must agree for a near-duplicate. */
+export const F_AGREE = 6;
 /** Distinct shingles: size filter and the short-text switch. */
 export const F_COUNT = 7;
