@@ -69,8 +69,9 @@ const LATEX_RULES: [RegExp, string][] = [
   [/([\^_])\{\s*([a-zA-Z0-9])\s*\}/g, '$1$2'],
 ];
 
-// "1." "12、" "第3题" at the very start; "(2019·全国卷Ⅰ)" style source tags.
-const QUESTION_NO = /^\s*(?:第\s*\d+\s*题|\d{1,3}\s*(?:、|[.,:)](?!\d)))\s*/;
+// "1." "12、" "第3题" at the very start, even glued to a number ("6.1934年"): a stem
+// hardly ever opens with a decimal. "(2019·全国卷Ⅰ)" style source tags likewise.
+const QUESTION_NO = /^\s*(?:第\s*\d+\s*题|[1-9]\d{0,2}\s*[、.,:)])\s*/;
 const SOURCE_TAG = /^\s*[([]\s*\d{4}\s*(?:年|·|\.|\s)[^()[\]]{0,24}[)\]]\s*/;
 const SCORE_NOTE = /[([]\s*(?:本(?:小|大)?题)?\s*(?:满分|共)?\s*\d+(?:\.\d+)?\s*分\s*[)\]]/g;
 // Answer blanks come as ___, (\quad), ( ), \underline{\quad}: one token for all.
@@ -121,7 +122,7 @@ function collapseSpaces(s: string): string {
 
 interface Marker { letter: number; start: number; end: number }
 // A label opens a line, follows whitespace, or follows the previous sentence's end ("…分布。A．①②").
-const OPTION_MARK = /(?<=^|[\s。;,:)_])(?:\(([A-H])\)|([A-H])\s*[.,:、])/g;
+const OPTION_MARK = /(?<=^|[\s。.;,:)_])(?:\(([A-H])\)|([A-H])\s*[.,:、])/g;
 
 /**
  * Finds every inline "A. … B. … C. …" block (a passage can carry one per
@@ -164,20 +165,24 @@ export function splitInlineOptions(text: string): { stems: string[]; blocks: str
       options.push(text.slice(ch[k]!.end, end));
     }
     blocks.push(options);
-    at = c + 1 < chains.length ? lastOptionEnd(text, ch[ch.length - 1]!.end, nextStart, true) : text.length;
+    at = lastOptionEnd(text, ch[ch.length - 1]!.end, nextStart, c + 1 < chains.length);
   }
   if (at < text.length) stems.push(text.slice(at));
   return { stems, blocks };
 }
 
-/** Where the last option of a block ends when another block follows: at the end of its line. */
+/**
+ * Where the last option of a block ends when another block follows: at the
+ * next sub-question's number ("(2)", "11."), which survives re-wrapping;
+ * failing that at the end of the line.
+ */
 function lastOptionEnd(text: string, from: number, limit: number, more: boolean): number {
+  const m = /(?:^|\s|[。.;])(?:\(\d{1,2}\)|\d{1,2}\s*[.、](?!\d))/.exec(text.slice(from, limit));
+  if (m !== null) return from + m.index + (m[0].length - m[0].replace(/^[\s。.;]/, '').length);
+  // The very last option may wrap over lines; it runs to the end.
   if (!more) return limit;
   const nl = text.indexOf('\n', from);
-  if (nl >= 0 && nl < limit) return nl;
-  // Same line: the next sub-question number ("11.") starts the next stem.
-  const m = /\s\d{1,2}\s*[.、]/.exec(text.slice(from, limit));
-  return m === null ? limit : from + m.index;
+  return nl >= 0 && nl < limit ? nl : limit;
 }
 
 function optionTexts(optionsJson: string | null): string[] {
