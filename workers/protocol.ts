@@ -34,8 +34,8 @@ export interface GroupJob {
   prints?: Uint32Array | null;
 }
 
-/** uint32 words per question in GroupJob.prints / GroupResult.prints (32 bytes). */
-export const FINGERPRINT_WORDS = 8;
+/** uint32 words per question in GroupJob.prints / GroupResult.prints (64 bytes). */
+export const FINGERPRINT_WORDS = 16;
 
 export interface ClusterMember {
   questionId: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import { bandCandidates, bandLayout } from '../../workers/dedup/bands.ts';
 import { dedupGroup } from '../../workers/dedup/engine.ts';
 import { hamming64 } from '../../workers/dedup/hash.ts';
-import { prefixCandidates } from '../../workers/dedup/prefix.ts';
+import { NO_KEY, SKETCH_KEYS, sketchCandidates } from '../../workers/dedup/sketch.ts';
 import { UnionFind } from '../../workers/dedup/union-find.ts';
 import dedupWorker from '../../workers/dedup.worker.ts';
 import type { GroupJob } from '../../workers/protocol.ts';
@@ -88,12 +88,25 @@ describe('bandCandidates', () => {
   });
 });
 
-describe('prefixCandidates', () => {
-  it('finds every pair whose Jaccard can reach the threshold', () => {
-    const sets = [Uint32Array.of(1, 2, 3, 4, 5), Uint32Array.of(1, 2, 3, 4, 6), Uint32Array.of(7, 8, 9), Uint32Array.of(7, 8, 9)];
+describe('sketchCandidates', () => {
+  it('pairs docs sharing any sketch key, whatever its slot', () => {
+    const keys = new Map<number, number[]>([
+      [10, [1, 2, 3, 4, 5, 6, 7, 8]],
+      [11, [0, 1, 9, 10, 11, 12, 13, 14]],
+      [12, [20, 21, 22, 23, NO_KEY, NO_KEY, NO_KEY, NO_KEY]],
+      [13, [23, 30, 31, 32, 33, 34, 35, 36]],
+      [14, [40, 41, 42, 43, 44, 45, 46, 47]],
+    ]);
     const pairs: string[] = [];
-    prefixCandidates(Int32Array.of(10, 11, 12, 13), sets, 0.6, (a, b) => pairs.push(`${a},${b}`));
+    sketchCandidates(Int32Array.of(10, 11, 12, 13, 14), (d, k) => keys.get(d)![k]!, (x, y) => x - y, (a, b) => pairs.push(`${a},${b}`));
     expect(pairs.sort()).toEqual(['10,11', '12,13']);
+  });
+
+  it('caps a key shared by many docs', () => {
+    const n = 3000;
+    let calls = 0;
+    sketchCandidates(Int32Array.from({ length: n }, (_, i) => i), () => 7, (x, y) => x - y, () => calls++, 16);
+    expect(calls).toBeLessThan(n * 16 * SKETCH_KEYS);
   });
 });
 

@@ -98,6 +98,8 @@ export interface BuildOptions {
   /** At most this many clean seeds get generated variants. */
   seeds?: number;
   seed?: number;
+  /** Only these variant kinds are generated (all by default). */
+  kinds?: readonly VariantKind[];
 }
 
 export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): EvalSet {
@@ -115,6 +117,7 @@ export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): Eval
   const parent = Int32Array.from({ length: rows.length }, (_, i) => i);
   const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
   const naturalPos: LabelledPair[] = [];
+  const naturalNeg: LabelledPair[] = [];
   const ignored = new Set<string>();
   const hasNeighbour = new Uint8Array(rows.length);
   for (const members of byGroup.values()) {
@@ -133,6 +136,10 @@ export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): Eval
         if ((sameSolution && j >= 0.7) || (j >= 0.9 && sameAnswer && digitsOf(ra.content) === digitsOf(rb.content))) {
           naturalPos.push({ a: a + 1, b: b + 1, kind: 'natural' });
           parent[find(b)] = find(a);
+        } else if (j < 0.85 && squash(ra.analysis).length > 20 && squash(rb.analysis).length > 20 &&
+          setJaccard(rawBigrams(ra.analysis ?? ''), rawBigrams(rb.analysis ?? '')) < 0.3) {
+          // Look-alike stems with unrelated worked solutions: different questions from one template.
+          naturalNeg.push({ a: a + 1, b: b + 1, kind: 'natural-near' });
         } else {
           ignored.add(pairKey(a + 1, b + 1));
         }
@@ -145,7 +152,7 @@ export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): Eval
   }));
   const labels: number[] = rows.map((_, i) => find(i));
   const positives: LabelledPair[] = [...naturalPos];
-  const hardNegatives: LabelledPair[] = [];
+  const hardNegatives: LabelledPair[] = opts.kinds === undefined || opts.kinds.includes('natural-near') ? [...naturalNeg] : [];
 
   const clean = rows.map((_, i) => i).filter((i) => hasNeighbour[i] === 0 && rows[i]!.content.trim().length >= 8);
   // Fisher-Yates on a copy, then the first `seeds` of them.
@@ -177,6 +184,7 @@ export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): Eval
     const peers = seedsByGroup.get(group)!.filter((p) => p !== s).map((p) => rows[p]!.content);
     const family = [s + 1];
     for (const v of makeVariants(rows[s]!.content, peers, rand)) {
+      if (opts.kinds !== undefined && !opts.kinds.includes(v.kind)) continue;
       if (v.duplicate) {
         const id = add(s, v.kind, v.content, v.options, labels[s]!);
         positives.push({ a: s + 1, b: id, kind: v.kind });
@@ -191,9 +199,9 @@ export function buildEvalSet(rows: RawQuestion[], opts: BuildOptions = {}): Eval
     const used = usedOptions.get(group) ?? new Set<string>();
     usedOptions.set(group, used);
     // Options shared with an earlier template question (①② ①③ …, or bare labels) would make it the same question.
-    const opts = template?.split('\n').slice(1).map((o) => o.replace(/^[A-D]\.\s*/, '').replace(/\s+/g, '')) ?? [];
-    if (template !== null && opts.every((o) => o.length >= 2 && !used.has(o))) {
-      for (const o of opts) used.add(o);
+    const options = template?.split('\n').slice(1).map((o) => o.replace(/^[A-D]\.\s*/, '').replace(/\s+/g, '')) ?? [];
+    if (template !== null && (opts.kinds?.includes('template') ?? true) && options.every((o) => o.length >= 2 && !used.has(o))) {
+      for (const o of options) used.add(o);
       const id = add(s, 'template', template, null, nextLabel++);
       // Its own seed under a generic stem, same options: arguably the same question, so not scored.
       for (const f of family) ignored.add(pairKey(f, id));

@@ -6,13 +6,13 @@
  */
 
 export type VariantKind =
-  | 'natural'
+  | 'natural' | 'natural-near'
   | 'html' | 'fullwidth' | 'renumber' | 'latex' | 'shuffle' | 'edit'
   | 'json-options' | 'spacing' | 'combo'
   | 'number' | 'option' | 'template';
 
 /** Kinds used while tuning min_similarity. */
-export const TUNING_KINDS: readonly VariantKind[] = ['natural', 'html', 'fullwidth', 'renumber', 'latex', 'shuffle', 'edit', 'number', 'option'];
+export const TUNING_KINDS: readonly VariantKind[] = ['natural', 'natural-near', 'html', 'fullwidth', 'renumber', 'latex', 'shuffle', 'edit', 'number', 'option'];
 /** Kinds never looked at while tuning: the test checks the defaults still hold on them. */
 export const HELD_OUT_KINDS: readonly VariantKind[] = ['json-options', 'spacing', 'combo', 'template'];
 
@@ -31,7 +31,7 @@ interface Parsed { stem: string; labels: string[]; options: string[] }
 
 /** Splits "stem A. x B. y C. z D. w" (inline or one per line). */
 export function parseOptions(content: string): Parsed | null {
-  const re = /(^|\s)([A-D])\s*[.．、]/g;
+  const re = /(^|\s)([A-H])\s*[.．、]/g;
   const marks: { letter: string; start: number; end: number }[] = [];
   for (let m = re.exec(content); m !== null; m = re.exec(content)) {
     marks.push({ letter: m[2]!, start: m.index + m[1]!.length, end: m.index + m[0].length });
@@ -45,6 +45,8 @@ export function parseOptions(content: string): Parsed | null {
     else if (m.letter === 'A') chain.splice(0, chain.length, m);
   }
   if (chain.length < 3) return null;
+  // Sub-questions after the options ("（2）…"): the last option's end is a guess; leave such items alone.
+  if (/[（(]\s*\d{1,2}\s*[)）]/.test(content.slice(chain[0]!.start))) return null;
   const options = chain.map((m, k) => content.slice(m.end, k + 1 < chain.length ? chain[k + 1]!.start : content.length).trim());
   if (options.some((o) => o === '')) return null;
   return { stem: content.slice(0, chain[0]!.start), labels: chain.map((m) => m.letter), options };

@@ -3,21 +3,26 @@
  * filter for short texts) → verify → union-find clusters.
  */
 import type { Cluster, ClusterMember, GroupJob, GroupResult } from '../protocol.ts';
-import { FP_WORDS, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_AGREE, F_SIM_HI, F_SIM_LO } from './print.ts';
+import { FP_WORDS, F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH } from './print.ts';
+import { sketchCandidates, sketchKeys } from './sketch.ts';
 import { bandCandidates } from './bands.ts';
 import { extract, shingleCopy } from './features.ts';
 import { hamming64, hashRange } from './hash.ts';
 import { normalize } from './normalize.ts';
-import { prefixCandidates } from './prefix.ts';
 import { simhash64 } from './simhash.ts';
 import { UnionFind } from './union-find.ts';
 import { jaccard, jaccardUpperBound, optionsAgree } from './verify.ts';
 
 /**
- * Below this many distinct shingles a text counts as short: one edited
- * character moves too many of its SimHash bits for bands to be trusted.
+ * Distinct shingles from which a text's SimHash keeps one edited character
+ * within maxDistance bits in >= 95% of cases, measured on the GAOKAO data
+ * by test/bench/short-edit.ts. Shorter texts are "too short to fingerprint
+ * reliably": they get sketch candidates, and verify decides.
  */
-export const SHORT_SHINGLES = 24;
+export function shortShinglesFor(maxDistance: number): number {
+  const table = [4096, 4096, 2048, 1024, 768, 512, 384, 256];
+  return maxDistance < table.length ? table[Math.max(0, Math.floor(maxDistance))]! : 128;
+}
 
 /** Bumped whenever normalization or hashing changes, so stale cached prints never match. */
 export const ALGORITHM_VERSION = 1;
@@ -43,6 +48,7 @@ export function fingerprintQuestion(content: string, options: string | null, out
   out[at + F_EXACT_B] = hashRange(text, 0, text.length, SEED_B);
   simhash64(e.shingles, e.count, out, at + F_SIM_HI);
   out[at + F_AGREE] = e.formulaKey;
+  sketchKeys(e.shingles, e.count, out, at + F_SKETCH);
   out[at + F_COUNT] = e.count;
   return text;
 }
@@ -63,12 +69,13 @@ export interface EngineResult extends GroupResult {
   fresh: Uint8Array;
 }
 
+/** Knobs for experiments (test/bench/tune.ts); production uses the defaults. */
 export interface EngineTuning {
   shortShingles?: number;
 }
 
 export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
-  const shortShingles = tuning.shortShingles ?? SHORT_SHINGLES;
+  const shortShingles = tuning.shortShingles ?? shortShinglesFor(job.opts.maxDistance);
   const n = job.ids.length;
   const { maxDistance, minSimilarity } = job.opts;
   const prints = new Uint32Array(n * FP_WORDS);
@@ -117,15 +124,18 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     }
   }
 
-  const tryPair = (a: number, b: number): void => {
-    if (uf.find(a) === uf.find(b)) return;
+  /** Verifies a candidate pair; true when the two now share a cluster. */
+  const tryPair = (a: number, b: number): boolean => {
+    if (uf.find(a) === uf.find(b)) return true;
     const pa = a * FP_WORDS;
     const pb = b * FP_WORDS;
-    if (prints[pa + F_AGREE] !== prints[pb + F_AGREE]) return;
-    if (jaccardUpperBound(prints[pa + F_COUNT]!, prints[pb + F_COUNT]!) < minSimilarity) return;
+    if (prints[pa + F_AGREE] !== prints[pb + F_AGREE]) return false;
+    if (jaccardUpperBound(prints[pa + F_COUNT]!, prints[pb + F_COUNT]!) < minSimilarity) return false;
     const da = dataOf(a);
     const db = dataOf(b);
-    if (jaccard(da.shingles, db.shingles) >= minSimilarity && optionsAgree(da.options, db.options)) uf.union(a, b);
+    if (jaccard(da.shingles, db.shingles) < minSimilarity || !optionsAgree(da.options, db.options)) return false;
+    uf.union(a, b);
+    return true;
   };
 
   const fp = new Uint32Array(2 * n);
@@ -141,7 +151,18 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     if (count < shortLimit) shortDocs.push(i);
   }
   bandCandidates(Int32Array.from(longDocs), fp, maxDistance, (a, b) => tryPair(a, b));
-  prefixCandidates(Int32Array.from(shortDocs), shortDocs.map(shinglesOf), minSimilarity, tryPair);
+  // A pair can share several keys; a rejected one is not verified twice.
+  const rejected = new Set<number>();
+  sketchCandidates(
+    Int32Array.from(shortDocs),
+    (doc, k) => prints[doc * FP_WORDS + F_SKETCH + k]!,
+    (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
+    (a, b) => {
+      const key = a * n + b;
+      if (rejected.has(key)) return;
+      if (!tryPair(a, b)) rejected.add(key);
+    },
+  );
 
   return { clusters: buildClusters(job, uf, prints, shinglesOf), prints, fresh };
 }

@@ -1,6 +1,6 @@
 /**
  * Layout of one question's cached print: FINGERPRINT_WORDS uint32 words.
- * The runner stores a row as an opaque 32-byte blob; only the worker reads it.
+ * The runner stores a row as an opaque 64-byte blob; only the worker reads it.
  */
 import { FINGERPRINT_WORDS } from '../protocol.ts';
 
@@ -18,3 +18,5 @@ export const F_SIM_LO = 5;
 export const F_AGREE = 6;
 /** Distinct shingles: size filter and the short-text switch. */
 export const F_COUNT = 7;
+/** SKETCH_KEYS smallest shingle hashes: candidate keys for texts too short for bands. */
+export const F_SKETCH = 8;
