@@ -4,10 +4,10 @@
  */
 import type { Cluster, ClusterMember, GroupJob, GroupResult } from '../protocol.ts';
 import { FP_WORDS, F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH } from './print.ts';
-import { sketchCandidates, sketchKeys } from './sketch.ts';
+import { firstSharedKey, looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates, sketchKeys } from './sketch.ts';
 import { bandCandidates } from './bands.ts';
-import { extract, shingleCopy } from './features.ts';
-import { hamming64, hashRange } from './hash.ts';
+import { extract, formulaKey, shingle, shingleBuffer, shingleCopy } from './features.ts';
+import { combine, hamming64, hashString64 } from './hash.ts';
 import { normalize } from './normalize.ts';
 import { simhash64 } from './simhash.ts';
 import { UnionFind } from './union-find.ts';
@@ -30,9 +30,16 @@ export const ALGORITHM_VERSION = 1;
 const SEED_A = 0x3c6ef372 ^ ALGORITHM_VERSION;
 const SEED_B = 0xa54ff53a ^ Math.imul(ALGORITHM_VERSION, 0x9e3779b1);
 
-function contentHash(content: string, options: string | null, seed: number): number {
-  const h = hashRange(content, 0, content.length, seed);
-  return options === null ? h : hashRange(options, 0, options.length, h);
+const scratch = new Uint32Array(4);
+
+/** The cache key: a hash of exactly what the runner sent (content and options JSON). */
+function contentHash(content: string, options: string | null, out: Uint32Array, at: number): void {
+  hashString64(content, SEED_A, out, at);
+  if (options !== null) {
+    hashString64(options, SEED_B, scratch, 0);
+    out[at] = combine(out[at]!, scratch[0]!);
+    out[at + 1] = combine(out[at + 1]!, scratch[1]!);
+  }
 }
 
 /**
@@ -41,22 +48,22 @@ function contentHash(content: string, options: string | null, seed: number): num
  */
 export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): string {
   const { text } = normalize(content, options);
-  const e = extract(text);
-  out[at + F_CONTENT_A] = contentHash(content, options, SEED_A);
-  out[at + F_CONTENT_B] = contentHash(content, options, SEED_B);
-  out[at + F_EXACT_A] = hashRange(text, 0, text.length, SEED_A);
-  out[at + F_EXACT_B] = hashRange(text, 0, text.length, SEED_B);
-  simhash64(e.shingles, e.count, out, at + F_SIM_HI);
-  out[at + F_AGREE] = e.formulaKey;
-  sketchKeys(e.shingles, e.count, out, at + F_SKETCH);
-  out[at + F_COUNT] = e.count;
+  // SimHash and sketch need no sorted set: the unsorted shingles (with repeats) will do.
+  const n = shingle(text);
+  const shingles = shingleBuffer();
+  contentHash(content, options, out, at + F_CONTENT_A);
+  hashString64(text, SEED_A, out, at + F_EXACT_A);
+  simhash64(shingles, n, out, at + F_SIM_HI);
+  out[at + F_AGREE] = formulaKey();
+  out[at + F_COUNT] = n;
+  sketchKeys(shingles, n, out, at + F_SKETCH);
   return text;
 }
 
 /** True when the cached print at row i was made from this very content. */
 function cachedPrintFits(prints: Uint32Array, at: number, content: string, options: string | null): boolean {
-  return prints[at + F_CONTENT_A] === contentHash(content, options, SEED_A) &&
-    prints[at + F_CONTENT_B] === contentHash(content, options, SEED_B);
+  contentHash(content, options, scratch, 2);
+  return prints[at + F_CONTENT_A] === scratch[2] && prints[at + F_CONTENT_B] === scratch[3];
 }
 
 interface VerifyData {
@@ -72,10 +79,22 @@ export interface EngineResult extends GroupResult {
 /** Knobs for experiments (test/bench/tune.ts); production uses the defaults. */
 export interface EngineTuning {
   shortShingles?: number;
+  /** Filled in when given: where the time went. */
+  stats?: EngineStats;
+}
+
+export interface EngineStats {
+  fresh: number;
+  exactMerged: number;
+  candidatePairs: number;
+  verifiedPairs: number;
+  textsReadForVerify: number;
+  ms: { prints: number; exact: number; candidates: number; clusters: number };
 }
 
 export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
   const shortShingles = tuning.shortShingles ?? shortShinglesFor(job.opts.maxDistance);
+  let tMark = performance.now();
   const n = job.ids.length;
   const { maxDistance, minSimilarity } = job.opts;
   const prints = new Uint32Array(n * FP_WORDS);
@@ -106,6 +125,14 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   };
   const shinglesOf = (i: number): Uint32Array => dataOf(i).shingles;
 
+  const stats = tuning.stats;
+  const lap = (): number => {
+    const now = performance.now();
+    const d = now - tMark;
+    tMark = now;
+    return d;
+  };
+  if (stats !== undefined) stats.ms.prints = lap();
   const uf = new UnionFind(n);
   // Exact stage: identical normalized text. The 53-bit map key is checked against all 64 bits.
   const firstByExact = new Map<number, number>();
@@ -130,9 +157,10 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     const pa = a * FP_WORDS;
     const pb = b * FP_WORDS;
     if (prints[pa + F_AGREE] !== prints[pb + F_AGREE]) return false;
-    if (jaccardUpperBound(prints[pa + F_COUNT]!, prints[pb + F_COUNT]!) < minSimilarity) return false;
     const da = dataOf(a);
     const db = dataOf(b);
+    if (stats !== undefined) stats.verifiedPairs++;
+    if (jaccardUpperBound(da.shingles.length, db.shingles.length) < minSimilarity) return false;
     if (jaccard(da.shingles, db.shingles) < minSimilarity || !optionsAgree(da.options, db.options)) return false;
     uf.union(a, b);
     return true;
@@ -150,21 +178,44 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     if (count >= shortShingles) longDocs.push(i);
     if (count < shortLimit) shortDocs.push(i);
   }
-  bandCandidates(Int32Array.from(longDocs), fp, maxDistance, (a, b) => tryPair(a, b));
-  // A pair can share several keys; a rejected one is not verified twice.
-  const rejected = new Set<number>();
+  if (stats !== undefined) stats.ms.exact = lap();
+  bandCandidates(Int32Array.from(longDocs), fp, maxDistance, (a, b) => {
+    if (stats !== undefined) stats.candidatePairs++;
+    tryPair(a, b);
+  });
+  const needShared = minSharedKeys(minSimilarity);
+  const loose = looseDistance(minSimilarity);
+  const keyMask = shortDocs.length >= 1 << 21 ? -1 << Math.max(0, 32 + Math.ceil(Math.log2(shortDocs.length)) - 53) : -1;
   sketchCandidates(
     Int32Array.from(shortDocs),
     (doc, k) => prints[doc * FP_WORDS + F_SKETCH + k]!,
     (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
-    (a, b) => {
-      const key = a * n + b;
-      if (rejected.has(key)) return;
-      if (!tryPair(a, b)) rejected.add(key);
+    (a, b, key) => {
+      if (prints[a * FP_WORDS + F_AGREE] !== prints[b * FP_WORDS + F_AGREE]) return;
+      const sa = a * FP_WORDS + F_SKETCH;
+      const sb = b * FP_WORDS + F_SKETCH;
+      // A pair sharing several keys is met once per key; it is handled under the first only.
+      if (((firstSharedKey(prints, sa, sb) & keyMask) >>> 0) !== key >>> 0) return;
+      if (stats !== undefined) stats.candidatePairs++;
+      // Prints first: most pairs sharing one stock phrase end here, before any text is read.
+      if (sharedInUnionSketch(prints, sa, sb) < needShared) return;
+      if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) > loose) return;
+      tryPair(a, b);
     },
   );
 
-  return { clusters: buildClusters(job, uf, prints, shinglesOf), prints, fresh };
+  if (stats !== undefined) {
+    stats.ms.candidates = lap();
+    stats.textsReadForVerify = verifyCache.size;
+  }
+  const clusters = buildClusters(job, uf, prints, shinglesOf);
+  if (stats !== undefined) {
+    stats.ms.clusters = lap();
+    stats.textsReadForVerify = verifyCache.size;
+    stats.fresh = fresh.reduce((a, b) => a + b, 0);
+    stats.exactMerged = n - reps.length;
+  }
+  return { clusters, prints, fresh };
 }
 
 function buildClusters(

@@ -51,7 +51,11 @@ export interface Extracted {
 
 const result: Extracted = { shingles: shingleBuf, count: 0, formulaKey: 0 };
 
-export function extract(text: string): Extracted {
+/**
+ * Writes the text's shingle hashes, unsorted and with repeats, to
+ * result.shingles[0..n) and returns n; sets result.formulaKey.
+ */
+export function shingle(text: string): number {
   const len = text.length;
   if (tokens.length < len + 1) tokens = new Uint32Array(len * 2 + 16);
   let m = 0;
@@ -62,7 +66,8 @@ export function extract(text: string): Extracted {
     if (isSkipped(c)) {
       i++;
     } else if (isCjk(c)) {
-      tokens[m++] = fmix32(c ^ T_CJK);
+      // An odd multiplier is a bijection; combine() below does the mixing.
+      tokens[m++] = Math.imul(c, 0x9e3779b1) ^ T_CJK;
       i++;
     } else if (isLower(c)) {
       let h = 0x811c9dc5;
@@ -112,19 +117,34 @@ export function extract(text: string): Extracted {
     shingleBuf[n++] = bi;
     if (k + 2 < m) shingleBuf[n++] = combine(bi ^ TRIGRAM_SALT, tokens[k + 2]!);
   }
-  const view = shingleBuf.subarray(0, n);
-  view.sort();
+  result.formulaKey = formula >>> 0;
+  return n;
+}
+
+/** The text's distinct shingles, sorted: what verification compares. */
+export function extract(text: string): Extracted {
+  const n = shingle(text);
+  shingleBuf.subarray(0, n).sort();
   let u = 0;
   for (let k = 0; k < n; k++) {
     const v = shingleBuf[k]!;
     if (u === 0 || shingleBuf[u - 1] !== v) shingleBuf[u++] = v;
   }
   result.count = u;
-  result.formulaKey = formula >>> 0;
   return result;
 }
 
 /** Copies the current shingle set out of the shared scratch buffer. */
 export function shingleCopy(e: Extracted): Uint32Array {
   return e.shingles.slice(0, e.count);
+}
+
+/** The scratch buffer shingle() wrote to; valid until the next call. */
+export function shingleBuffer(): Uint32Array {
+  return shingleBuf;
+}
+
+/** The formula key of the last shingle() or extract() call. */
+export function formulaKey(): number {
+  return result.formulaKey;
 }

@@ -37,3 +37,24 @@ export function popcount32(x: number): number {
 export function hamming64(aHi: number, aLo: number, bHi: number, bLo: number): number {
   return popcount32((aHi ^ bHi) >>> 0) + popcount32((aLo ^ bLo) >>> 0);
 }
+
+interface BunHash {
+  wyhash(data: string, seed?: bigint): bigint;
+}
+const bunHash: BunHash | undefined = (globalThis as { Bun?: { hash?: BunHash } }).Bun?.hash;
+
+/**
+ * A 64-bit hash of a whole string into out[at] (high) and out[at+1] (low).
+ * Native wyhash under Bun (the cache check hashes every question of a group
+ * on every run, so this is worth it); two seeded FNV passes elsewhere.
+ */
+export function hashString64(s: string, seed: number, out: Uint32Array, at: number): void {
+  if (bunHash !== undefined) {
+    const h = bunHash.wyhash(s, BigInt(seed >>> 0));
+    out[at] = Number(h >> 32n);
+    out[at + 1] = Number(h & 0xffffffffn);
+    return;
+  }
+  out[at] = hashRange(s, 0, s.length, seed);
+  out[at + 1] = hashRange(s, 0, s.length, seed ^ 0x5bd1e995);
+}

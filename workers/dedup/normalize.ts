@@ -45,29 +45,37 @@ const CHAR_MAP: Record<string, string> = {
 };
 const CHAR_RE = new RegExp(`[${Object.keys(CHAR_MAP).join('')}]`, 'g');
 
-/** LaTeX spellings with one meaning, mapped to one spelling. Order matters. */
-const LATEX_RULES: [RegExp, string][] = [
-  // A line break `\\` first, or the spacing rule below would read its second half as `\ `.
-  [/\\\\/g, ' \\cr '],
-  [/\\bullet\b/g, '\\cdot'],
-  [/\\[dt]frac\b/g, '\\frac'],
-  [/\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(\\[{}|]|[()[\]|.])/g, '$1'],
-  [/\\(?:left|right)\s*\./g, ''],
-  [/\\(?:leqslant|leq)\b/g, '\\le'],
-  [/\\(?:geqslant|geq)\b/g, '\\ge'],
-  [/\\neq\b/g, '\\ne'],
-  [/\\(?:lbrace)\b/g, '\\{'],
-  [/\\(?:rbrace)\b/g, '\\}'],
-  [/\\(?:emptyset)\b/g, '\\varnothing'],
-  [/\\(?:phi)\b/g, '\\varphi'],
-  [/\\(?:epsilon)\b/g, '\\varepsilon'],
-  [/\\(?:cdots|ldots|dots)\b/g, '...'],
-  [/\\(?:displaystyle|textstyle|limits)\b/g, ''],
-  [/\\(?:text|mathrm|mathbf|mathit|textbf|rm|operatorname|boldsymbol|mathbb)\s*\{([^{}]*)\}/g, '$1'],
-  [/\\(?:qquad|quad|[,;:! ])/g, ' '],
-  [/\\(?:underline|underbrace)\s*\{\s*\}/g, ' __ '],
-  [/([\^_])\{\s*([a-zA-Z0-9])\s*\}/g, '$1$2'],
-];
+/** LaTeX commands with one meaning, mapped to one spelling ('' drops the command). */
+const COMMANDS: Record<string, string> = {
+  dfrac: '\\frac', tfrac: '\\frac', bullet: '\\cdot', leqslant: '\\le', leq: '\\le', geqslant: '\\ge', geq: '\\ge',
+  neq: '\\ne', lbrace: '\\{', rbrace: '\\}', emptyset: '\\varnothing', phi: '\\varphi', epsilon: '\\varepsilon',
+  cdots: '...', ldots: '...', dots: '...', displaystyle: '', textstyle: '', limits: '', qquad: ' ', quad: ' ',
+};
+
+/**
+ * Every LaTeX rewrite in one pass (a pass per rule cost more than the rest
+ * of normalization): `\\` line breaks (before `\ ` could eat half of one),
+ * sized delimiters, text wrappers, spacing, synonyms, `^{2}` → `^2`.
+ */
+const LATEX = new RegExp([
+  String.raw`\\\\`,
+  String.raw`\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(\\[{}|]|[()[\]|.])`,
+  String.raw`\\(?:text|mathrm|mathbf|mathit|textbf|rm|operatorname|boldsymbol|mathbb)\s*\{([^{}]*)\}`,
+  String.raw`\\(?:underline|underbrace)\s*\{\s*(?:\\quad\s*)*\}`,
+  String.raw`\\([a-zA-Z]+)`,
+  String.raw`\\[,;:! ]`,
+  String.raw`([\^_])\{\s*([a-zA-Z0-9])\s*\}`,
+].join('|'), 'g');
+
+function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, script?: string, single?: string): string {
+  if (delim !== undefined) return delim === '.' ? '' : delim;
+  if (inner !== undefined) return inner;
+  if (cmd !== undefined) return COMMANDS[cmd] ?? m;
+  if (script !== undefined) return script + single;
+  if (m === '\\\\') return ' \\cr ';
+  if (m.charCodeAt(1) === 117 /* \underline{} */) return ' __ ';
+  return ' ';
+}
 
 // "1." "12、" "第3题" at the very start, even glued to a number ("6.1934年"): a stem
 // hardly ever opens with a decimal. "(2019·全国卷Ⅰ)" style source tags likewise.
@@ -77,19 +85,28 @@ const SCORE_NOTE = /[([]\s*(?:本(?:小|大)?题)?\s*(?:满分|共)?\s*\d+(?:\.\
 // Answer blanks come as ___, (\quad), ( ), \underline{\quad}: one token for all.
 const BLANK = /_{2,}|\(\s*\)|\[\s*\]/g;
 
-const SUB_LABEL = /\(\s*(iv|i{1,3})\s*\)/g;
+const SUB_LABEL = /\(\s*(IV|I{1,3}|iv|i{1,3})\s*\)/g;
 const ROMAN: Record<string, string> = { i: '1', ii: '2', iii: '3', iv: '4' };
 
-function canonicalPart(s: string): string {
+/**
+ * Character- and LaTeX-level canonical form, case kept (option labels are
+ * found after this). Runs once over the whole text: a dozen regex passes
+ * per option would cost more than everything else together.
+ */
+function canonicalChars(s: string): string {
   s = s.replace(CHAR_RE, (c) => CHAR_MAP[c] ?? c);
-  s = s.replace(/\$+|\\\(|\\\)|\\\[|\\\]/g, ' ');
-  for (const [re, to] of LATEX_RULES) s = s.replace(re, to);
+  if (s.indexOf('\\') >= 0 || s.indexOf('$') >= 0) {
+    s = s.replace(/\$+|\\\(|\\\)|\\\[|\\\]/g, ' ');
+    s = s.replace(LATEX, latexRewrite);
+  }
   s = s.replace(SCORE_NOTE, ' ');
   s = s.replace(BLANK, ' _ ').replace(/-{2,}/g, '-');
-  s = s.toLowerCase();
-  // Sub-question labels: (Ⅰ) becomes (i) under NFKC; editions write (1) as often.
-  s = s.replace(SUB_LABEL, (_m, r: string) => `(${ROMAN[r] ?? r})`);
-  return collapseSpaces(s);
+  // Sub-question labels: (Ⅰ) becomes (I) under NFKC; editions write (1) as often.
+  return s.replace(SUB_LABEL, (_m, r: string) => `(${ROMAN[r.toLowerCase()] ?? r})`);
+}
+
+function finishPart(s: string): string {
+  return collapseSpaces(s.toLowerCase());
 }
 
 function isWordCode(c: number): boolean {
@@ -210,7 +227,7 @@ export interface Normalized {
   options: string;
 }
 
-const sortedBlock = (opts: string[]) => opts.map(canonicalPart).filter((o) => o.length > 0).sort();
+const sortedBlock = (opts: string[]) => opts.map(finishPart).filter((o) => o.length > 0).sort();
 
 /**
  * The canonical form of a question. Options are sorted inside each block
@@ -218,15 +235,15 @@ const sortedBlock = (opts: string[]) => opts.map(canonicalPart).filter((o) => o.
  */
 export function normalize(content: string, optionsJson: string | null): Normalized {
   let text = stripHtml(content).normalize('NFKC');
-  text = text.replace(QUESTION_NO, '').replace(SOURCE_TAG, '').replace(QUESTION_NO, '');
+  text = canonicalChars(text.replace(QUESTION_NO, '').replace(SOURCE_TAG, '').replace(QUESTION_NO, ''));
   const lines: string[] = [];
   const blocks: string[][] = [];
   const split = splitInlineOptions(text);
   if (split === null) {
-    lines.push(canonicalPart(text));
+    lines.push(finishPart(text));
   } else {
     for (let k = 0; k < split.stems.length; k++) {
-      lines.push(canonicalPart(split.stems[k]!));
+      lines.push(finishPart(split.stems[k]!));
       const block = split.blocks[k];
       if (block !== undefined) {
         const sorted = sortedBlock(block);
@@ -235,7 +252,7 @@ export function normalize(content: string, optionsJson: string | null): Normaliz
       }
     }
   }
-  const json = optionTexts(optionsJson).map((o) => stripHtml(o).normalize('NFKC').replace(OPTION_LABEL, ''));
+  const json = optionTexts(optionsJson).map((o) => canonicalChars(stripHtml(o).normalize('NFKC').replace(OPTION_LABEL, '')));
   if (json.length > 0) {
     const sorted = sortedBlock(json);
     blocks.push(sorted);

@@ -7,16 +7,16 @@ import { FINGERPRINT_WORDS } from '../protocol.ts';
 export const FP_WORDS = FINGERPRINT_WORDS;
 /** Hash of the raw content + options JSON: the cache key that proves the row is current. */
 export const F_CONTENT_A = 0;
-export const F_CONTENT_B = 1;
+export const F_CONTENT_B = F_CONTENT_A + 1;
 /** Hash of the normalized text: the exact stage. */
 export const F_EXACT_A = 2;
-export const F_EXACT_B = 3;
+export const F_EXACT_B = F_EXACT_A + 1;
 /** The 64-bit SimHash. */
 export const F_SIM_HI = 4;
 export const F_SIM_LO = 5;
 /** Ordered numbers, operators and LaTeX commands: must agree for a near-duplicate. */
 export const F_AGREE = 6;
-/** Distinct shingles: size filter and the short-text switch. */
+/** Shingle positions (repeats included): decides the short-text switch. */
 export const F_COUNT = 7;
 /** SKETCH_KEYS smallest shingle hashes: candidate keys for texts too short for bands. */
 export const F_SKETCH = 8;

@@ -13,24 +13,39 @@ export const SKETCH_KEYS = 8;
 /** Marks an unused key slot of a text with fewer shingles than SKETCH_KEYS. */
 export const NO_KEY = 0xffffffff;
 
-/** Copies the first SKETCH_KEYS of a sorted shingle set into out[at..]. */
-export function sketchKeys(sortedShingles: Uint32Array, count: number, out: Uint32Array, at: number): void {
-  for (let k = 0; k < SKETCH_KEYS; k++) out[at + k] = k < count ? sortedShingles[k]! : NO_KEY;
+/**
+ * Writes the SKETCH_KEYS smallest distinct values of shingles[0..n) to
+ * out[at..], ascending, NO_KEY-padded. One pass, no sort: most values lose
+ * to the current largest key at the first comparison.
+ */
+export function sketchKeys(shingles: Uint32Array, n: number, out: Uint32Array, at: number): void {
+  const end = at + SKETCH_KEYS;
+  out.fill(NO_KEY, at, end);
+  for (let i = 0; i < n; i++) {
+    const v = shingles[i]!;
+    if (v >= out[end - 1]!) continue;
+    let j = end - 1;
+    while (j > at && out[j - 1]! > v) j--;
+    if (j > at && out[j - 1] === v) continue;
+    out.copyWithin(j + 1, j, end - 1);
+    out[j] = v;
+  }
 }
 
 /**
- * Calls onPair(a, b) (a < b, doc indices) for docs sharing a sketch key.
+ * Calls onPair(a, b, key) (a < b, doc indices) for docs sharing a sketch key.
  * keyOf(doc, k) reads key k of a doc. All keys go into one sorted array,
  * so a pair whose keys sit in different slots still meets. A key shared by
  * more than bucketCap docs (a stock phrase) only pairs each doc with its
- * next bucketCap neighbours in `order` (close fingerprints sort together).
+ * next bucketCap neighbours in `order` (by fingerprint, so near texts tend
+ * to sit together); a real duplicate also shares rarer keys.
  */
 export function sketchCandidates(
   docs: Int32Array,
   keyOf: (doc: number, k: number) => number,
   order: (x: number, y: number) => number,
-  onPair: (a: number, b: number) => void,
-  bucketCap = 64,
+  onPair: (a: number, b: number, key: number) => void,
+  bucketCap = 16,
 ): void {
   const r = docs.length;
   if (r < 2) return;
@@ -65,10 +80,73 @@ export function sketchCandidates(
         for (let j = i + 1; j < end; j++) {
           const a = bucket[i]!;
           const b = bucket[j]!;
-          if (a !== b) onPair(a < b ? a : b, a < b ? b : a);
+          if (a !== b) onPair(a < b ? a : b, a < b ? b : a, key << keyShift);
         }
       }
     }
     s = e;
   }
+}
+
+/**
+ * Of the SKETCH_KEYS smallest hashes of A∪B (exactly computable from the
+ * two sketches), how many lie in both A and B: an unbiased count of
+ * SKETCH_KEYS·Jaccard. Lets the engine drop most false candidates before
+ * it touches any text.
+ */
+export function sharedInUnionSketch(p: Uint32Array, a: number, b: number): number {
+  let i = 0;
+  let j = 0;
+  let taken = 0;
+  let shared = 0;
+  while (taken < SKETCH_KEYS) {
+    const x = i < SKETCH_KEYS ? p[a + i]! : NO_KEY;
+    const y = j < SKETCH_KEYS ? p[b + j]! : NO_KEY;
+    if (x === NO_KEY && y === NO_KEY) break;
+    if (x === y) {
+      shared++;
+      i++;
+      j++;
+    } else if (x < y) {
+      i++;
+    } else {
+      j++;
+    }
+    taken++;
+  }
+  return shared;
+}
+
+/**
+ * Fewest shared keys a pair at Jaccard >= minSimilarity shows, allowing a
+ * miss rate near 1e-3 (binomial lower tail): 3 of 8 at 0.8.
+ */
+export function minSharedKeys(minSimilarity: number): number {
+  return Math.max(1, Math.floor(SKETCH_KEYS * minSimilarity * 0.5));
+}
+
+/**
+ * A SimHash distance no pair at Jaccard >= minSimilarity plausibly exceeds
+ * (mean + 5 sd of the bit-flip count at that similarity), for texts too
+ * short for bands: a coarse filter, not a decision.
+ */
+export function looseDistance(minSimilarity: number): number {
+  const cos = (2 * minSimilarity) / (1 + minSimilarity);
+  const p = Math.acos(Math.max(-1, Math.min(1, cos))) / Math.PI;
+  return Math.ceil(64 * p + 5 * Math.sqrt(64 * p * (1 - p)));
+}
+
+/** The smallest key two sketches share (NO_KEY if none): a pair is handled under that key only. */
+export function firstSharedKey(p: Uint32Array, a: number, b: number): number {
+  let i = 0;
+  let j = 0;
+  while (i < SKETCH_KEYS && j < SKETCH_KEYS) {
+    const x = p[a + i]!;
+    const y = p[b + j]!;
+    if (x === NO_KEY || y === NO_KEY) break;
+    if (x === y) return x;
+    if (x < y) i++;
+    else j++;
+  }
+  return NO_KEY;
 }
