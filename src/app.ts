@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/schema.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { requireBearer } from './http/auth.ts';
 import { errorBody, handleError, ok } from './http/errors.ts';
 import { mediaType } from './http/validate.ts';
@@ -42,15 +43,18 @@ export function createApp(deps: AppDeps) {
 
   if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens));
 
-  // NDJSON imports stream line by line and may be any size; every other body is bounded.
+  // NDJSON and CSV imports stream record by record and may be any size; every other body is bounded.
+  const streamed = new Set(['application/x-ndjson', 'text/csv']);
   const limitBody = bodyLimit({
     maxSize: maxBodyMb * 1024 * 1024,
     onError: (c) => c.json(errorBody(413, `request body is larger than ${maxBodyMb} MB`), 413),
   });
-  app.use('/api/*', (c, next) => (mediaType(c) === 'application/x-ndjson' ? next() : limitBody(c, next)));
+  app.use('/api/*', (c, next) => (streamed.has(mediaType(c)) ? next() : limitBody(c, next)));
 
   app.route('/api', questionRoutes(deps));
   app.route('/api/dedup/tasks', taskRoutes(deps));
+
+  app.route('/', dashboardRoutes());
 
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(handleError(deps.logger));

@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.ts';
 import { AppError, fieldErrors, notFound, ok } from '../http/errors.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { mediaType, parseId, parseQuery, readJson } from '../http/validate.ts';
+import { csvRowToObject, readCsvRecords } from './csv.ts';
 import { readLines } from './ndjson.ts';
 import { groupFilterQuery, questionInput, type QuestionInput } from './question.schema.ts';
 import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertQuestions, type ImportCounts } from './question.repository.ts';
@@ -78,6 +79,27 @@ export function questionRoutes({ db, now }: AppDeps) {
             continue;
           }
           await importing.add(line.index, value);
+        }
+      }
+    } else if (type === 'text/csv') {
+      // The header row names the question fields; data rows are indexed from 0 like a JSON array.
+      const body = c.req.raw.body;
+      let header: string[] | undefined;
+      if (body) {
+        for await (const record of readCsvRecords(body, MAX_LINE_BYTES)) {
+          if (!header) {
+            if ('tooLong' in record) throw new AppError(422, 'the CSV header row is too long');
+            header = record.fields.map((name) => name.trim());
+            if (!header.includes('content')) {
+              throw new AppError(422, 'the CSV header row must name the question fields, content among them', [
+                { path: 'header', message: `got: ${header.join(',').slice(0, 200)}` },
+              ]);
+            }
+            continue;
+          }
+          const index = record.index - 1;
+          if ('tooLong' in record) importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
+          else await importing.add(index, csvRowToObject(header, record.fields));
         }
       }
     } else {

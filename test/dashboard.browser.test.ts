@@ -1,0 +1,104 @@
+/**
+ * The dashboard in headless Chromium (Debian's package, driven by playwright-core): import a
+ * file, create and start a task, watch its bar reach 100%, open a cluster. Skips only when
+ * Chromium is missing outside CI; in CI a missing browser fails the run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../src/config.ts';
+import { startService, type RunningService } from '../src/main.ts';
+import { generateSampleBank, toNdjson } from '../src/sample/generate.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)`);
+if (!available) console.warn(`SKIPPED dashboard browser test: ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+describe.skipIf(!available)('dashboard in Chromium', () => {
+  let service: RunningService;
+  let browser: BrowserContext;
+  let page: Page;
+  const folder = mkdtempSync(join(tmpdir(), 'dedup-dashboard-'));
+
+  beforeAll(async () => {
+    service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '2' }));
+    // A fresh profile per run; playwright wants it as userDataDir rather than a flag.
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dedup-chromium-')), {
+      executablePath: CHROMIUM,
+      viewport: { width: 390, height: 844 }, // a phone
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+
+  it('imports a file, runs a task to 100% live, and shows a cluster side by side', async () => {
+    const file = join(folder, 'sample.ndjson');
+    writeFileSync(file, toNdjson(generateSampleBank({ count: 300, seed: 7 })));
+
+    await page.goto(service.url);
+    await page.waitForSelector('#connection[data-state=connected]');
+
+    await page.setInputFiles('#import-file', file);
+    await page.click('#import button[type=submit]');
+    await page.waitForSelector('#import-result[data-done=true]');
+    expect(await page.textContent('#import-result')).toContain('300 inserted');
+    expect(await page.getAttribute('#import-bar', 'aria-valuenow')).toBe('100');
+
+    // Every value the task's bar takes, recorded in the page as the socket events arrive.
+    await page.evaluate(() => {
+      const seen: number[] = ((window as unknown as { barValues: number[] }).barValues = []);
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const target = record.target as Element;
+          if (target.matches('.task .bar')) seen.push(Number(target.getAttribute('aria-valuenow')));
+        }
+      }).observe(document.querySelector('#tasks')!, { attributes: true, subtree: true, attributeFilter: ['aria-valuenow'] });
+    });
+    await page.fill('#create input[name=task_name]', 'browser run');
+    await page.click('#create button[type=submit]');
+
+    const card = page.locator('.task', { hasText: 'browser run' });
+    await card.locator('.status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+    expect(await card.locator('.bar').getAttribute('aria-valuenow')).toBe('100');
+    expect(await card.locator('.pct').textContent()).toBe('100.00%');
+    const groups = (await card.locator('.groups').textContent())!;
+    expect(groups).toMatch(/^(\d+) \/ \1$/);
+    expect(Number(groups.split(' ')[0])).toBeGreaterThan(1);
+    expect(await card.locator('.current').textContent()).not.toBe('—');
+    const values = await page.evaluate(() => (window as unknown as { barValues: number[] }).barValues);
+    expect(values.at(-1)).toBe(100);
+    expect(values).toEqual([...values].sort((a, b) => a - b)); // never moves backwards
+
+    await card.locator('[data-action=clusters]').click();
+    const cluster = page.locator('.cluster').first();
+    await cluster.waitFor();
+    expect(await cluster.locator('.member').count()).toBeGreaterThanOrEqual(2);
+    expect(await cluster.locator('.member.canonical .content').textContent()).not.toBe('');
+    // Planted duplicates differ in a question number, a score note or punctuation: some of it is marked.
+    expect(await page.locator('#clusters mark').count()).toBeGreaterThan(0);
+
+    // Fits a phone: nothing wider than the viewport.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const shot = join(folder, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`dashboard screenshot: ${shot}`);
+  });
+});
