@@ -132,7 +132,10 @@ const PLANTS: ((content: string, rand: Rand) => string)[] = [
   (c, r) => `${int(r, 1, 30)}. （${pick(r, [3, 4, 5, 6])}分）${c}`,
   (c) => `<p>${c.replaceAll('，', '，&nbsp;')}</p>`,
   (c) => c.replaceAll(',', '，').replaceAll('?', '？').replaceAll(':', '：').replace(/(\d)/g, (d) => String.fromCharCode(0xff10 + Number(d))),
-  (c) => c.replace('是多少', '等于多少').replace('Choose the correct word', 'Choose the right word'),
+  (c) =>
+    c.includes('是多少') ? c.replace('是多少', '等于多少')
+    : c.startsWith('Choose the correct word') ? c.replace('Choose the correct word', 'Choose the right word')
+    : `请回答：${c}`,
   (c) => `  ${c.replaceAll(' ', '  ')}  `,
 ];
 
@@ -153,6 +156,7 @@ export function generateSampleBank({ count = 600, seed = 42, duplicateRate = 0.2
   );
   const originals = new Map<string, QuestionInput[]>();
   const bank: QuestionInput[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const group = groups[i % groups.length]!;
     const key = `${group.type}|${group.subject}|${group.channel}`;
@@ -160,10 +164,17 @@ export function generateSampleBank({ count = 600, seed = 42, duplicateRate = 0.2
     const base = { external_id: `sample-${i + 1}`, type_name: group.type, subject_name: group.subject, channel_code: group.channel };
     if (earlier.length > 0 && rand() < duplicateRate) {
       const source = pick(rand, earlier);
-      bank.push({ ...source, ...base, content: pick(rand, PLANTS)(source.content, rand) });
-      continue;
+      const content = pick(rand, PLANTS)(source.content, rand);
+      if (!seen.has(content)) {
+        seen.add(content);
+        bank.push({ ...source, ...base, content });
+        continue;
+      }
     }
-    const draft = pick(rand, group.templates)(rand);
+    let draft = pick(rand, group.templates)(rand);
+    // Templates can repeat themselves; only planted copies should be duplicates.
+    for (let tries = 0; seen.has(draft.content) && tries < 20; tries++) draft = pick(rand, group.templates)(rand);
+    seen.add(draft.content);
     const question: QuestionInput = { ...base, content: draft.content, options: draft.options ?? null, answer: draft.answer ?? null };
     earlier.push(question);
     originals.set(key, earlier);
