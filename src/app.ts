@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/schema.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { docsRoutes } from './docs/docs.routes.ts';
 import { requireBearer } from './http/auth.ts';
 import { errorBody, handleError, ok } from './http/errors.ts';
 import { mediaType } from './http/validate.ts';
@@ -21,6 +22,8 @@ export interface AppDeps {
   authTokens: readonly string[];
   maxBodyMb: number;
   health: () => Promise<{ db: string; workers: number; version: string }>;
+  /** Shown in the OpenAPI document. */
+  version: string;
 }
 
 /** Builds the HTTP API; no I/O happens here, so tests can build it with their own deps. */
@@ -40,6 +43,8 @@ export function createApp(deps: AppDeps) {
   );
 
   app.get('/api/health', async (c) => ok(c, { status: 'ok', ...(await deps.health()) }));
+  // The API's description is public even when the API itself needs a token.
+  app.route('/api', docsRoutes(deps.version));
 
   if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens));
 

@@ -78,6 +78,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     authTokens: config.authTokens,
     maxBodyMb: config.maxBodyMb,
     health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
+    version: packageJson.version,
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {

@@ -14,8 +14,8 @@ const MAX_LINE_BYTES = 1024 * 1024;
 /** A file of bad rows must not grow the response without bound; the count stays exact. */
 const MAX_REPORTED_REJECTIONS = 1000;
 
-const listQuery = z.object({ ...groupFilterQuery, ...paginationQuery });
-const groupsQuery = z.object(groupFilterQuery);
+export const listQuestionsQuery = z.object({ ...groupFilterQuery, ...paginationQuery });
+export const groupsQuery = z.object(groupFilterQuery);
 
 interface ImportResult extends ImportCounts {
   rejected: { index: number; message: string }[];
@@ -117,7 +117,7 @@ export function questionRoutes({ db, now }: AppDeps) {
   });
 
   app.get('/questions', async (c) => {
-    const query = parseQuery(c, listQuery);
+    const query = parseQuery(c, listQuestionsQuery);
     const { items, total } = await listQuestions(db, query, offsetOf(query), query.page_size);
     return ok(c, { items, total, page: query.page, page_size: query.page_size });
   });
