@@ -7,8 +7,10 @@ import type { Database } from './db/schema.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { requireBearer } from './http/auth.ts';
+import { requestLog } from './http/request-log.ts';
 import { errorBody, handleError, ok } from './http/errors.ts';
 import { mediaType } from './http/validate.ts';
+import type { ServiceMetrics } from './metrics/service-metrics.ts';
 import { questionRoutes } from './questions/question.routes.ts';
 import type { TaskRunner } from './tasks/task.runner.ts';
 import { taskRoutes } from './tasks/task.routes.ts';
@@ -24,6 +26,8 @@ export interface AppDeps {
   health: () => Promise<{ db: string; workers: number; version: string }>;
   /** Shown in the OpenAPI document. */
   version: string;
+  /** Created by main.ts; rendered at `/metrics`, fed by the request log. */
+  metrics: Pick<ServiceMetrics, 'render' | 'recordRequest'>;
 }
 
 /** Builds the HTTP API; no I/O happens here, so tests can build it with their own deps. */
@@ -31,6 +35,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const { corsOrigins, authTokens, maxBodyMb } = deps;
 
+  app.use('*', requestLog(deps.logger, deps.metrics.recordRequest));
   app.use(
     '*',
     cors({
@@ -60,6 +65,8 @@ export function createApp(deps: AppDeps) {
   app.route('/api/dedup/tasks', taskRoutes(deps));
 
   app.route('/', dashboardRoutes());
+  // Prometheus scrapes without a token, like /api/health; keep the port internal if that matters.
+  app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(handleError(deps.logger));

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
+import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
 import { registerSocketHandlers } from './realtime/socket.ts';
 import { TaskRunner } from './tasks/task.runner.ts';
@@ -53,15 +54,17 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
   });
+  const metrics = createServiceMetrics({ db, pool, sockets: () => io.of('/').sockets.size });
   const progress = createProgressSink((room, event, payload) => {
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
     const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
     target.emit(event, payload);
   }, config.progressIntervalMs);
+  const instrumented = metrics.instrument(progress);
   const runner = new TaskRunner({
     db,
     pool,
-    progress,
+    progress: instrumented,
     logger,
     now,
     maxInFlight: config.workers * 2,
@@ -79,6 +82,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     maxBodyMb: config.maxBodyMb,
     health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
     version: packageJson.version,
+    metrics,
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -98,6 +102,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       await runner.stop(config.shutdownGraceMs);
       await pool.close({ force: true });
       progress.close();
+      metrics.close();
       await io.close();
       await httpClosed;
       await db.destroy();
