@@ -34,7 +34,7 @@ describe('API docs', () => {
       .flatMap(([path, methods]) => Object.keys(methods as object).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
       .sort();
     // createApp does no I/O, so its route table can be read without a database behind it.
-    const app = createApp({ authTokens: [], corsOrigins: '*', maxBodyMb: 1, version: 'test' } as unknown as AppDeps);
+    const app = createApp({ authTokens: [], corsOrigins: '*', maxBodyMb: 1, version: 'test', metrics: { render: async () => '', recordRequest() {} } } as unknown as AppDeps);
     const served = [...new Set(app.routes.filter((r) => ['GET', 'POST', 'DELETE'].includes(r.method)).map((r) => `${r.method} ${r.path.replace(/\/$/, '')}`))]
       .filter((route) => route.includes('/api/') && !/\/api\/(openapi\.json|docs)$/.test(route))
       .sort();
