@@ -3,7 +3,7 @@
  * with near-duplicates planted the way real banks get them (re-typed with a question
  * number and score note, pasted with HTML, full-width punctuation, a reworded lead-in).
  *
- * `bun src/sample/generate.ts [--count 600] [--seed 42] [--out file.ndjson]` writes NDJSON.
+ * `bun src/sample/generate.ts [--count 600] [--seed 42] [--channels 2] [--out file.ndjson]` writes NDJSON.
  */
 import type { QuestionInput } from '../questions/question.schema.ts';
 
@@ -139,20 +139,22 @@ const PLANTS: ((content: string, rand: Rand) => string)[] = [
   (c) => `  ${c.replaceAll(' ', '  ')}  `,
 ];
 
-export const SAMPLE_CHANNELS = ['default', 'partner'] as const;
+export const SAMPLE_CHANNELS = ['default', 'partner', 'exam-2024', 'exam-2025', 'school-a', 'school-b'] as const;
 
 export interface SampleOptions {
   count?: number;
   seed?: number;
   /** Share of questions that are planted near-duplicates of an earlier one (0..0.9). */
   duplicateRate?: number;
+  /** How many source channels (1..6); each multiplies the number of groups. */
+  channels?: number;
 }
 
 /** Makes `count` questions; about `duplicateRate` of them are near-duplicates within their group. */
-export function generateSampleBank({ count = 600, seed = 42, duplicateRate = 0.2 }: SampleOptions = {}): QuestionInput[] {
+export function generateSampleBank({ count = 600, seed = 42, duplicateRate = 0.2, channels = 2 }: SampleOptions = {}): QuestionInput[] {
   const rand = seededRandom(seed);
   const groups = Object.entries(TEMPLATES).flatMap(([subject, byType]) =>
-    Object.entries(byType).flatMap(([type, templates]) => SAMPLE_CHANNELS.map((channel) => ({ subject, type, channel, templates }))),
+    Object.entries(byType).flatMap(([type, templates]) => SAMPLE_CHANNELS.slice(0, Math.max(1, channels)).map((channel) => ({ subject, type, channel, templates }))),
   );
   const originals = new Map<string, QuestionInput[]>();
   const bank: QuestionInput[] = [];
@@ -193,11 +195,12 @@ if (import.meta.main) {
   };
   const count = Number(flag('count') ?? 600);
   const seed = Number(flag('seed') ?? 42);
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) {
-    console.error('usage: bun src/sample/generate.ts [--count N] [--seed N] [--out file.ndjson]');
+  const channels = Number(flag('channels') ?? 2);
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !Number.isInteger(channels) || channels < 1) {
+    console.error('usage: bun src/sample/generate.ts [--count N] [--seed N] [--channels 1..6] [--out file.ndjson]');
     process.exit(2);
   }
-  const text = toNdjson(generateSampleBank({ count, seed }));
+  const text = toNdjson(generateSampleBank({ count, seed, channels }));
   const out = flag('out');
   if (out) {
     await Bun.write(out, text);
