@@ -4,20 +4,16 @@
  * Chromium is missing outside CI; in CI a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { loadConfig } from '../src/config.ts';
 import { startService, type RunningService } from '../src/main.ts';
 import { generateSampleBank, toNdjson } from '../src/sample/generate.ts';
+import { chromiumAvailable, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)`);
-if (!available) console.warn(`SKIPPED dashboard browser test: ${CHROMIUM} not found (apt-get install -y chromium)`);
-
-describe.skipIf(!available)('dashboard in Chromium', () => {
+describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chromium', () => {
   let service: RunningService;
   let browser: BrowserContext;
   let page: Page;
@@ -25,22 +21,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
 
   beforeAll(async () => {
     service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '2' }));
-    // A fresh profile per run; playwright wants it as userDataDir rather than a flag.
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dedup-chromium-')), {
-      executablePath: CHROMIUM,
-      viewport: { width: 390, height: 844 }, // a phone
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ viewport: { width: 390, height: 844 } }); // a phone
     page = browser.pages()[0] ?? (await browser.newPage());
   });
 
