@@ -42,18 +42,26 @@ const TERMINAL = new Set<Task['status']>(['completed', 'failed', 'cancelled']);
 
 /**
  * A REST answer can arrive after the socket already told us more (a fast task completes before
- * its start request returns); such a snapshot of the same run must not move the card backwards.
+ * its start request returns): a snapshot of a finished run must not bring it back to running,
+ * and while running, counts only go up (progress events may even precede the start answer).
  */
-function isStale(known: Task, next: Task): boolean {
-  if (known.started_at !== next.started_at) return false;
-  if (TERMINAL.has(known.status) && next.status === 'running') return true;
-  return known.status === 'running' && next.status === 'running' && next.processed_groups < known.processed_groups;
+function reconcile(known: Task, next: Task): Task | undefined {
+  if (TERMINAL.has(known.status) && next.status === 'running' && known.started_at === next.started_at) return undefined;
+  if (known.status !== 'running' || next.status !== 'running') return next;
+  return {
+    ...next,
+    processed_groups: Math.max(known.processed_groups, next.processed_groups),
+    progress_percentage: Math.max(known.progress_percentage, next.progress_percentage),
+    processed_questions: Math.max(known.processed_questions, next.processed_questions),
+    duplicate_count: Math.max(known.duplicate_count, next.duplicate_count),
+  };
 }
 
 /** Shows a task (keeping what only progress events told us) and makes sure we are in its room. */
-function show(task: Task, patch: Partial<TaskView> = {}, snapshot = true) {
-  const known = views.get(task.id);
-  if (known && snapshot && isStale(known.task, task)) return;
+function show(next: Task, patch: Partial<TaskView> = {}, snapshot = true) {
+  const known = views.get(next.id);
+  const task = known && snapshot ? reconcile(known.task, next) : next;
+  if (!task) return;
   const view: TaskView = {
     task,
     current_group: known?.current_group ?? null,
