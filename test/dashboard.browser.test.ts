@@ -1,6 +1,6 @@
 /**
  * The dashboard in headless Chromium (Debian's package, driven by playwright-core): import a
- * file, create and start a task, watch its bar reach 100%, open a cluster. Skips only when
+ * file, create and start a task, watch its bar reach 100%, open a cluster; cancel a run. Skips only when
  * Chromium is missing outside CI; in CI a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
@@ -81,5 +81,33 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     const shot = join(folder, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshot: ${shot}`);
+  });
+
+  it('cancels a running task from its card', async () => {
+    // The slow fixture holds each group 150 ms, so there is time to press Cancel mid-run.
+    const slow = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '1' }), {
+      workerFile: new URL('./fixtures/slow-worker.ts', import.meta.url),
+    });
+    try {
+      const body = toNdjson(generateSampleBank({ count: 100, seed: 3 }));
+      await fetch(`${slow.url}/api/questions`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      await page.goto(slow.url);
+      await page.waitForSelector('#connection[data-state=connected]');
+      await page.fill('#create input[name=task_name]', 'to cancel');
+      await page.click('#create button[type=submit]');
+      const card = page.locator('.task', { hasText: 'to cancel' });
+      await card.locator('.status', { hasText: 'running' }).waitFor();
+      await page.waitForFunction(() => Number(document.querySelector('.task .bar')?.getAttribute('aria-valuenow')) > 0);
+      await card.locator('[data-action=cancel]').click();
+      await card.locator('.status', { hasText: 'cancelled' }).waitFor();
+      expect(await card.locator('.message').textContent()).toBe('cancelled');
+      expect(Number(await card.locator('.bar').getAttribute('aria-valuenow'))).toBeLessThan(100);
+      expect(await card.locator('[data-action=start]').isEnabled()).toBe(true);
+      expect(await card.locator('[data-action=cancel]').isEnabled()).toBe(false);
+      const task = (await (await fetch(`${slow.url}/api/dedup/tasks/1`)).json()) as { data: { status: string } };
+      expect(task.data.status).toBe('cancelled');
+    } finally {
+      await slow.close();
+    }
   });
 });
