@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,9 @@ import { runCli } from '../src/cli/main.ts';
 import { renderBar } from '../src/cli/progress-bar.ts';
 import { generateSampleBank, toNdjson } from '../src/sample/generate.ts';
 import { startTestService, type TestService } from './support/service.ts';
+
+// Real servers, pools and browsers: bun's 5 s default is too short on a loaded CI machine (bunfig's [test] timeout is not read).
+setDefaultTimeout(60_000);
 
 const folder = mkdtempSync(join(tmpdir(), 'dedup-cli-'));
 

@@ -3,7 +3,7 @@
  * file, create and start a task, watch its bar reach 100%, open a cluster; cancel a run. Skips only when
  * Chromium is missing outside CI; in CI a missing browser fails the run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ import { loadConfig } from '../src/config.ts';
 import { startService, type RunningService } from '../src/main.ts';
 import { generateSampleBank, toNdjson } from '../src/sample/generate.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
+
+// Real servers, pools and browsers: bun's 5 s default is too short on a loaded CI machine (bunfig's [test] timeout is not read).
+setDefaultTimeout(60_000);
 
 describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chromium', () => {
   let service: RunningService;

@@ -1,6 +1,9 @@
-import { expect, it } from 'bun:test';
+import { expect, it, setDefaultTimeout } from 'bun:test';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
+
+// Real servers, pools and browsers: bun's 5 s default is too short on a loaded CI machine (bunfig's [test] timeout is not read).
+setDefaultTimeout(60_000);
 
 it('npm run demo serves the dashboard, loads the sample and runs a task once a browser connects', async () => {
   const child = Bun.spawn([process.execPath, 'run', 'demo'], {

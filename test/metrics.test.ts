@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { generateSampleBank } from '../src/sample/generate.ts';
 import { importQuestions, nextEvent, startTestService, type TestService } from './support/service.ts';
+
+// Real servers, pools and browsers: bun's 5 s default is too short on a loaded CI machine (bunfig's [test] timeout is not read).
+setDefaultTimeout(60_000);
 
 /** The value of one sample line, e.g. `dedup_tasks{status="completed"}`. */
 function metric(text: string, name: string): number {

@@ -4,7 +4,7 @@
  * `http://localhost:5000`; Chromium maps that address to the test's free port, so the code
  * stays unchanged and the test never needs port 5000.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,9 @@ import { compileScript, parse } from 'vue/compiler-sfc';
 import { generateSampleBank } from '../src/sample/generate.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { importQuestions, startTestService, type TestService } from './support/service.ts';
+
+// Real servers, pools and browsers: bun's 5 s default is too short on a loaded CI machine (bunfig's [test] timeout is not read).
+setDefaultTimeout(60_000);
 
 const FIXTURES = join(import.meta.dir, 'fixtures', 'seed');
 const BUILD = join(import.meta.dir, '.seed-frontends');
