@@ -103,6 +103,7 @@ export function watchTask(target: Target, taskId: number, { stdout, stderr }: Io
       if (!socket.active) finish(1, undefined, new CliError(`cannot connect to ${target.url}: ${error.message}`));
     });
     socket.on('error', ({ message }) => finish(1, undefined, new CliError(message)));
+    socket.io.on('reconnect_failed', () => finish(1, undefined, new CliError(`lost the connection to ${target.url} and could not reconnect`)));
     socket.on('task_status', ({ data }) => {
       if (taskFinished(data)) {
         bar.update(data.progress_percentage / 100, `${data.processed_groups}/${data.total_groups} groups · ${data.status}`);

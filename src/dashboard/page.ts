@@ -51,6 +51,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   mark { background: #ffe08a; border-radius: .15rem; }
   .pager { display: flex; gap: .5rem; margin-top: .5rem; }
   #notice:empty { display: none; }
+  #tasks:has(.task) .empty { display: none; }
   @media (max-width: 30rem) { main { padding: .5rem; } .panel { padding: .75rem; } form > * { flex: 1 1 100%; } }
 </style>
 </head>
@@ -84,7 +85,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   </section>
   <section class="panel">
     <h2>Tasks <button id="refresh" type="button" class="secondary">Refresh</button></h2>
-    <div id="tasks"></div>
+    <div id="tasks"><p class="empty message">No tasks yet: import a question file, then create a task above.</p></div>
   </section>
   <section id="clusters" class="panel" hidden>
     <h2 class="title">Clusters</h2>

@@ -3,8 +3,19 @@
 
 const TOKEN_KEY = 'dedup.token';
 
+/** `?token=` is taken once into localStorage and dropped from the address bar (and history). */
+function adoptUrlToken() {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('token');
+  if (given === null) return;
+  localStorage.setItem(TOKEN_KEY, given);
+  params.delete('token');
+  history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}${location.hash}`);
+}
+adoptUrlToken();
+
 export const token = {
-  get: (): string => new URLSearchParams(location.search).get('token') ?? localStorage.getItem(TOKEN_KEY) ?? '',
+  get: (): string => localStorage.getItem(TOKEN_KEY) ?? '',
   set: (value: string) => (value ? localStorage.setItem(TOKEN_KEY, value) : localStorage.removeItem(TOKEN_KEY)),
 };
 

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { GroupKey } from '../../realtime/events.ts';
 import type { Task } from '../../tasks/task.schema.ts';
+import { token } from './api.ts';
 import { $, bar, h, setBar } from './dom.ts';
 
 /** What a task card shows: the task row plus what only progress events carry. */
@@ -18,6 +19,26 @@ export interface TaskActions {
 }
 
 const groupLabel = (group: GroupKey | null) => (group ? `${group.type_name} - ${group.subject_name} (${group.channel_code})` : '—');
+
+/** A plain download link; with a token it fetches with the header, since a link cannot send one. */
+function exportLink(id: number): HTMLAnchorElement {
+  const href = `/api/dedup/tasks/${id}/export?format=csv`;
+  const link = h('a', { class: 'export', href, download: `task-${id}-duplicates.csv` }, 'Export CSV');
+  link.addEventListener('click', (event) => {
+    if (!token.get()) return;
+    event.preventDefault();
+    void fetch(href, { headers: { Authorization: `Bearer ${token.get()}` } })
+      .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(`export failed: HTTP ${response.status}`))))
+      .then((blob) => {
+        const url = URL.createObjectURL(blob);
+        const save = h('a', { href: url, download: `task-${id}-duplicates.csv` });
+        save.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      })
+      .catch((error: Error) => alert(error.message));
+  });
+  return link;
+}
 
 function card(view: TaskView, actions: TaskActions): HTMLElement {
   const id = view.task.id;
@@ -50,7 +71,7 @@ function card(view: TaskView, actions: TaskActions): HTMLElement {
       button('start', 'Start'),
       button('cancel', 'Cancel'),
       button('clusters', 'Clusters'),
-      h('a', { class: 'export', href: `/api/dedup/tasks/${id}/export?format=csv`, download: true }, 'Export CSV'),
+      exportLink(id),
     ),
   );
 }
