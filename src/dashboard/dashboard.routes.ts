@@ -5,7 +5,7 @@ const ENTRY = new URL('./client/main.ts', import.meta.url);
 
 /** Bundles the client with Bun; no build step to remember, and a stale bundle cannot be served. */
 export async function bundleDashboard(): Promise<string> {
-  const result = await Bun.build({ entrypoints: [Bun.fileURLToPath(ENTRY)], target: 'browser', minify: true, sourcemap: 'inline' });
+  const result = await Bun.build({ entrypoints: [Bun.fileURLToPath(ENTRY)], target: 'browser', minify: true });
   if (!result.success) throw new Error(`dashboard bundle failed: ${result.logs.map(String).join('\n')}`);
   return result.outputs[0]!.text();
 }
