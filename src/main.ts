@@ -47,6 +47,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     // Kill and replace a worker that blows its heap instead of taking the process down.
     resourceLimits: { maxOldGenerationSizeMb: 2048 },
   });
+  // Read at scrape time; `io` is defined below, long before the first scrape.
+  const metrics = createServiceMetrics({ db, pool, sockets: () => io.of('/').sockets.size });
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>({
     path: '/socket.io/',
@@ -54,17 +56,15 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
   });
-  const metrics = createServiceMetrics({ db, pool, sockets: () => io.of('/').sockets.size });
   const progress = createProgressSink((room, event, payload) => {
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
     const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
     target.emit(event, payload);
   }, config.progressIntervalMs);
-  const instrumented = metrics.instrument(progress);
   const runner = new TaskRunner({
     db,
     pool,
-    progress: instrumented,
+    progress: metrics.instrument(progress),
     logger,
     now,
     maxInFlight: config.workers * 2,
@@ -75,14 +75,14 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const app = createApp({
     db,
     runner,
+    metrics,
+    version: packageJson.version,
     logger,
     now,
     corsOrigins: config.corsOrigins,
     authTokens: config.authTokens,
     maxBodyMb: config.maxBodyMb,
     health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
-    version: packageJson.version,
-    metrics,
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
