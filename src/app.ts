@@ -4,9 +4,13 @@ import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/schema.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { docsRoutes } from './docs/docs.routes.ts';
 import { requireBearer } from './http/auth.ts';
+import { requestLog } from './http/request-log.ts';
 import { errorBody, handleError, ok } from './http/errors.ts';
 import { mediaType } from './http/validate.ts';
+import type { ServiceMetrics } from './metrics/service-metrics.ts';
 import { questionRoutes } from './questions/question.routes.ts';
 import type { TaskRunner } from './tasks/task.runner.ts';
 import { taskRoutes } from './tasks/task.routes.ts';
@@ -20,6 +24,10 @@ export interface AppDeps {
   authTokens: readonly string[];
   maxBodyMb: number;
   health: () => Promise<{ db: string; workers: number; version: string }>;
+  /** Shown in the OpenAPI document. */
+  version: string;
+  /** Created by main.ts; rendered at `/metrics`, fed by the request log. */
+  metrics: Pick<ServiceMetrics, 'render' | 'recordRequest'>;
 }
 
 /** Builds the HTTP API; no I/O happens here, so tests can build it with their own deps. */
@@ -27,6 +35,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
   const { corsOrigins, authTokens, maxBodyMb } = deps;
 
+  app.use('*', requestLog(deps.logger, deps.metrics.recordRequest));
   app.use(
     '*',
     cors({
@@ -39,18 +48,25 @@ export function createApp(deps: AppDeps) {
   );
 
   app.get('/api/health', async (c) => ok(c, { status: 'ok', ...(await deps.health()) }));
+  // The API's description is public even when the API itself needs a token.
+  app.route('/api', docsRoutes(deps.version));
 
   if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens));
 
-  // NDJSON imports stream line by line and may be any size; every other body is bounded.
+  // NDJSON and CSV imports stream record by record and may be any size; every other body is bounded.
+  const streamed = new Set(['application/x-ndjson', 'text/csv']);
   const limitBody = bodyLimit({
     maxSize: maxBodyMb * 1024 * 1024,
     onError: (c) => c.json(errorBody(413, `request body is larger than ${maxBodyMb} MB`), 413),
   });
-  app.use('/api/*', (c, next) => (mediaType(c) === 'application/x-ndjson' ? next() : limitBody(c, next)));
+  app.use('/api/*', (c, next) => (streamed.has(mediaType(c)) ? next() : limitBody(c, next)));
 
   app.route('/api', questionRoutes(deps));
   app.route('/api/dedup/tasks', taskRoutes(deps));
+
+  app.route('/', dashboardRoutes());
+  // Prometheus scrapes without a token, like /api/health; keep the port internal if that matters.
+  app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(handleError(deps.logger));

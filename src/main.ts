@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
+import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
 import { registerSocketHandlers } from './realtime/socket.ts';
 import { TaskRunner } from './tasks/task.runner.ts';
@@ -46,6 +47,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     // Kill and replace a worker that blows its heap instead of taking the process down.
     resourceLimits: { maxOldGenerationSizeMb: 2048 },
   });
+  // Read at scrape time; `io` is defined below, long before the first scrape.
+  const metrics = createServiceMetrics({ db, pool, sockets: () => io.of('/').sockets.size });
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>({
     path: '/socket.io/',
@@ -61,7 +64,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const runner = new TaskRunner({
     db,
     pool,
-    progress,
+    progress: metrics.instrument(progress),
     logger,
     now,
     maxInFlight: config.workers * 2,
@@ -72,6 +75,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const app = createApp({
     db,
     runner,
+    metrics,
+    version: packageJson.version,
     logger,
     now,
     corsOrigins: config.corsOrigins,
@@ -97,6 +102,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       await runner.stop(config.shutdownGraceMs);
       await pool.close({ force: true });
       progress.close();
+      metrics.close();
       await io.close();
       await httpClosed;
       await db.destroy();

@@ -55,7 +55,7 @@ export function handleError(logger: Logger) {
       // Hono's own HTTPExceptions (e.g. from bodyLimit) carry a client-facing status.
       return c.json(errorBody(status, error.message || 'bad request'), status as ContentfulStatusCode);
     }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+    logger.error({ err: error, reqId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'unhandled error');
     return c.json(errorBody(500, 'internal server error'), 500);
   };
 }

@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.ts';
 import { AppError, fieldErrors, notFound, ok } from '../http/errors.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { mediaType, parseId, parseQuery, readJson } from '../http/validate.ts';
+import { csvRowToObject, readCsvRecords } from './csv.ts';
 import { readLines } from './ndjson.ts';
 import { groupFilterQuery, questionInput, type QuestionInput } from './question.schema.ts';
 import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertQuestions, type ImportCounts } from './question.repository.ts';
@@ -13,8 +14,8 @@ const MAX_LINE_BYTES = 1024 * 1024;
 /** A file of bad rows must not grow the response without bound; the count stays exact. */
 const MAX_REPORTED_REJECTIONS = 1000;
 
-const listQuery = z.object({ ...groupFilterQuery, ...paginationQuery });
-const groupsQuery = z.object(groupFilterQuery);
+export const listQuestionsQuery = z.object({ ...groupFilterQuery, ...paginationQuery });
+export const groupsQuery = z.object(groupFilterQuery);
 
 interface ImportResult extends ImportCounts {
   rejected: { index: number; message: string }[];
@@ -80,6 +81,27 @@ export function questionRoutes({ db, now }: AppDeps) {
           await importing.add(line.index, value);
         }
       }
+    } else if (type === 'text/csv') {
+      // The header row names the question fields; data rows are indexed from 0 like a JSON array.
+      const body = c.req.raw.body;
+      let header: string[] | undefined;
+      if (body) {
+        for await (const record of readCsvRecords(body, MAX_LINE_BYTES)) {
+          if (!header) {
+            if ('tooLong' in record) throw new AppError(422, 'the CSV header row is too long');
+            header = record.fields.map((name) => name.trim());
+            if (!header.includes('content')) {
+              throw new AppError(422, 'the CSV header row must name the question fields, content among them', [
+                { path: 'header', message: `got: ${header.join(',').slice(0, 200)}` },
+              ]);
+            }
+            continue;
+          }
+          const index = record.index - 1;
+          if ('tooLong' in record) importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
+          else await importing.add(index, csvRowToObject(header, record.fields));
+        }
+      }
     } else {
       const body = await readJson(c);
       const rows = Array.isArray(body) ? body : (body as { questions?: unknown } | null)?.questions;
@@ -95,7 +117,7 @@ export function questionRoutes({ db, now }: AppDeps) {
   });
 
   app.get('/questions', async (c) => {
-    const query = parseQuery(c, listQuery);
+    const query = parseQuery(c, listQuestionsQuery);
     const { items, total } = await listQuestions(db, query, offsetOf(query), query.page_size);
     return ok(c, { items, total, page: query.page, page_size: query.page_size });
   });

@@ -10,8 +10,8 @@ import { deleteTask, getTaskRow, insertTask, listTaskGroups, listTasks, rowToTas
 import { createTaskBody, listTasksQuery } from './task.schema.ts';
 
 const groupName = z.string().trim().min(1).max(100).optional();
-const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...paginationQuery });
-const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') });
+export const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...paginationQuery });
+export const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') });
 
 export function taskRoutes({ db, runner, now }: AppDeps) {
   const app = new Hono();

@@ -1,0 +1,58 @@
+/** A piece of text and whether it differs from the text it was compared with. */
+export interface Segment {
+  text: string;
+  changed: boolean;
+}
+
+/** Latin words and numbers stay whole; every other character (CJK, punctuation) is its own token. */
+export function tokenize(text: string): string[] {
+  return text.match(/[A-Za-z0-9_.]+|\s+|[^A-Za-z0-9_.\s]/gu) ?? [];
+}
+
+/** Beyond this many LCS cells the diff would stall a phone; the texts are shown unmarked. */
+const MAX_CELLS = 2_000_000;
+
+/**
+ * Token-level LCS diff of two texts: for each side, the tokens the other side lacks are
+ * `changed`. Whitespace is never marked, since a highlighted space shows nothing.
+ */
+export function diffTexts(left: string, right: string): { left: Segment[]; right: Segment[] } {
+  const a = tokenize(left);
+  const b = tokenize(right);
+  const plain = (tokens: string[]) => merge(tokens.map((text) => ({ text, changed: false })));
+  if (a.length * b.length > MAX_CELLS) return { left: plain(a), right: plain(b) };
+
+  const width = b.length + 1;
+  const lengths = new Uint32Array((a.length + 1) * width);
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lengths[i * width + j] =
+        a[i] === b[j] ? lengths[(i + 1) * width + j + 1]! + 1 : Math.max(lengths[(i + 1) * width + j]!, lengths[i * width + j + 1]!);
+    }
+  }
+  const inA = new Array<boolean>(a.length).fill(false);
+  const inB = new Array<boolean>(b.length).fill(false);
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      inA[i++] = true;
+      inB[j++] = true;
+    } else if (lengths[(i + 1) * width + j]! >= lengths[i * width + j + 1]!) i++;
+    else j++;
+  }
+  const mark = (tokens: string[], kept: boolean[]) =>
+    merge(tokens.map((text, k) => ({ text, changed: !kept[k] && text.trim() !== '' })));
+  return { left: mark(a, inA), right: mark(b, inB) };
+}
+
+/** Joins neighbouring tokens of the same kind so the page gets a few spans, not one per character. */
+function merge(segments: Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const segment of segments) {
+    const last = out[out.length - 1];
+    if (last && last.changed === segment.changed) last.text += segment.text;
+    else out.push({ ...segment });
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+/** The dashboard's HTML and CSS; the behaviour is in ./client, bundled on first request. */
+export const DASHBOARD_HTML = /* html */ `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Question dedup</title>
+<style>
+  :root { --fg: #1d2330; --muted: #5f6b7a; --line: #d9dee5; --accent: #2f6fed; --ok: #1f8a4c; --bad: #c0392b; --bg: #f6f7f9; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", sans-serif; color: var(--fg); background: var(--bg); }
+  header.top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; padding: .75rem 1rem; background: #fff; border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 1; }
+  header.top h1 { font-size: 1.1rem; margin: 0; }
+  header.top nav a { margin-right: .75rem; color: var(--accent); text-decoration: none; }
+  #connection { font-size: .85rem; padding: .15rem .6rem; border-radius: 1rem; background: #eee; }
+  #connection[data-state=connected] { background: #dff3e6; color: var(--ok); }
+  #connection[data-state=disconnected], #connection[data-state=error] { background: #fbe3e0; color: var(--bad); }
+  main { max-width: 70rem; margin: 0 auto; padding: 1rem; display: grid; gap: 1rem; }
+  .panel { background: #fff; border: 1px solid var(--line); border-radius: .5rem; padding: 1rem; }
+  .panel h2 { font-size: 1rem; margin: 0 0 .75rem; }
+  form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
+  label { display: grid; gap: .2rem; font-size: .85rem; color: var(--muted); }
+  input, select, button { font: inherit; padding: .4rem .6rem; border: 1px solid var(--line); border-radius: .35rem; background: #fff; min-height: 2.25rem; }
+  input[type=file] { max-width: 100%; }
+  button { cursor: pointer; background: var(--accent); color: #fff; border-color: var(--accent); }
+  button:disabled { opacity: .4; cursor: default; }
+  button.secondary { background: #fff; color: var(--accent); }
+  .bar { height: .8rem; background: #e8ebf0; border-radius: .4rem; overflow: hidden; margin: .5rem 0; }
+  .bar .fill { height: 100%; width: 0; background: var(--accent); transition: width .2s; }
+  .task[data-status=completed] .fill { background: var(--ok); }
+  .task[data-status=failed] .fill, .task[data-status=cancelled] .fill { background: var(--bad); }
+  #tasks { display: grid; gap: .75rem; }
+  .task { border: 1px solid var(--line); border-radius: .5rem; padding: .75rem; }
+  .task header { display: flex; justify-content: space-between; gap: .5rem; }
+  .task .status { font-size: .85rem; color: var(--muted); }
+  .meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .75rem; margin: 0; font-size: .9rem; }
+  .meta dt { color: var(--muted); }
+  .meta dd { margin: 0; overflow-wrap: anywhere; }
+  .message { margin: .4rem 0; color: var(--muted); font-size: .9rem; min-height: 1.2em; }
+  .error { color: var(--bad) !important; }
+  .actions { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
+  .actions a { color: var(--accent); }
+  .cluster { border-top: 1px solid var(--line); padding: .75rem 0; }
+  .cluster > header { font-size: .9rem; color: var(--muted); margin-bottom: .5rem; }
+  .members { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .5rem; }
+  .member { border: 1px solid var(--line); border-radius: .4rem; padding: .5rem; }
+  .member.canonical { border-color: var(--accent); }
+  .member h4 { margin: 0 0 .3rem; font-size: .9rem; }
+  .member small { color: var(--muted); font-weight: normal; }
+  .member .content { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+  mark { background: #ffe08a; border-radius: .15rem; }
+  .pager { display: flex; gap: .5rem; margin-top: .5rem; }
+  #notice:empty { display: none; }
+  #tasks:has(.task) .empty { display: none; }
+  @media (max-width: 30rem) { main { padding: .5rem; } .panel { padding: .75rem; } form > * { flex: 1 1 100%; } }
+</style>
+</head>
+<body>
+<header class="top">
+  <h1>Question dedup</h1>
+  <nav><a href="/api/docs">API docs</a><a href="/metrics">Metrics</a></nav>
+  <span id="connection" data-state="connecting" role="status">connecting</span>
+</header>
+<main>
+  <p id="notice" class="panel" role="alert"></p>
+  <section class="panel">
+    <h2>Import questions</h2>
+    <form id="import">
+      <label>NDJSON, JSON or CSV file<input id="import-file" name="file" type="file" accept=".ndjson,.jsonl,.json,.csv,text/csv,application/json"></label>
+      <button type="submit">Upload</button>
+    </form>
+    <div id="import-bar" class="bar" role="progressbar" aria-label="upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="fill"></div></div>
+    <p id="import-result" class="message" role="status"></p>
+  </section>
+  <section class="panel">
+    <h2>New dedup task</h2>
+    <form id="create">
+      <label>Name<input name="task_name" required maxlength="200" value="Dedup run"></label>
+      <label>Scope<select name="scope"><option value="channel">within a channel</option><option value="subject">across channels</option></select></label>
+      <label>Max distance<input name="max_distance" type="number" min="0" max="16" value="3"></label>
+      <label>Min similarity<input name="min_similarity" type="number" min="0" max="1" step="0.05" value="0.8"></label>
+      <label><span><input name="start_now" type="checkbox" checked> start now</span></label>
+      <button type="submit">Create</button>
+    </form>
+  </section>
+  <section class="panel">
+    <h2>Tasks <button id="refresh" type="button" class="secondary">Refresh</button></h2>
+    <div id="tasks"><p class="empty message">No tasks yet: import a question file, then create a task above.</p></div>
+  </section>
+  <section id="clusters" class="panel" hidden>
+    <h2 class="title">Clusters</h2>
+    <div class="list"></div>
+    <div class="pager"><button type="button" class="secondary" data-page="prev">Previous</button><button type="button" class="secondary" data-page="next">Next</button></div>
+  </section>
+  <details class="panel"><summary>Access token</summary>
+    <label>Only needed when the service runs with AUTH_TOKENS<input id="token" type="password" autocomplete="off"></label>
+  </details>
+</main>
+<script type="module" src="/dashboard.js"></script>
+</body>
+</html>
+`;
