@@ -32,6 +32,13 @@ export interface GroupJob {
    * from an older algorithm version) is simply recomputed.
    */
   prints?: Uint32Array | null;
+  /**
+   * Optional: 1 where the runner left the content out (sent "") because it
+   * vouches for that row's cached print, i.e. the print was stored for this
+   * very content. The worker answers with needContent if it must read such a
+   * text after all. Lets a re-run skip loading the texts of unchanged rows.
+   */
+  omitted?: Uint8Array | null;
 }
 
 /** uint32 words per question in GroupJob.prints / GroupResult.prints (64 bytes). */
@@ -57,4 +64,10 @@ export interface GroupResult {
   prints?: Uint32Array;
   /** 1 where prints' row was recomputed in this run: the rows worth persisting. */
   fresh?: Uint8Array;
+  /**
+   * Row indices (ascending) whose content the worker needs but was sent
+   * null. clusters is then empty: send the same job again with at least
+   * these contents filled in (the second answer never asks again).
+   */
+  needContent?: Int32Array;
 }

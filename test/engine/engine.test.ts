@@ -89,24 +89,28 @@ describe('bandCandidates', () => {
 });
 
 describe('sketchCandidates', () => {
-  it('pairs docs sharing any sketch key, whatever its slot', () => {
-    const keys = new Map<number, number[]>([
-      [10, [1, 2, 3, 4, 5, 6, 7, 8]],
-      [11, [0, 1, 9, 10, 11, 12, 13, 14]],
-      [12, [20, 21, 22, 23, NO_KEY, NO_KEY, NO_KEY, NO_KEY]],
-      [13, [23, 30, 31, 32, 33, 34, 35, 36]],
-      [14, [40, 41, 42, 43, 44, 45, 46, 47]],
+  const sketches = (rows: number[][]) => Uint32Array.from(rows.flat());
+
+  it('pairs docs sharing any sketch key, whatever its slot, once per pair', () => {
+    const prints = sketches([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [1, 2, 9, 10, 11, 12, 13, 14],
+      [20, 21, 22, 23, NO_KEY, NO_KEY, NO_KEY, NO_KEY],
+      [0, 23, 30, 31, 32, 33, 34, 35],
+      [40, 41, 42, 43, 44, 45, 46, 47],
     ]);
     const pairs: string[] = [];
-    sketchCandidates(Int32Array.of(10, 11, 12, 13, 14), (d, k) => keys.get(d)![k]!, (x, y) => x - y, (a, b) => pairs.push(`${a},${b}`));
-    expect(pairs.sort()).toEqual(['10,11', '12,13']);
+    sketchCandidates(Int32Array.of(0, 1, 2, 3, 4), prints, SKETCH_KEYS, 0, (x, y) => x - y, (a, b) => pairs.push(`${a},${b}`));
+    expect(pairs.sort()).toEqual(['0,1', '2,3']);
   });
 
   it('caps a key shared by many docs', () => {
     const n = 3000;
+    const prints = new Uint32Array(n * SKETCH_KEYS).fill(NO_KEY);
+    for (let d = 0; d < n; d++) prints[d * SKETCH_KEYS] = 7;
     let calls = 0;
-    sketchCandidates(Int32Array.from({ length: n }, (_, i) => i), () => 7, (x, y) => x - y, () => calls++, 16);
-    expect(calls).toBeLessThan(n * 16 * SKETCH_KEYS);
+    sketchCandidates(Int32Array.from({ length: n }, (_, i) => i), prints, SKETCH_KEYS, 0, (x, y) => x - y, () => calls++, 16);
+    expect(calls).toBeLessThan(n * 16);
   });
 });
 
@@ -166,6 +170,31 @@ describe('dedupGroup', () => {
     const second = dedupGroup(again);
     expect(Array.from(second.fresh)).toEqual([0, 0, 1]);
     expect(second.clusters).toEqual(first.clusters);
+  });
+
+  it('asks only for the texts it must verify when the runner omits cached rows', () => {
+    const contents = [STEM, '另一道完全不同的题目,求函数f(x)=x^3的导数.', STEM.replace('斜率', '斜率的值'), `<p>${STEM}</p>`];
+    const first = dedupGroup(job(contents, { maxDistance: 3, minSimilarity: 0.5 }));
+    const lazy = job(contents.map(() => ''), { maxDistance: 3, minSimilarity: 0.5 });
+    lazy.prints = first.prints;
+    lazy.omitted = new Uint8Array(contents.length).fill(1);
+    const ask = dedupGroup(lazy);
+    expect(ask.clusters).toEqual([]);
+    // Rows 0 and 3 are one exact class; verifying it against row 2 needs rows 0 and 2 only.
+    expect(Array.from(ask.needContent ?? [])).toEqual([0, 2]);
+    for (const i of ask.needContent!) {
+      lazy.contents[i] = contents[i]!;
+      lazy.omitted[i] = 0;
+    }
+    const done = dedupGroup(lazy);
+    expect(done.needContent).toBeUndefined();
+    expect(done.clusters).toEqual(first.clusters);
+  });
+
+  it('asks for an omitted row that has no cached print', () => {
+    const lazy = job([STEM, STEM]);
+    lazy.omitted = Uint8Array.of(0, 1);
+    expect(Array.from(dedupGroup(lazy).needContent ?? [])).toEqual([1]);
   });
 
   it('is what the worker file exports', () => {

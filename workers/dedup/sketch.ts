@@ -33,18 +33,21 @@ export function sketchKeys(shingles: Uint32Array, n: number, out: Uint32Array, a
 }
 
 /**
- * Calls onPair(a, b, key) (a < b, doc indices) for docs sharing a sketch key.
- * keyOf(doc, k) reads key k of a doc. All keys go into one sorted array,
- * so a pair whose keys sit in different slots still meets. A key shared by
- * more than bucketCap docs (a stock phrase) only pairs each doc with its
- * next bucketCap neighbours in `order` (by fingerprint, so near texts tend
- * to sit together); a real duplicate also shares rarer keys.
+ * Calls onPair(a, b) (a < b, doc indices) once for every pair of docs that
+ * share a sketch key. Doc d's keys are prints[d*stride+offset ..+SKETCH_KEYS).
+ * All keys go into one sorted array, so keys in different slots still
+ * meet; a pair sharing several keys is reported under its smallest only.
+ * A key shared by more than bucketCap docs (a stock phrase) only pairs each
+ * doc with its next bucketCap neighbours in `order` (by fingerprint, so
+ * near texts tend to sit together); a real duplicate also shares rarer keys.
  */
 export function sketchCandidates(
   docs: Int32Array,
-  keyOf: (doc: number, k: number) => number,
+  prints: Uint32Array,
+  stride: number,
+  offset: number,
   order: (x: number, y: number) => number,
-  onPair: (a: number, b: number, key: number) => void,
+  onPair: (a: number, b: number) => void,
   bucketCap = 16,
 ): void {
   const r = docs.length;
@@ -52,12 +55,14 @@ export function sketchCandidates(
   let posBits = 1;
   while (1 << posBits < r) posBits++;
   const scale = 2 ** posBits;
+  // Key and position share one float64; very large inputs give up low key bits.
   const keyShift = Math.max(0, 32 + posBits - 53);
   const packed = new Float64Array(r * SKETCH_KEYS);
   let m = 0;
   for (let p = 0; p < r; p++) {
+    const at = docs[p]! * stride + offset;
     for (let k = 0; k < SKETCH_KEYS; k++) {
-      const key = keyOf(docs[p]!, k);
+      const key = prints[at + k]!;
       if (key === NO_KEY) break;
       packed[m++] = (key >>> keyShift) * scale + p;
     }
@@ -80,7 +85,9 @@ export function sketchCandidates(
         for (let j = i + 1; j < end; j++) {
           const a = bucket[i]!;
           const b = bucket[j]!;
-          if (a !== b) onPair(a < b ? a : b, a < b ? b : a, key << keyShift);
+          if (a === b) continue;
+          const first = firstSharedKey(prints, a * stride + offset, b * stride + offset);
+          if (first >>> keyShift === key) onPair(a < b ? a : b, a < b ? b : a);
         }
       }
     }
@@ -136,7 +143,7 @@ export function looseDistance(minSimilarity: number): number {
   return Math.ceil(64 * p + 5 * Math.sqrt(64 * p * (1 - p)));
 }
 
-/** The smallest key two sketches share (NO_KEY if none): a pair is handled under that key only. */
+/** The smallest key two sketches share (NO_KEY if none). */
 export function firstSharedKey(p: Uint32Array, a: number, b: number): number {
   let i = 0;
   let j = 0;

@@ -1,0 +1,91 @@
+/**
+ * A question's print: everything later stages need from its text, in
+ * FINGERPRINT_WORDS uint32 words (layout in print.ts), cacheable per
+ * question because it depends on the content alone.
+ */
+import { formulaKey, shingle, shingleBuffer } from './features.ts';
+import { combine, hashString64 } from './hash.ts';
+import { normalize } from './normalize.ts';
+import { F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_SIM_HI, F_SKETCH, FP_WORDS } from './print.ts';
+import { sketchKeys } from './sketch.ts';
+import { simhash64 } from './simhash.ts';
+
+/** Bumped whenever normalization or hashing changes, so stale cached prints never match. */
+export const ALGORITHM_VERSION = 2;
+
+const SEED_A = 0x3c6ef372 ^ ALGORITHM_VERSION;
+const SEED_B = 0xa54ff53a ^ Math.imul(ALGORITHM_VERSION, 0x9e3779b1);
+const scratch = new Uint32Array(4);
+
+/** The cache key: a hash of exactly what the runner sent (content and options JSON). */
+function contentHash(content: string, options: string | null, out: Uint32Array, at: number): void {
+  hashString64(content, SEED_A, out, at);
+  if (options !== null) {
+    hashString64(options, SEED_B, scratch, 0);
+    out[at] = combine(out[at]!, scratch[0]!);
+    out[at + 1] = combine(out[at + 1]!, scratch[1]!);
+  }
+}
+
+/** Computes one question's print into out[at..at+FP_WORDS); returns its normalized text. */
+export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): string {
+  const { text } = normalize(content, options);
+  // SimHash and sketch need no sorted set: the unsorted shingles (with repeats) will do.
+  const n = shingle(text);
+  const shingles = shingleBuffer();
+  contentHash(content, options, out, at + F_CONTENT_A);
+  hashString64(text, SEED_A, out, at + F_EXACT_A);
+  simhash64(shingles, n, out, at + F_SIM_HI);
+  out[at + F_AGREE] = formulaKey();
+  out[at + F_COUNT] = n;
+  sketchKeys(shingles, n, out, at + F_SKETCH);
+  return text;
+}
+
+function cachedPrintFits(prints: Uint32Array, at: number, content: string, options: string | null): boolean {
+  contentHash(content, options, scratch, 2);
+  return prints[at + F_CONTENT_A] === scratch[2] && prints[at + F_CONTENT_B] === scratch[3];
+}
+
+function hasPrint(prints: Uint32Array, at: number): boolean {
+  return prints.length >= at + FP_WORDS && (prints[at + F_CONTENT_A] !== 0 || prints[at + F_CONTENT_B] !== 0);
+}
+
+export interface PrintSet {
+  prints: Uint32Array;
+  /** 1 where the row was computed in this run. */
+  fresh: Uint8Array;
+  /** Rows with neither content nor a cached print: the runner must send their content. */
+  missing: number[];
+}
+
+/**
+ * Every row's print: the cached one when it was made from this content (or
+ * when the runner left the content out, vouching for the cached row), else
+ * computed now.
+ */
+export function computePrints(
+  n: number,
+  contentOf: (i: number) => string | null,
+  options: readonly (string | null)[],
+  cached: Uint32Array | null,
+): PrintSet {
+  const prints = new Uint32Array(n * FP_WORDS);
+  const fresh = new Uint8Array(n);
+  const missing: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = i * FP_WORDS;
+    const content = contentOf(i);
+    const opts = options[i] ?? null;
+    const usable = cached !== null && hasPrint(cached, at);
+    if (usable && (content === null || cachedPrintFits(cached, at, content, opts))) {
+      prints.set(cached.subarray(at, at + FP_WORDS), at);
+    } else if (content === null) {
+      missing.push(i);
+    } else {
+      fingerprintQuestion(content, opts, prints, at);
+      fresh[i] = 1;
+    }
+  }
+  return { prints, fresh, missing };
+}
