@@ -6,14 +6,12 @@
 import type { GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
-import { extract, shingleCopy } from './features.ts';
+import { duplicateSimilarity, textData, type TextData } from './compare.ts';
 import { hamming64 } from './hash.ts';
-import { normalize } from './normalize.ts';
 import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { computePrints } from './prints.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
-import { jaccard, jaccardUpperBound, optionsAgree } from './verify.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
 
@@ -48,11 +46,6 @@ export interface EngineStats {
   textsRead: number;
 }
 
-interface VerifyData {
-  shingles: Uint32Array;
-  options: string[];
-}
-
 export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
   const n = job.ids.length;
   const { maxDistance, minSimilarity } = job.opts;
@@ -66,14 +59,13 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 
   // Verification needs the text itself; only candidates pay for it, and only once.
-  const verifyCache = new Map<number, VerifyData>();
-  const dataOf = (i: number): VerifyData => {
+  const verifyCache = new Map<number, TextData>();
+  const dataOf = (i: number): TextData => {
     let d = verifyCache.get(i);
     if (d === undefined) {
       const content = contentOf(i);
       if (content === null) throw new Error(`dedup: row ${i} was omitted but must be verified`);
-      const norm = normalize(content, job.options[i] ?? null);
-      d = { shingles: shingleCopy(extract(norm.text)), options: norm.options === '' ? [] : norm.options.split('\n').filter((o) => o !== '') };
+      d = textData(content, job.options[i] ?? null);
       verifyCache.set(i, d);
     }
     return d;
@@ -110,12 +102,8 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
       if (contentOf(b) === null) need.add(b);
       return;
     }
-    const da = dataOf(a);
-    const db = dataOf(b);
     if (stats !== undefined) stats.verifiedPairs++;
-    if (jaccardUpperBound(da.shingles.length, db.shingles.length) < minSimilarity) return;
-    if (jaccard(da.shingles, db.shingles) < minSimilarity || !optionsAgree(da.options, db.options)) return;
-    uf.union(a, b);
+    if (duplicateSimilarity(dataOf(a), dataOf(b), minSimilarity) !== null) uf.union(a, b);
   };
 
   const fp = new Uint32Array(2 * n);

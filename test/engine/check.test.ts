@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'bun:test';
+import { CheckIndex, checkGroup, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
+
+const STEM = '在直角坐标系xOy中,曲线C的参数方程为x=2cosθ,y=4sinθ(θ为参数),直线l的参数方程为x=1+tcosα,y=2+tsinα(t为参数).(1)求C和l的直角坐标方程;(2)若曲线C截直线l所得线段的中点坐标为(1,2),求l的斜率.';
+const OTHER = '阅读下面的材料,根据要求写作.人们因技术发展得以更好地掌控时间,但也有人因此成了时间的仆人.';
+
+interface Row { id: number; channel: string; content: string }
+
+function bank(rows: Row[], build: boolean): { index: CheckIndex; load: TextLoader; reads: number[] } {
+  const index = new CheckIndex();
+  for (const r of rows) index.upsert(r.id, checkGroup('解答题', '数学', r.channel), printOf(r.content, null));
+  if (build) index.build();
+  const byId = new Map(rows.map((r) => [r.id, { content: r.content, options: null }]));
+  const reads: number[] = [];
+  const load: TextLoader = async (ids) => {
+    reads.push(...ids);
+    return new Map(ids.flatMap((id) => (byId.has(id) ? [[id, byId.get(id)!] as const] : [])));
+  };
+  return { index, load, reads };
+}
+
+const rows: Row[] = [
+  { id: 1, channel: 'a', content: STEM },
+  { id: 2, channel: 'a', content: OTHER },
+  { id: 3, channel: 'a', content: STEM.replace('求C和l的直角坐标方程', '求C与l的直角坐标方程') },
+  { id: 4, channel: 'b', content: `<p>${STEM}</p>` },
+  { id: 5, channel: 'a', content: STEM.replace('(1,2)', '(1,3)') },
+];
+const input = { type_name: '解答题', subject_name: '数学', channel_code: 'a', content: `12. （10分）${STEM}`, options: null };
+
+describe('checkQuestion', () => {
+  for (const build of [true, false]) {
+    it(`finds exact and near duplicates in the channel, best first (${build ? 'built index' : 'delta only'})`, async () => {
+      const { index, load, reads } = bank(rows, build);
+      const hits = await checkQuestion(index, input, {}, load);
+      expect(hits.map((h) => h.question_id)).toEqual([1, 3]);
+      expect(hits[0]).toMatchObject({ question_id: 1, similarity: 1 });
+      expect(hits[1]!.similarity).toBeGreaterThan(0.8);
+      // The exact match needs no text; the changed-number question is ruled out on prints.
+      expect(reads).toEqual([3]);
+    });
+  }
+
+  it('looks across channels with scope "subject"', async () => {
+    const { index, load } = bank(rows, true);
+    const hits = await checkQuestion(index, input, { scope: 'subject' }, load);
+    expect(hits.map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
+  });
+
+  it('forgets removed questions and sees re-added ones', async () => {
+    const { index, load } = bank(rows, true);
+    index.remove(1);
+    index.upsert(9, checkGroup('解答题', '数学', 'a'), printOf(STEM, null));
+    const hits = await checkQuestion(index, input, {}, load);
+    expect(hits.map((h) => h.question_id)).toEqual([9, 3]);
+    expect(index.size).toBe(5);
+    expect(index.pending).toBe(1);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * In-bank lookup for POST /api/dedup/check: which stored questions could be
+ * near-duplicates of one new question, decided from prints alone, so only a
+ * handful of texts are read back for verification.
+ *
+ * The same two candidate routes as a task, as sorted typed arrays searched
+ * by binary search: SimHash bands (INDEX_DISTANCE+1 bands; complete for any
+ * max_distance <= INDEX_DISTANCE) and sketch keys. Rows added after the last
+ * build sit in a small unsorted delta that is scanned linearly; a build
+ * (O(n log n), about a second per million rows) folds it in. Removed ids are
+ * tombstoned until then.
+ */
+import { bandKey, bandLayout } from './bands.ts';
+import { hamming64 } from './hash.ts';
+import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch } from './sketch.ts';
+
+/** Bands are built for this distance: the contract default. */
+export const INDEX_DISTANCE = 3;
+/** Rows looked at per key: a stock phrase shared by 100k questions must not cost 100k checks. */
+const KEY_SCAN_CAP = 512;
+
+export interface CheckQuery {
+  maxDistance: number;
+  minSimilarity: number;
+  /** Same type and subject always; same channel too unless scope is "subject". */
+  typeSubject: string;
+  channel: string;
+  scope: 'channel' | 'subject';
+}
+
+export interface Candidate {
+  row: number;
+  id: number;
+  distance: number;
+  /** Same normalized text: similarity 1 without reading anything. */
+  exact: boolean;
+}
+
+interface Sorted {
+  /** key * 2^posBits + row, ascending. */
+  entries: Float64Array;
+  scale: number;
+  shift: number;
+}
+
+function sortedIndex(n: number, keysPerRow: number, keyOf: (row: number, k: number) => number): Sorted {
+  let posBits = 1;
+  while (1 << posBits < n) posBits++;
+  const scale = 2 ** posBits;
+  const shift = Math.max(0, 32 + posBits - 53);
+  const entries = new Float64Array(n * keysPerRow);
+  let m = 0;
+  for (let row = 0; row < n; row++) {
+    for (let k = 0; k < keysPerRow; k++) {
+      const key = keyOf(row, k);
+      if (key === NO_KEY && keysPerRow === SKETCH_KEYS) break;
+      entries[m++] = (key >>> shift) * scale + row;
+    }
+  }
+  const sorted = entries.slice(0, m);
+  sorted.sort();
+  return { entries: sorted, scale, shift };
+}
+
+/** Calls visit(row) for up to cap rows stored under key. */
+function lookup(index: Sorted, key: number, cap: number, visit: (row: number) => void): void {
+  const k = key >>> index.shift;
+  const lowest = k * index.scale;
+  const e = index.entries;
+  let lo = 0;
+  let hi = e.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (e[mid]! < lowest) lo = mid + 1;
+    else hi = mid;
+  }
+  const end = Math.min(e.length, lo + cap);
+  for (let i = lo; i < end; i++) {
+    const v = e[i]!;
+    if (Math.floor(v / index.scale) !== k) break;
+    visit(v - k * index.scale);
+  }
+}
+
+export class CheckIndex {
+  private ids = new Float64Array(1024);
+  private prints = new Uint32Array(1024 * FP_WORDS);
+  private groups: string[] = [];
+  private rows = 0;
+  /** Rows below `built` are in the sorted indexes; the rest are the delta. */
+  private built = 0;
+  private bands: Sorted[] = [];
+  private sketch: Sorted | null = null;
+  private readonly rowOf = new Map<number, number>();
+  private readonly layout = bandLayout(INDEX_DISTANCE);
+
+  get size(): number {
+    return this.rowOf.size;
+  }
+
+  get pending(): number {
+    return this.rows - this.built;
+  }
+
+  /** Adds or replaces a question. group: `${type_name}\u0000${subject_name}\u0000${channel_code}`. */
+  upsert(id: number, group: string, print: Uint32Array, at = 0): void {
+    this.remove(id);
+    if (this.rows === this.ids.length) {
+      const ids = new Float64Array(this.ids.length * 2);
+      ids.set(this.ids);
+      this.ids = ids;
+      const prints = new Uint32Array(this.prints.length * 2);
+      prints.set(this.prints);
+      this.prints = prints;
+    }
+    const row = this.rows++;
+    this.ids[row] = id;
+    this.prints.set(print.subarray(at, at + FP_WORDS), row * FP_WORDS);
+    this.groups[row] = group;
+    this.rowOf.set(id, row);
+  }
+
+  remove(id: number): void {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return;
+    this.rowOf.delete(id);
+    this.ids[row] = -1;
+  }
+
+  /** Sorts every row into the indexes. Worth calling when pending grows past a few thousand. */
+  build(): void {
+    const { starts, widths } = this.layout;
+    const p = this.prints;
+    this.bands = starts.map((start, b) =>
+      sortedIndex(this.rows, 1, (row) => bandKey(p[row * FP_WORDS + F_SIM_HI]!, p[row * FP_WORDS + F_SIM_LO]!, start, widths[b]!)));
+    this.sketch = sortedIndex(this.rows, SKETCH_KEYS, (row, k) => p[row * FP_WORDS + F_SKETCH + k]!);
+    this.built = this.rows;
+  }
+
+  /**
+   * Rows that may be near-duplicates of the question whose print is
+   * q[qa..qa+FP_WORDS), decided on prints: exact text, or a shared band
+   * within maxDistance, or enough shared sketch keys; formulas must agree.
+   */
+  candidates(q: Uint32Array, qa: number, query: CheckQuery): Candidate[] {
+    const p = this.prints;
+    const seen = new Set<number>();
+    const out: Candidate[] = [];
+    const groupPrefix = `${query.typeSubject}\u0000`;
+    const wantGroup = `${groupPrefix}${query.channel}`;
+    const needShared = minSharedKeys(query.minSimilarity);
+    const loose = looseDistance(query.minSimilarity);
+    const hi = q[qa + F_SIM_HI]!;
+    const lo = q[qa + F_SIM_LO]!;
+
+    const consider = (row: number, viaBand: boolean): void => {
+      if (seen.has(row)) return;
+      seen.add(row);
+      const id = this.ids[row]!;
+      if (id < 0 || this.rowOf.get(id) !== row) return;
+      const g = this.groups[row]!;
+      if (query.scope === 'channel' ? g !== wantGroup : !g.startsWith(groupPrefix)) return;
+      const at = row * FP_WORDS;
+      const exact = p[at + F_EXACT_A] === q[qa + F_EXACT_A] && p[at + F_EXACT_B] === q[qa + F_EXACT_B];
+      const distance = hamming64(hi, lo, p[at + F_SIM_HI]!, p[at + F_SIM_LO]!);
+      if (!exact) {
+        if (p[at + F_AGREE] !== q[qa + F_AGREE]) return;
+        const byBand = viaBand && distance <= query.maxDistance;
+        const bySketch = sharedInUnionSketchAcross(q, qa + F_SKETCH, p, at + F_SKETCH) >= needShared && distance <= loose;
+        if (!byBand && !bySketch) return;
+      }
+      out.push({ row, id, distance, exact });
+    };
+
+    const { starts, widths } = this.layout;
+    this.bands.forEach((index, b) => lookup(index, bandKey(hi, lo, starts[b]!, widths[b]!), KEY_SCAN_CAP, (row) => consider(row, true)));
+    if (this.sketch !== null) {
+      for (let k = 0; k < SKETCH_KEYS; k++) {
+        const key = q[qa + F_SKETCH + k]!;
+        if (key === NO_KEY) break;
+        lookup(this.sketch, key, KEY_SCAN_CAP, (row) => consider(row, false));
+      }
+    }
+    // The delta: rows added since the last build, checked one by one.
+    for (let row = this.built; row < this.rows; row++) {
+      const at = row * FP_WORDS;
+      const banded = this.layout.starts.some((start, b) =>
+        bandKey(hi, lo, start, this.layout.widths[b]!) === bandKey(p[at + F_SIM_HI]!, p[at + F_SIM_LO]!, start, this.layout.widths[b]!));
+      consider(row, banded);
+    }
+    return out;
+  }
+
+  /** Shingle positions of a stored row, for callers that want to skip obviously short texts. */
+  countOf(row: number): number {
+    return this.prints[row * FP_WORDS + F_COUNT]!;
+  }
+}
+
+const pair = new Uint32Array(2 * SKETCH_KEYS);
+
+/** sharedInUnionSketch for two sketches living in different arrays. */
+function sharedInUnionSketchAcross(a: Uint32Array, aa: number, b: Uint32Array, ba: number): number {
+  pair.set(a.subarray(aa, aa + SKETCH_KEYS), 0);
+  pair.set(b.subarray(ba, ba + SKETCH_KEYS), SKETCH_KEYS);
+  return sharedInUnionSketch(pair, 0, SKETCH_KEYS);
+}
