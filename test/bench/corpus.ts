@@ -41,29 +41,27 @@ export function loadCorpus(): Corpus {
 }
 
 /**
- * n questions: the base set, then generated variants of it (formatting
- * variants, small edits and changed numbers, so the scaled set keeps
- * realistic duplicate structure instead of n copies).
+ * Question i of a scaled bank: the base set first, then generated variants
+ * of it (formatting variants, small edits, changed numbers, stacked), so the
+ * scaled bank keeps a realistic duplicate structure instead of n copies.
+ * Deterministic per i, so a million questions never need to sit in memory.
  */
-export function scaleCorpus(base: BenchQuestion[], n: number, seed = 3): BenchQuestion[] {
-  const rand = prng(seed);
+export function questionAt(base: BenchQuestion[], i: number): BenchQuestion {
+  const b = base[i % base.length]!;
+  if (i < base.length) return b;
+  const rand = prng(i * 2654435761);
   const kinds = [
     (s: string) => toHtml(s, rand), toFullWidth, (s: string) => renumber(s, rand), latexSynonyms,
     (s: string) => respace(s, rand), (s: string) => smallEdit(s, rand) ?? s, (s: string) => changeNumber(s, rand) ?? s,
   ];
-  const out: BenchQuestion[] = [];
-  for (let i = 0; i < n; i++) {
-    const b = base[i % base.length]!;
-    if (i < base.length) {
-      out.push(b);
-      continue;
-    }
-    // Mostly new questions (several edits stacked), some near copies: a bank, not a copy machine.
-    let content = b.content;
-    const edits = 1 + Math.floor(rand() * 4);
-    for (let e = 0; e < edits; e++) content = kinds[Math.floor(rand() * kinds.length)]!(content);
-    if (rand() < 0.7) content = `${content}\n(${i})`;
-    out.push({ ...b, content });
-  }
-  return out;
+  let content = b.content;
+  const edits = 1 + Math.floor(rand() * 4);
+  for (let e = 0; e < edits; e++) content = kinds[Math.floor(rand() * kinds.length)]!(content);
+  // Most of a grown bank is new questions, not near copies.
+  if (rand() < 0.7) content = `${content}\n(${i})`;
+  return { ...b, content };
+}
+
+export function scaleCorpus(base: BenchQuestion[], n: number): BenchQuestion[] {
+  return Array.from({ length: n }, (_, i) => questionAt(base, i));
 }
