@@ -1,0 +1,106 @@
+/**
+ * The service end to end, in this process (so the event-loop lag measured
+ * here is the service's own): import N questions through the NDJSON
+ * endpoint, run one dedup task over all groups, record wall time, peak RSS
+ * (the pool's worker threads included) and event-loop delay p99.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../../src/config.ts';
+import { startService } from '../../src/main.ts';
+import { questionAt, type Corpus } from './corpus.ts';
+
+export interface ServiceFigures {
+  questions: number;
+  importMs: number;
+  taskMs: number;
+  groups: number;
+  clusters: number;
+  peakRssMb: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+}
+
+function ndjsonBody(corpus: Corpus, n: number): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (i >= n) {
+        controller.close();
+        return;
+      }
+      let chunk = '';
+      for (const end = Math.min(n, i + 2000); i < end; i++) {
+        const q = questionAt(corpus.base, i);
+        chunk += `${JSON.stringify({ external_id: `bench-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+}
+
+async function api<T>(url: string, method: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const payload = (await response.json()) as { code: number; message: string; data: T };
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${payload.message}`);
+  return payload.data;
+}
+
+export async function runServiceBench(corpus: Corpus, log: (line: string) => void, n: number): Promise<ServiceFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'dedup-bench-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`, LOG_LEVEL: 'silent' });
+  const service = await startService(config);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 250);
+  try {
+    lag.enable();
+    let t0 = performance.now();
+    const imported = await fetch(`${service.url}/api/questions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: ndjsonBody(corpus, n),
+      // @ts-expect-error Bun and Node need this for a streamed request body
+      duplex: 'half',
+    });
+    const result = (await imported.json()) as { data: { inserted: number; rejected: unknown[] } };
+    if (!imported.ok) throw new Error(`import failed: ${imported.status} ${JSON.stringify(result)}`);
+    const importMs = performance.now() - t0;
+    log(`  import ${n} questions (NDJSON): ${(importMs / 1000).toFixed(1)} s, inserted ${result.data.inserted}, rejected ${result.data.rejected.length}`);
+
+    const task = await api<{ id: number }>(`${service.url}/api/dedup/tasks`, 'POST', { task_name: `bench ${n}` });
+    t0 = performance.now();
+    await api(`${service.url}/api/dedup/tasks/${task.id}/start`, 'POST');
+    let done: { status: string; total_groups: number; cluster_count: number; error: string | null };
+    for (;;) {
+      done = await api(`${service.url}/api/dedup/tasks/${task.id}`, 'GET');
+      if (done.status !== 'running' && done.status !== 'pending') break;
+      await Bun.sleep(100);
+    }
+    const taskMs = performance.now() - t0;
+    if (done.status !== 'completed') throw new Error(`task ended ${done.status}: ${done.error}`);
+    lag.disable();
+    const figures: ServiceFigures = {
+      questions: n,
+      importMs,
+      taskMs,
+      groups: done.total_groups,
+      clusters: done.cluster_count,
+      peakRssMb: peakRss / 2 ** 20,
+      lagP99Ms: lag.percentile(99) / 1e6,
+      lagMaxMs: lag.max / 1e6,
+    };
+    log(`  dedup task: ${(taskMs / 1000).toFixed(1)} s over ${figures.groups} groups, ${figures.clusters} clusters; peak RSS ${figures.peakRssMb.toFixed(0)} MB; event-loop delay p99 ${figures.lagP99Ms.toFixed(1)} ms (max ${figures.lagMaxMs.toFixed(0)} ms)`);
+    return figures;
+  } finally {
+    clearInterval(sampler);
+    lag.disable();
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
