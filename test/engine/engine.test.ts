@@ -202,3 +202,13 @@ describe('dedupGroup', () => {
     expect(r.clusters[0]?.members.length).toBe(2);
   });
 });
+
+describe('print worker', () => {
+  it('returns the same prints a group job computes', async () => {
+    const { default: printWorker } = await import('../../workers/print.worker.ts');
+    const contents = [STEM, '另一道题'];
+    const prints = printWorker({ contents, options: [null, '["甲","乙"]'] });
+    const group = dedupGroup({ ...job(contents), options: [null, '["甲","乙"]'] });
+    expect(Array.from(prints)).toEqual(Array.from(group.prints));
+  });
+});

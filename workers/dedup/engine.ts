@@ -127,11 +127,12 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
     (a, b) => {
       // Prints first: most pairs sharing one stock phrase end here, before any text is read.
-      if (prints[a * FP_WORDS + F_AGREE] !== prints[b * FP_WORDS + F_AGREE]) return;
       if (sharedInUnionSketch(prints, a * FP_WORDS + F_SKETCH, b * FP_WORDS + F_SKETCH) < needShared) return;
       if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) > loose) return;
       tryPair(a, b);
     },
+    16,
+    (a, b) => prints[a * FP_WORDS + F_AGREE] === prints[b * FP_WORDS + F_AGREE],
   );
   if (need.size > 0) {
     return { clusters: [], prints, fresh, needContent: Int32Array.from([...need].sort((x, y) => x - y)) };

@@ -49,6 +49,8 @@ export function sketchCandidates(
   order: (x: number, y: number) => number,
   onPair: (a: number, b: number) => void,
   bucketCap = 16,
+  /** A cheap test run before the once-per-pair bookkeeping; false drops the pair. */
+  accept: (a: number, b: number) => boolean = () => true,
 ): void {
   const r = docs.length;
   if (r < 2) return;
@@ -85,7 +87,7 @@ export function sketchCandidates(
         for (let j = i + 1; j < end; j++) {
           const a = bucket[i]!;
           const b = bucket[j]!;
-          if (a === b) continue;
+          if (a === b || !accept(a, b)) continue;
           const first = firstSharedKey(prints, a * stride + offset, b * stride + offset);
           if (first >>> keyShift === key) onPair(a < b ? a : b, a < b ? b : a);
         }

@@ -72,7 +72,10 @@ export function optionsAgree(a: readonly string[], b: readonly string[], minSimi
 }
 
 function allMatched(few: readonly string[], many: readonly string[], minSimilarity: number): boolean {
+  // Most duplicates repeat their options verbatim: only the rest pay for an edit distance.
+  const verbatim = new Set(many);
   for (const o of few) {
+    if (verbatim.has(o)) continue;
     const x = clip(o);
     let found = false;
     for (const p of many) {
