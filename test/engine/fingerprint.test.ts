@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import { extract, shingleCopy } from '../../workers/dedup/features.ts';
 import { fmix32, hamming64, popcount32 } from '../../workers/dedup/hash.ts';
-import { simhash64 } from '../../workers/dedup/simhash.ts';
+import { highWord, simhash64 } from '../../workers/dedup/simhash.ts';
 import { jaccard, jaccardUpperBound } from '../../workers/dedup/verify.ts';
 
 function fp(text: string): [number, number] {
@@ -51,14 +51,20 @@ describe('extract', () => {
 });
 
 describe('simhash64', () => {
-  it('matches the one-counter-per-bit definition, across lane flushes', () => {
+  it('matches the one-counter-per-bit definition, across lane spreads and flushes', () => {
+    for (const size of [1, 14, 15, 16, 254, 255, 256, 1000]) {
+      const xs = Uint32Array.from({ length: size }, (_, i) => fmix32(i * 7 + size));
+      const o = new Uint32Array(2);
+      simhash64(xs, size, o, 0);
+      expect([o[0]!, o[1]!]).toEqual(naiveSimhash(xs, highWord));
+    }
     const long = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}`).join(' ');
     const e = extract(long);
     expect(e.count).toBeGreaterThan(255);
     const s = shingleCopy(e);
     const out = new Uint32Array(2);
     simhash64(s, s.length, out, 0);
-    expect([out[0]!, out[1]!]).toEqual(naiveSimhash(s, (h) => fmix32(h ^ 0x9e3779b9)));
+    expect([out[0]!, out[1]!]).toEqual(naiveSimhash(s, highWord));
   });
 
   it('keeps near texts near and far texts far', () => {

@@ -37,7 +37,6 @@ function isOperator(c: number): boolean {
     c === 124 || c === 40 || c === 41 || c === 91 || c === 93 || c === 37;
 }
 
-let tokens = new Uint32Array(1024);
 let shingleBuf = new Uint32Array(2048);
 
 /** The result of the last extract(): valid until the next call. */
@@ -57,22 +56,34 @@ const result: Extracted = { shingles: shingleBuf, count: 0, formulaKey: 0 };
  */
 export function shingle(text: string): number {
   const len = text.length;
-  if (tokens.length < len + 1) tokens = new Uint32Array(len * 2 + 16);
+  // At most two shingles per character: sized once, before the loop.
+  if (shingleBuf.length < 2 * len + 4) {
+    shingleBuf = new Uint32Array(4 * len + 16);
+    result.shingles = shingleBuf;
+  }
+  const buf = shingleBuf;
   let m = 0;
+  let n = 0;
+  let prev = 0;
+  let prevBigram = 0;
+  let first = 0;
   let formula = FORMULA_SEED;
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
-    if (isSkipped(c)) {
-      i++;
-    } else if (isCjk(c)) {
+    let t: number;
+    // CJK first: in Chinese text it is most characters, and one range test decides it.
+    if (c >= 0x3040 && isCjk(c)) {
       // An odd multiplier is a bijection; combine() below does the mixing.
-      tokens[m++] = Math.imul(c, 0x9e3779b1) ^ T_CJK;
+      t = Math.imul(c, 0x9e3779b1) ^ T_CJK;
       i++;
+    } else if (isSkipped(c)) {
+      i++;
+      continue;
     } else if (isLower(c)) {
       let h = 0x811c9dc5;
       while (i < len && isLower(text.charCodeAt(i))) h = Math.imul(h ^ text.charCodeAt(i++), 0x01000193);
-      tokens[m++] = fmix32(h ^ T_WORD);
+      t = fmix32(h ^ T_WORD);
     } else if (isDigit(c)) {
       let h = 0x811c9dc5;
       while (i < len) {
@@ -82,8 +93,7 @@ export function shingle(text: string): number {
         h = Math.imul(h ^ d, 0x01000193);
         i++;
       }
-      const t = fmix32(h ^ T_NUM);
-      tokens[m++] = t;
+      t = fmix32(h ^ T_NUM);
       formula = combine(formula, t);
     } else if (c === 92 /* \ */) {
       let h = 0x811c9dc5;
@@ -93,29 +103,29 @@ export function shingle(text: string): number {
       } else if (i < len) {
         h = Math.imul(h ^ text.charCodeAt(i++), 0x01000193);
       }
-      const t = fmix32(h ^ T_CMD);
-      tokens[m++] = t;
+      t = fmix32(h ^ T_CMD);
       formula = combine(formula, t);
     } else {
-      const t = fmix32(c ^ T_SYM);
-      tokens[m++] = t;
+      t = fmix32(c ^ T_SYM);
       if (isOperator(c)) formula = combine(formula, t);
       i++;
     }
+    // Shingles as tokens arrive: the trigram ending here, then the bigram.
+    if (m >= 2) buf[n++] = combine(prevBigram ^ TRIGRAM_SALT, t);
+    if (m >= 1) {
+      prevBigram = combine(prev, t);
+      buf[n++] = prevBigram;
+    } else {
+      first = t;
+    }
+    prev = t;
+    m++;
   }
-
-  const need = m * 2 + 2;
-  if (shingleBuf.length < need) {
-    shingleBuf = new Uint32Array(need * 2);
-    result.shingles = shingleBuf;
-  }
-  let n = 0;
   // Too few tokens for n-grams: the tokens themselves are all there is.
-  if (m < 3) for (let k = 0; k < m; k++) shingleBuf[n++] = tokens[k]!;
-  for (let k = 0; k + 1 < m; k++) {
-    const bi = combine(tokens[k]!, tokens[k + 1]!);
-    shingleBuf[n++] = bi;
-    if (k + 2 < m) shingleBuf[n++] = combine(bi ^ TRIGRAM_SALT, tokens[k + 2]!);
+  if (m === 1) buf[n++] = first;
+  if (m === 2) {
+    buf[n++] = first;
+    buf[n++] = prev;
   }
   result.formulaKey = formula >>> 0;
   return n;

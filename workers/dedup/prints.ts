@@ -11,7 +11,7 @@ import { sketchKeys } from './sketch.ts';
 import { simhash64 } from './simhash.ts';
 
 /** Bumped whenever normalization or hashing changes, so stale cached prints never match. */
-export const ALGORITHM_VERSION = 2;
+export const ALGORITHM_VERSION = 3;
 
 const SEED_A = 0x3c6ef372 ^ ALGORITHM_VERSION;
 const SEED_B = 0xa54ff53a ^ Math.imul(ALGORITHM_VERSION, 0x9e3779b1);

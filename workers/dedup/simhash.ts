@@ -1,30 +1,44 @@
 /**
- * 64-bit SimHash (Charikar) of a shingle set.
+ * 64-bit SimHash (Charikar) of a shingle list.
  *
- * Each shingle votes +1/-1 on 64 bit positions. Instead of 64 counters per
- * shingle, eight 32-bit accumulators per half hold four 8-bit lane counters
- * each (lane k of acc[j] counts bit 8k+j), so one shingle costs 16 masked
- * adds. Lanes are flushed before they can overflow (255 shingles).
+ * Each shingle votes on 64 bit positions. Instead of 64 counters per
+ * shingle, counts are kept SWAR-style: 4-bit lanes (acc[j] nibble k counts
+ * bit 4k+j, 8 counts per word, 4 masked adds per 32 bits) are spread every
+ * 15 shingles into 8-bit lanes, which are flushed into real counters every
+ * 255 shingles. One shingle costs 8 masked adds plus a little amortized
+ * spreading, instead of 64 increments.
  */
-import { fmix32 } from './hash.ts';
 
-const HI_SALT = 0x9e3779b9;
-const LANES = 0x01010101;
+const N4 = 0x11111111;
+const SPREAD = 0x0f0f0f0f;
 const counts = new Int32Array(64);
+const wide = new Float64Array(16);
 
-function flush(acc: Int32Array, base: number): void {
-  for (let j = 0; j < 8; j++) {
-    const a = acc[j]!;
-    counts[base + j] = counts[base + j]! + (a & 0xff);
-    counts[base + 8 + j] = counts[base + 8 + j]! + ((a >>> 8) & 0xff);
-    counts[base + 16 + j] = counts[base + 16 + j]! + ((a >>> 16) & 0xff);
-    counts[base + 24 + j] = counts[base + 24 + j]! + ((a >>> 24) & 0xff);
-    acc[j] = 0;
-  }
+/** A second, independent 32-bit hash of a shingle for the high word (lowbias32). */
+function highWord(h: number): number {
+  h ^= 0x9e3779b9;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
-const accLo = new Int32Array(8);
-const accHi = new Int32Array(8);
+/** wide[j]: even nibbles of bit j's accumulators as bytes; wide[8+j]... see flush. */
+function flush(base: number): void {
+  // wide[2j] holds bytes m = bit 8m+j, wide[2j+1] bytes m = bit 8m+4+j.
+  for (let j = 0; j < 4; j++) {
+    const even = wide[2 * j]!;
+    const odd = wide[2 * j + 1]!;
+    for (let m = 0; m < 4; m++) {
+      const shift = 2 ** (8 * m);
+      counts[base + 8 * m + j] = counts[base + 8 * m + j]! + (Math.floor(even / shift) & 0xff);
+      counts[base + 8 * m + 4 + j] = counts[base + 8 * m + 4 + j]! + (Math.floor(odd / shift) & 0xff);
+    }
+    wide[2 * j] = 0;
+    wide[2 * j + 1] = 0;
+  }
+}
 
 /**
  * Writes the fingerprint of shingles[0..count) to out[at] (high word) and
@@ -32,36 +46,44 @@ const accHi = new Int32Array(8);
  */
 export function simhash64(shingles: Uint32Array, count: number, out: Uint32Array, at: number): void {
   counts.fill(0);
-  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0;
-  let h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0;
-  let inLanes = 0;
-  for (let i = 0; i < count; i++) {
-    const lo = shingles[i]!;
-    const hi = fmix32(lo ^ HI_SALT);
-    l0 += lo & LANES; l1 += (lo >>> 1) & LANES; l2 += (lo >>> 2) & LANES; l3 += (lo >>> 3) & LANES;
-    l4 += (lo >>> 4) & LANES; l5 += (lo >>> 5) & LANES; l6 += (lo >>> 6) & LANES; l7 += (lo >>> 7) & LANES;
-    h0 += hi & LANES; h1 += (hi >>> 1) & LANES; h2 += (hi >>> 2) & LANES; h3 += (hi >>> 3) & LANES;
-    h4 += (hi >>> 4) & LANES; h5 += (hi >>> 5) & LANES; h6 += (hi >>> 6) & LANES; h7 += (hi >>> 7) & LANES;
-    if (++inLanes === 255) {
-      accLo[0] = l0; accLo[1] = l1; accLo[2] = l2; accLo[3] = l3; accLo[4] = l4; accLo[5] = l5; accLo[6] = l6; accLo[7] = l7;
-      accHi[0] = h0; accHi[1] = h1; accHi[2] = h2; accHi[3] = h3; accHi[4] = h4; accHi[5] = h5; accHi[6] = h6; accHi[7] = h7;
-      flush(accLo, 0);
-      flush(accHi, 32);
-      l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = 0;
-      h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = 0;
-      inLanes = 0;
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+  // 8-bit lanes: le*/lo* for the low word (even/odd nibbles), he*/ho* for the high word.
+  let le0 = 0, le1 = 0, le2 = 0, le3 = 0, lo0 = 0, lo1 = 0, lo2 = 0, lo3 = 0;
+  let he0 = 0, he1 = 0, he2 = 0, he3 = 0, ho0 = 0, ho1 = 0, ho2 = 0, ho3 = 0;
+  let in8 = 0;
+  for (let start = 0; start < count; start += 15) {
+    const end = Math.min(count, start + 15);
+    for (let i = start; i < end; i++) {
+      const lo = shingles[i]!;
+      const hi = highWord(lo);
+      l0 += lo & N4; l1 += (lo >>> 1) & N4; l2 += (lo >>> 2) & N4; l3 += (lo >>> 3) & N4;
+      h0 += hi & N4; h1 += (hi >>> 1) & N4; h2 += (hi >>> 2) & N4; h3 += (hi >>> 3) & N4;
+    }
+    le0 += l0 & SPREAD; lo0 += (l0 >>> 4) & SPREAD; le1 += l1 & SPREAD; lo1 += (l1 >>> 4) & SPREAD;
+    le2 += l2 & SPREAD; lo2 += (l2 >>> 4) & SPREAD; le3 += l3 & SPREAD; lo3 += (l3 >>> 4) & SPREAD;
+    he0 += h0 & SPREAD; ho0 += (h0 >>> 4) & SPREAD; he1 += h1 & SPREAD; ho1 += (h1 >>> 4) & SPREAD;
+    he2 += h2 & SPREAD; ho2 += (h2 >>> 4) & SPREAD; he3 += h3 & SPREAD; ho3 += (h3 >>> 4) & SPREAD;
+    l0 = l1 = l2 = l3 = h0 = h1 = h2 = h3 = 0;
+    // 17 spreads of at most 15 each fill a byte lane to 255.
+    if (++in8 === 17 || end === count) {
+      wide[0] = le0; wide[1] = lo0; wide[2] = le1; wide[3] = lo1; wide[4] = le2; wide[5] = lo2; wide[6] = le3; wide[7] = lo3;
+      flush(0);
+      wide[0] = he0; wide[1] = ho0; wide[2] = he1; wide[3] = ho1; wide[4] = he2; wide[5] = ho2; wide[6] = he3; wide[7] = ho3;
+      flush(32);
+      le0 = le1 = le2 = le3 = lo0 = lo1 = lo2 = lo3 = 0;
+      he0 = he1 = he2 = he3 = ho0 = ho1 = ho2 = ho3 = 0;
+      in8 = 0;
     }
   }
-  accLo[0] = l0; accLo[1] = l1; accLo[2] = l2; accLo[3] = l3; accLo[4] = l4; accLo[5] = l5; accLo[6] = l6; accLo[7] = l7;
-  accHi[0] = h0; accHi[1] = h1; accHi[2] = h2; accHi[3] = h3; accHi[4] = h4; accHi[5] = h5; accHi[6] = h6; accHi[7] = h7;
-  flush(accLo, 0);
-  flush(accHi, 32);
-  let lo = 0;
-  let hi = 0;
+  let low = 0;
+  let high = 0;
   for (let b = 0; b < 32; b++) {
-    if (counts[b]! * 2 > count) lo |= 1 << b;
-    if (counts[32 + b]! * 2 > count) hi |= 1 << b;
+    if (counts[b]! * 2 > count) low |= 1 << b;
+    if (counts[32 + b]! * 2 > count) high |= 1 << b;
   }
-  out[at] = hi >>> 0;
-  out[at + 1] = lo >>> 0;
+  out[at] = high >>> 0;
+  out[at + 1] = low >>> 0;
 }
+
+/** The high-word hash simhash64 pairs with each shingle; exported for the reference test. */
+export { highWord };
