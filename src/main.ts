@@ -68,7 +68,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     logger,
     now,
     maxInFlight: config.workers * 2,
+    poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
+    memoryLimitMb: config.memoryLimitMb,
   });
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
 
@@ -113,16 +115,20 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   return { url: `http://${host}:${port}`, port, runner, io, close };
 }
 
-if (import.meta.main) {
+/**
+ * Runs the service as a process: reads the environment, starts, and closes gracefully on
+ * SIGINT/SIGTERM. Tests start real child processes through this with a fixture worker.
+ */
+export async function main(env: Record<string, string | undefined>, options: ServiceOptions = {}): Promise<RunningService> {
   let config: Readonly<Config>;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`configuration error: ${error.message}`);
     process.exit(1);
   }
-  const service = await startService(config).catch((error: Error) => {
+  const service = await startService(config, options).catch((error: Error) => {
     console.error(`failed to start: ${error.message}`);
     process.exit(1);
   });
@@ -134,4 +140,7 @@ if (import.meta.main) {
       );
     });
   }
+  return service;
 }
+
+if (import.meta.main) await main(process.env);
