@@ -17,6 +17,8 @@ export interface Config {
   maxBodyMb: number;
   groupTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Resident memory above which the runner aborts the longest-running group; 0: no limit. */
+  memoryLimitMb: number;
 }
 
 export class ConfigError extends Error {}
@@ -67,5 +69,6 @@ export function loadConfig(env: Env): Readonly<Config> {
     maxBodyMb: integer(env, 'MAX_BODY_MB', 50, 1, 10_240),
     groupTimeoutMs: integer(env, 'GROUP_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3_600_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    memoryLimitMb: integer(env, 'MEMORY_LIMIT_MB', 4096, 0, 1_048_576),
   });
 }

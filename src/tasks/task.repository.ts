@@ -167,6 +167,16 @@ export async function requeueRunningGroups(db: Db, taskId: number): Promise<void
     .execute();
 }
 
+/** A claimed group that a shutdown kept from running (or cut short) goes back without spending an attempt. */
+export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
+  await db
+    .updateTable('dedup_task_groups')
+    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1) }))
+    .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
 export async function requeueGroup(db: Db, groupId: number, error: string): Promise<void> {
   await db.updateTable('dedup_task_groups').set({ status: 'pending', error }).where('id', '=', groupId).execute();
 }
