@@ -100,6 +100,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const close = () =>
     (closing ??= (async () => {
       // Stop taking requests first, let in-flight groups finish and persist, then close the rest.
+      logger.info({ graceMs: config.shutdownGraceMs }, 'service stopping');
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.shutdownGraceMs);
       await pool.close({ force: true });
