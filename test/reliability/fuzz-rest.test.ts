@@ -236,7 +236,7 @@ it('answers 1,200 malformed requests with the envelope and a 4xx, never a 500, a
     byKind.set(probe.kind, (byKind.get(probe.kind) ?? 0) + 1);
     let response: Response;
     try {
-      response = await fetch(service.url + probe.path, { method: probe.method, headers: probe.headers, body: probe.body as BodyInit | undefined });
+      response = await fetch(service.url + probe.path, { method: probe.method, headers: probe.headers, body: probe.body as RequestInit["body"] });
     } catch (error) {
       failures.push(`#${index} ${probe.kind}: ${probe.method} ${probe.path.slice(0, 80)} → ${(error as Error).message} ${probe.body instanceof ReadableStream ? 'stream' : typeof probe.body}`);
       return;

@@ -108,7 +108,7 @@ it('answers each of ~1,490 malformed events with one error event, serves valid j
   const tallies = clients.map(watch);
   const expected = clients.map(() => ({ errors: 0, statuses: 0, lefts: 0 }));
   const ackFailures: string[] = [];
-  const acks: Promise<void>[] = [];
+  const acks: Promise<unknown>[] = [];
   let bad = 0;
 
   for (let i = 0; i < 1500; i++) {
