@@ -55,6 +55,13 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     transports: ['polling', 'websocket'],
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // `cors` only covers polling; browsers send Origin on WebSocket upgrades too but do not
+    // enforce anything there, so the allow-list is checked here for both transports.
+    // Clients that send no Origin (servers, scripts) are not browsers and pass.
+    allowRequest: (request, callback) => {
+      const origin = request.headers.origin;
+      callback(null, config.corsOrigins === '*' || origin === undefined || config.corsOrigins.includes(origin));
+    },
   });
   const progress = createProgressSink((room, event, payload) => {
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
