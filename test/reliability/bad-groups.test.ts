@@ -18,7 +18,7 @@ import {
  * beside it each time. The bad group is retried once, then fails its task with a
  * `task_error` naming the group; the healthy task, and the process, carry on.
  */
-const GROUP_TIMEOUT_MS = 1000;
+const GROUP_TIMEOUT_MS = 2500;
 const temp = tempDir();
 let service: ChildService;
 
