@@ -12,7 +12,7 @@
  * 2. REST under load: a `--big`-question task runs with `--watchers` clients in its room while
  *    a prober sends GET requests one after another; prints their latency (p50/p99/max).
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import { api, getTask, spawnService, tempDir, waitFor, type ChildService } from '../support/child-service.ts';
 
@@ -237,8 +237,10 @@ async function bigTask() {
   }
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Bun ${Bun.version}; service WORKERS=${WORKERS}; clients in this one process`);
+const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Bun ${Bun.version}; service WORKERS=${WORKERS}; clients in this one process; load average ${load()}`);
 const results: Record<string, unknown> = {};
 if (!has('skip-fanout')) results.fanOut = await fanOut();
 if (!has('skip-big')) results.bigTask = await bigTask();
+console.log(`load average at the end: ${load()} (other work on the machine skews every figure)`);
 console.log(JSON.stringify(results));
