@@ -185,6 +185,10 @@ export async function markGroupFailed(db: Db, groupId: number, error: string, no
   await db.updateTable('dedup_task_groups').set({ status: 'failed', error, finished_at: now }).where('id', '=', groupId).execute();
 }
 
+export function findFailedGroup(db: Db, taskId: number): Promise<GroupRow | undefined> {
+  return db.selectFrom('dedup_task_groups').selectAll().where('task_id', '=', taskId).where('status', '=', 'failed').orderBy('id').limit(1).executeTakeFirst();
+}
+
 export async function countUnfinishedGroups(db: Db, taskId: number): Promise<number> {
   const row = await db
     .selectFrom('dedup_task_groups')

@@ -11,6 +11,7 @@ import {
   beginRun,
   claimPendingGroup,
   countUnfinishedGroups,
+  findFailedGroup,
   finishRun,
   getTaskRow,
   markGroupFailed,
@@ -153,7 +154,13 @@ export class TaskRunner {
     const lanes = Array.from({ length: this.deps.maxInFlight }, () => this.lane(run));
     await Promise.all(lanes);
     if (run.controller.signal.aborted || this.stopping) return;
-    if ((await countUnfinishedGroups(this.deps.db, run.taskId)) > 0) return;
+    if ((await countUnfinishedGroups(this.deps.db, run.taskId)) > 0) {
+      // Nothing left to claim yet not all done: a group failed for good, and the process that
+      // failed it died before failing the task. Finish that job now instead of staying `running`.
+      const failed = await findFailedGroup(this.deps.db, run.taskId);
+      if (failed) await this.failTask(run, `group ${describeGroup(failed)} failed: ${failed.error ?? 'unknown error'}`, undefined);
+      return;
+    }
     const completed = await finishRun(this.deps.db, run.taskId, run.runNumber, 'completed', null, this.deps.now());
     if (!completed) return;
     this.deps.logger.info({ taskId: run.taskId, clusters: completed.cluster_count, duplicates: completed.duplicate_count }, 'task completed');

@@ -14,6 +14,7 @@ import {
   type SeedQuestion,
   type SpawnOptions,
 } from '../support/child-service.ts';
+import { Database } from 'bun:sqlite';
 import { io } from 'socket.io-client';
 import { sampleQuestions } from '../support/service.ts';
 
@@ -163,3 +164,34 @@ it('does the same with the real dedup worker on the GAOKAO bank (src/main.ts as 
     killAt: Math.ceil(groups / 5),
   });
 }, 60_000);
+
+it('fails, rather than leaves running forever, a task whose process died between failing a group and failing the task', async () => {
+  const options: SpawnOptions = { worker: 'chaos-worker.ts', dbFile: `${temp.dir}/crash-failed.sqlite`, env: { WORKERS: '1' } };
+  let service = await spawnService(options);
+  children.push(service);
+  await importQuestions(service.url, [
+    { type_name: '单选题', subject_name: 'fine', content: 'one' },
+    { type_name: '单选题', subject_name: 'poison', content: 'two @throw' },
+  ]);
+  const taskId = (await api(service.url, 'POST', '/api/dedup/tasks', { task_name: 'dies between writes' })).body.data.id as number;
+  await api(service.url, 'POST', `/api/dedup/tasks/${taskId}/start`);
+  const failed = await waitFor(async () => {
+    const task = await getTask(service.url, taskId);
+    return task.status === 'failed' ? task : undefined;
+  });
+  service.kill('SIGKILL');
+  await service.exited;
+  // The state a kill -9 leaves when it lands after the group was marked failed but before the task was.
+  const db = new Database(options.dbFile!);
+  db.run("UPDATE dedup_tasks SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?", [taskId]);
+  db.close();
+
+  service = await spawnService(options);
+  children.push(service);
+  const settled = await waitFor(async () => {
+    const task = await getTask(service.url, taskId);
+    return task.status !== 'running' ? task : undefined;
+  }, 10_000);
+  expect(settled.status).toBe('failed');
+  expect(settled.error).toBe(failed.error);
+}, 30_000);
