@@ -135,14 +135,19 @@ async function fanOut() {
     const wallSeconds = (Math.max(...watchers.map((watcher) => watcher.completedAt!)) - startedAt) / 1000;
     const task = await getTask(service.url, taskId);
 
-    const spreads: number[] = [];
     const allSteps = new Set<number>();
     for (const watcher of watchers) for (const step of watcher.steps.keys()) allSteps.add(step);
-    for (const step of allSteps) {
-      const times = watchers.map((watcher) => watcher.steps.get(step)).filter((time): time is number => time !== undefined);
-      spreads.push(Math.max(...times) - Math.min(...times));
-    }
-    const spread = stats(spreads);
+    const spreadOf = (group: Watcher[]) => {
+      const spreads: number[] = [];
+      for (const step of allSteps) {
+        const times = group.map((watcher) => watcher.steps.get(step)).filter((time): time is number => time !== undefined);
+        if (times.length > 0) spreads.push(Math.max(...times) - Math.min(...times));
+      }
+      return stats(spreads);
+    };
+    const spread = spreadOf(watchers);
+    const websocketSpread = spreadOf(watchers.slice(POLLING));
+    const pollingSpread = spreadOf(watchers.slice(0, POLLING));
     const result = {
       clients: CLIENTS,
       polling: POLLING,
@@ -157,11 +162,14 @@ async function fanOut() {
       processedNeverWentDown: watchers.every((watcher) => !watcher.wentDown),
       everyClientSawEveryStep: watchers.every((watcher) => watcher.steps.size === allSteps.size),
       spreadMs: { p50: +spread.p50.toFixed(1), p99: +spread.p99.toFixed(1), max: +spread.max.toFixed(1) },
+      websocketSpreadMs: { p50: +websocketSpread.p50.toFixed(1), p99: +websocketSpread.p99.toFixed(1) },
+      pollingSpreadMs: { p50: +pollingSpread.p50.toFixed(1), p99: +pollingSpread.p99.toFixed(1) },
     };
     console.log(`fan-out: ${CLIENTS} clients (${POLLING} polling-only), ${task.total_groups} groups, ${imported.rows} questions`);
     console.log(`  connected in ${connectSeconds.toFixed(2)} s; task wall time ${wallSeconds.toFixed(2)} s; ${allSteps.size} progress steps emitted`);
     console.log(`  every client saw the final task_progress: ${result.everyClientSawFinalProgress}; task_completed: ${result.everyClientSawCompleted}; processed_groups never went down: ${result.processedNeverWentDown}`);
     console.log(`  fan-out spread (first → last client, per step): p50 ${ms(spread.p50)}, p99 ${ms(spread.p99)}, max ${ms(spread.max)}`);
+    console.log(`    among the ${CLIENTS - POLLING} WebSocket clients: p50 ${ms(websocketSpread.p50)}, p99 ${ms(websocketSpread.p99)}; among the ${POLLING} polling clients: p50 ${ms(pollingSpread.p50)}, p99 ${ms(pollingSpread.p99)}`);
     for (const watcher of watchers) watcher.socket.close();
     if (!result.everyClientSawFinalProgress || !result.everyClientSawCompleted || !result.processedNeverWentDown) process.exitCode = 1;
     return result;
