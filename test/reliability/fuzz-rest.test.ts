@@ -137,7 +137,11 @@ function makeProbe(rng: Rng, index: number): Probe {
       return { kind: 'task of wrong types', method: 'POST', path: '/api/dedup/tasks', headers: JSON_CT, body, expect: sized(body, [422]) };
     }
     case 2: {
-      const body = JSON.stringify(rng.pick([null, 5, 'task', [], [validTask()], true, deepObject(rng.int(50, 400)), deepArray(rng.int(50, 2000)), { task_name: anyValue(rng), max_distance: -5 }]));
+      const veryDeep = [`${'['.repeat(100_000)}${']'.repeat(100_000)}`, `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`];
+      const body =
+        rng.next() < 0.1
+          ? rng.pick(veryDeep)
+          : JSON.stringify(rng.pick([null, 5, 'task', [], [validTask()], true, deepObject(rng.int(50, 400)), deepArray(rng.int(50, 2000)), { task_name: anyValue(rng), max_distance: -5 }]));
       return { kind: 'task body not an object', method: 'POST', path: '/api/dedup/tasks', headers: JSON_CT, body, expect: sized(body, [422]) };
     }
     case 3: {

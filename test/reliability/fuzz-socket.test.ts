@@ -171,7 +171,7 @@ it('answers each of ~1,490 malformed events with one error event, serves valid j
 
 it('drops a connection that sends protocol garbage, and only that one', async () => {
   const bystander = await connectClient(service.url);
-  const garbage = ['42[', '4', '99', 'abc', '42{"a":1}', '42["join_task",', '2probe', '451-["join_task",{"_placeholder":true,"num":9}]', '0{"x":', '\u0000', '42' + '['.repeat(5000), ''];
+  const garbage = ['42[', '4', '99', 'abc', '42{"a":1}', '42["join_task",', '2probe', '451-["join_task",{"_placeholder":true,"num":9}]', '0{"x":', '\u0000', '42' + '['.repeat(5000), '', `42["join_task",${'['.repeat(100_000)}${']'.repeat(100_000)}]`, `42["join_task",${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}]`];
   const closes = await Promise.all(
     garbage.map(
       (frame) =>
