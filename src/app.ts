@@ -57,7 +57,12 @@ export function createApp(deps: AppDeps) {
   const streamed = new Set(['application/x-ndjson', 'text/csv']);
   const limitBody = bodyLimit({
     maxSize: maxBodyMb * 1024 * 1024,
-    onError: (c) => c.json(errorBody(413, `request body is larger than ${maxBodyMb} MB`), 413),
+    onError: (c) => {
+      // The rest of the body is never read, so this connection cannot carry another request:
+      // say so, or a keep-alive client sends its next request into the unread bytes and gets a reset.
+      c.header('Connection', 'close');
+      return c.json(errorBody(413, `request body is larger than ${maxBodyMb} MB`), 413);
+    },
   });
   app.use('/api/*', (c, next) => (streamed.has(mediaType(c)) ? next() : limitBody(c, next)));
 

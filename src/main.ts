@@ -55,6 +55,13 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     transports: ['polling', 'websocket'],
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // `cors` only covers polling; browsers send Origin on WebSocket upgrades too but do not
+    // enforce anything there, so the allow-list is checked here for both transports.
+    // Clients that send no Origin (servers, scripts) are not browsers and pass.
+    allowRequest: (request, callback) => {
+      const origin = request.headers.origin;
+      callback(null, config.corsOrigins === '*' || origin === undefined || config.corsOrigins.includes(origin));
+    },
   });
   const progress = createProgressSink((room, event, payload) => {
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
@@ -68,7 +75,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     logger,
     now,
     maxInFlight: config.workers * 2,
+    poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
+    memoryLimitMb: config.memoryLimitMb,
   });
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
 
@@ -98,6 +107,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const close = () =>
     (closing ??= (async () => {
       // Stop taking requests first, let in-flight groups finish and persist, then close the rest.
+      logger.info({ graceMs: config.shutdownGraceMs }, 'service stopping');
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.shutdownGraceMs);
       await pool.close({ force: true });
@@ -113,16 +123,20 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   return { url: `http://${host}:${port}`, port, runner, io, close };
 }
 
-if (import.meta.main) {
+/**
+ * Runs the service as a process: reads the environment, starts, and closes gracefully on
+ * SIGINT/SIGTERM. Tests start real child processes through this with a fixture worker.
+ */
+export async function main(env: Record<string, string | undefined>, options: ServiceOptions = {}): Promise<RunningService> {
   let config: Readonly<Config>;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`configuration error: ${error.message}`);
     process.exit(1);
   }
-  const service = await startService(config).catch((error: Error) => {
+  const service = await startService(config, options).catch((error: Error) => {
     console.error(`failed to start: ${error.message}`);
     process.exit(1);
   });
@@ -134,4 +148,7 @@ if (import.meta.main) {
       );
     });
   }
+  return service;
 }
+
+if (import.meta.main) await main(process.env);

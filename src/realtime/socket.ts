@@ -38,8 +38,10 @@ export function registerSocketHandlers(io: DedupServer, { db, logger, authTokens
   if (authTokens.length > 0) {
     io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      if (typeof token === 'string' && tokenMatches(token, authTokens)) next();
-      else next(new Error('unauthorized: pass auth: { token }'));
+      if (typeof token === 'string' && tokenMatches(token, authTokens)) return next();
+      // Never the token itself: only that one was missing or wrong.
+      logger.info({ transport: socket.conn.transport.name, address: socket.handshake.address, tokenGiven: token !== undefined }, 'socket refused: missing or unknown token');
+      next(new Error('unauthorized: pass auth: { token }'));
     });
   }
 

@@ -65,21 +65,37 @@ export async function saveGroupResult(
 /** Every member but the canonical question is a duplicate. */
 const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => sum + cluster.members.length - 1, 0);
 
+/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (4 or 5 per row). */
+const CLUSTER_INSERT_CHUNK = 2000;
+
+/**
+ * Inserts a group's clusters a chunk at a time, not one statement per cluster: the save runs
+ * on the main thread inside one transaction, and hundreds of single-row INSERTs there held
+ * the event loop (and every REST request) for tens to hundreds of milliseconds per group.
+ * A question is canonical of at most one cluster per group, so the returned ids are matched
+ * by canonical id, whatever order the database returns them in.
+ */
 async function insertClusters(db: Db, taskId: number, groupId: number, clusters: Cluster[]) {
   let members: Database['dedup_cluster_members'][] = [];
   const flush = async () => {
     if (members.length > 0) await db.insertInto('dedup_cluster_members').values(members).execute();
     members = [];
   };
-  for (const cluster of clusters) {
-    const { id } = await db
+  for (let start = 0; start < clusters.length; start += CLUSTER_INSERT_CHUNK) {
+    const chunk = clusters.slice(start, start + CLUSTER_INSERT_CHUNK);
+    const inserted = await db
       .insertInto('dedup_clusters')
-      .values({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    for (const member of cluster.members) {
-      members.push({ cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity });
-      if (members.length >= MEMBER_INSERT_CHUNK) await flush();
+      .values(chunk.map((cluster) => ({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length })))
+      .returning(['id', 'canonical_question_id'])
+      .execute();
+    const idOf = new Map(inserted.map((row) => [row.canonical_question_id, row.id]));
+    for (const cluster of chunk) {
+      const id = idOf.get(cluster.canonicalId);
+      if (id === undefined) throw new Error(`cluster of canonical question ${cluster.canonicalId} was not inserted`);
+      for (const member of cluster.members) {
+        members.push({ cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity });
+        if (members.length >= MEMBER_INSERT_CHUNK) await flush();
+      }
     }
   }
   await flush();

@@ -167,12 +167,26 @@ export async function requeueRunningGroups(db: Db, taskId: number): Promise<void
     .execute();
 }
 
+/** A claimed group that a shutdown kept from running (or cut short) goes back without spending an attempt. */
+export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
+  await db
+    .updateTable('dedup_task_groups')
+    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1) }))
+    .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
 export async function requeueGroup(db: Db, groupId: number, error: string): Promise<void> {
   await db.updateTable('dedup_task_groups').set({ status: 'pending', error }).where('id', '=', groupId).execute();
 }
 
 export async function markGroupFailed(db: Db, groupId: number, error: string, now: string): Promise<void> {
   await db.updateTable('dedup_task_groups').set({ status: 'failed', error, finished_at: now }).where('id', '=', groupId).execute();
+}
+
+export function findFailedGroup(db: Db, taskId: number): Promise<GroupRow | undefined> {
+  return db.selectFrom('dedup_task_groups').selectAll().where('task_id', '=', taskId).where('status', '=', 'failed').orderBy('id').limit(1).executeTakeFirst();
 }
 
 export async function countUnfinishedGroups(db: Db, taskId: number): Promise<number> {

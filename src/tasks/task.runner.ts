@@ -5,17 +5,20 @@ import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import { buildGroupJob } from './group-job.ts';
+import { PoolSlots } from './pool-slots.ts';
 import { saveGroupResult } from './result.repository.ts';
 import {
   beginRun,
   claimPendingGroup,
   countUnfinishedGroups,
+  findFailedGroup,
   finishRun,
   getTaskRow,
   markGroupFailed,
   requeueGroup,
   requeueRunningGroups,
   rowToTask,
+  unclaimGroup,
 } from './task.repository.ts';
 import type { Task } from './task.schema.ts';
 
@@ -32,7 +35,27 @@ export interface RunnerDeps {
   now: () => string;
   /** Groups read, queued or computing at once per task: enough to keep every worker busy. */
   maxInFlight: number;
+  /** Threads of the pool: at most this many groups are handed to it at once (default: maxInFlight). */
+  poolThreads?: number;
   groupTimeoutMs: number;
+  /**
+   * Resident memory (MB) above which the longest-running group is aborted as out of memory.
+   * Bun does not enforce Piscina's per-worker heap limits yet, so without this guard one
+   * runaway group would take the whole process down. 0 turns the guard off.
+   */
+  memoryLimitMb?: number;
+  /** How resident memory is read; the process's own by default. */
+  rss?: () => number;
+}
+
+/** How often resident memory is sampled while groups compute, and the pause after a trip. */
+const MEMORY_CHECK_MS = 100;
+const MEMORY_COOLDOWN_MS = 300;
+
+interface InFlightGroup {
+  startedAt: number;
+  group: GroupRow;
+  kill(reason: string): void;
 }
 
 /** A group gets this many attempts before it fails its task. */
@@ -55,8 +78,14 @@ const describeGroup = (group: GroupRow) => `${group.type_name} / ${group.subject
 export class TaskRunner {
   private readonly active = new Map<number, ActiveRun>();
   private stopping = false;
+  private readonly slots: PoolSlots;
+  private readonly inFlight = new Set<InFlightGroup>();
+  private memoryTimer: ReturnType<typeof setInterval> | undefined;
+  private memoryQuietUntil = 0;
 
-  constructor(private readonly deps: RunnerDeps) {}
+  constructor(private readonly deps: RunnerDeps) {
+    this.slots = new PoolSlots(deps.poolThreads ?? deps.maxInFlight);
+  }
 
   async start(taskId: number): Promise<Task> {
     if (this.stopping) throw new AppError(503, 'the service is shutting down');
@@ -125,7 +154,13 @@ export class TaskRunner {
     const lanes = Array.from({ length: this.deps.maxInFlight }, () => this.lane(run));
     await Promise.all(lanes);
     if (run.controller.signal.aborted || this.stopping) return;
-    if ((await countUnfinishedGroups(this.deps.db, run.taskId)) > 0) return;
+    if ((await countUnfinishedGroups(this.deps.db, run.taskId)) > 0) {
+      // Nothing left to claim yet not all done: a group failed for good, and the process that
+      // failed it died before failing the task. Finish that job now instead of staying `running`.
+      const failed = await findFailedGroup(this.deps.db, run.taskId);
+      if (failed) await this.failTask(run, `group ${describeGroup(failed)} failed: ${failed.error ?? 'unknown error'}`, undefined);
+      return;
+    }
     const completed = await finishRun(this.deps.db, run.taskId, run.runNumber, 'completed', null, this.deps.now());
     if (!completed) return;
     this.deps.logger.info({ taskId: run.taskId, clusters: completed.cluster_count, duplicates: completed.duplicate_count }, 'task completed');
@@ -144,21 +179,52 @@ export class TaskRunner {
   private async processGroup(run: ActiveRun, group: GroupRow) {
     const { db, pool, now, logger } = this.deps;
     const startedAt = performance.now();
-    const timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
+    let timeout: AbortSignal | undefined;
+    let killedFor: string | undefined;
     try {
       const task = await getTaskRow(db, run.taskId);
       const job = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
-      const signal = AbortSignal.any([run.controller.signal, timeout]);
-      const result = await pool.run(job, { signal });
+      const release = await this.slots.acquire(run.controller.signal);
+      if (this.stopping) {
+        // Shutting down: a group that has not started computing is not in flight; leave it for the next start.
+        release();
+        await unclaimGroup(db, group.id);
+        return;
+      }
+      const killer = new AbortController();
+      const entry: InFlightGroup = {
+        startedAt: performance.now(),
+        group,
+        kill: (reason) => {
+          killedFor = reason;
+          killer.abort();
+        },
+      };
+      let result: GroupResult;
+      try {
+        // The clock starts when a thread is free for this group, not while it waits for one.
+        timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
+        this.track(entry);
+        result = await pool.run(job, { signal: AbortSignal.any([run.controller.signal, timeout, killer.signal]) });
+      } finally {
+        this.untrack(entry);
+        release();
+      }
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
     } catch (error) {
-      if (run.controller.signal.aborted) return;
-      const reason = timeout.aborted
-        ? `timed out after ${this.deps.groupTimeoutMs} ms`
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      if (run.controller.signal.aborted) {
+        // Cut short by a shutdown past its grace: not the group's fault, so no attempt is spent.
+        if (this.stopping) await unclaimGroup(db, group.id);
+        return;
+      }
+      const reason =
+        killedFor ??
+        (timeout?.aborted
+          ? `timed out after ${this.deps.groupTimeoutMs} ms`
+          : error instanceof Error
+            ? error.message
+            : String(error));
       if (group.attempts < MAX_ATTEMPTS) {
         logger.warn({ taskId: run.taskId, group: describeGroup(group), attempt: group.attempts, reason }, 'group failed; retrying');
         await requeueGroup(db, group.id, reason);
@@ -167,6 +233,41 @@ export class TaskRunner {
       await markGroupFailed(db, group.id, reason, now());
       await this.failTask(run, `group ${describeGroup(group)} failed: ${reason}`, error);
     }
+  }
+
+  private track(entry: InFlightGroup) {
+    this.inFlight.add(entry);
+    const limitMb = this.deps.memoryLimitMb ?? 0;
+    if (limitMb > 0 && !this.memoryTimer) {
+      this.memoryTimer = setInterval(() => this.checkMemory(limitMb), MEMORY_CHECK_MS);
+      this.memoryTimer.unref?.();
+    }
+  }
+
+  private untrack(entry: InFlightGroup) {
+    this.inFlight.delete(entry);
+    if (this.inFlight.size === 0 && this.memoryTimer) {
+      clearInterval(this.memoryTimer);
+      this.memoryTimer = undefined;
+    }
+  }
+
+  /**
+   * Over the limit, the group that has computed longest is the likeliest hog: abort it (its
+   * thread is terminated, which frees its heap) and give memory a moment to fall before
+   * judging again. The aborted group counts an attempt like any other failure.
+   */
+  private checkMemory(limitMb: number) {
+    const nowMs = performance.now();
+    if (nowMs < this.memoryQuietUntil) return;
+    const rssMb = (this.deps.rss ?? (() => process.memoryUsage.rss()))() / (1024 * 1024);
+    if (rssMb <= limitMb) return;
+    let oldest: InFlightGroup | undefined;
+    for (const entry of this.inFlight) if (!oldest || entry.startedAt < oldest.startedAt) oldest = entry;
+    if (!oldest) return;
+    this.memoryQuietUntil = nowMs + MEMORY_COOLDOWN_MS;
+    this.deps.logger.warn({ group: describeGroup(oldest.group), rssMb: Math.round(rssMb), limitMb }, 'memory limit exceeded; aborting group');
+    oldest.kill(`out of memory: the process used ${Math.round(rssMb)} MB, over MEMORY_LIMIT_MB=${limitMb}`);
   }
 
   private async failTask(run: ActiveRun, message: string, cause: unknown) {
