@@ -61,9 +61,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     port: integer(env, 'PORT', 5000, 0, 65535),
     host: env.HOST?.trim() || undefined,
     databaseUrl,
-    // One core stays with the main thread (HTTP, Socket.IO, SQLite writes): with a worker on
-    // every core, REST p99 under load rose from tens to hundreds of ms (README, Reliability).
-    workers: integer(env, 'WORKERS', Math.max(1, os.availableParallelism() - 1), 1, 256),
+    // A worker per core for the fastest dedup; where REST latency under full load matters more,
+    // WORKERS = cores - 1 leaves the main thread a core of its own (README, Reliability).
+    workers: integer(env, 'WORKERS', Math.max(1, os.availableParallelism()), 1, 256),
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins) as string[],
     progressIntervalMs: integer(env, 'PROGRESS_INTERVAL_MS', 100, 0, 60_000),
     logLevel,
