@@ -34,6 +34,8 @@ export interface EngineResult extends GroupResult {
 /** Knobs for experiments (test/bench/tune.ts); production uses the defaults. */
 export interface EngineTuning {
   shortShingles?: number;
+  /** Neighbours each doc meets under a key shared by many (default 16). */
+  bucketCap?: number;
   /** Filled in when given. */
   stats?: EngineStats;
 }
@@ -131,7 +133,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
       if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) > loose) return;
       tryPair(a, b);
     },
-    16,
+    tuning.bucketCap ?? 16,
     (a, b) => prints[a * FP_WORDS + F_AGREE] === prints[b * FP_WORDS + F_AGREE],
   );
   if (need.size > 0) {
