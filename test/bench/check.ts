@@ -7,7 +7,8 @@
 import { availableParallelism } from 'node:os';
 import { CheckIndex, checkGroup, checkQuestion, type TextLoader } from '../../src/dedup/check.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
-import { questionAt, type Corpus } from './corpus.ts';
+import { prng } from '../engine/evalset.ts';
+import { nearCopy, questionAt, type Corpus } from './corpus.ts';
 
 export interface CheckFigures {
   bank: number;
@@ -66,8 +67,8 @@ export async function runCheckBench(corpus: Corpus, log: (line: string) => void,
   const times: number[] = [];
   let hits = 0;
   for (let k = 0; k < queries; k++) {
-    // A new question: an edited or reformatted copy of a stored one, as a user would paste it.
-    const q = questionAt(base, n + k * 7919);
+    // Half brand-new questions, half edited or reformatted copies of stored ones.
+    const q = k % 2 === 0 ? questionAt(base, n + k) : nearCopy(questionAt(base, (k * 7919) % n), prng(k));
     const s = performance.now();
     const found = await checkQuestion(index, { ...q, options: null }, {}, load);
     times.push(performance.now() - s);

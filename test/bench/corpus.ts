@@ -41,25 +41,60 @@ export function loadCorpus(): Corpus {
 }
 
 /**
- * Question i of a scaled bank: the base set first, then generated variants
- * of it (formatting variants, small edits, changed numbers, stacked), so the
- * scaled bank keeps a realistic duplicate structure instead of n copies.
- * Deterministic per i, so a million questions never need to sit in memory.
+ * A different question of the same shape: every Chinese character and
+ * lower-case Latin letter shifted by an amount fixed per seed (digits,
+ * option labels, LaTeX commands and layout kept). Two ciphers with different seeds share almost no shingle.
+ */
+export function cipher(content: string, seed: number): string {
+  const cjkShift = 1 + (seed % 20900);
+  const latinShift = 1 + (seed % 25);
+  let out = '';
+  for (let k = 0; k < content.length; k++) {
+    const c = content.charCodeAt(k);
+    if (c === 92 /* \\ */) {
+      // A LaTeX command stays a command.
+      let e = k + 1;
+      while (e < content.length && /[a-zA-Z]/.test(content[e]!)) e++;
+      out += content.slice(k, e);
+      k = e - 1;
+      continue;
+    }
+    // 分 and 题 stay: score notes and question numbers must still look like ones.
+    if (c >= 0x4e00 && c <= 0x9fa5 && c !== 0x5206 && c !== 0x9898) out += String.fromCharCode(0x4e00 + ((c - 0x4e00 + cjkShift) % 20902));
+    else if (c >= 97 && c <= 122) out += String.fromCharCode(97 + ((c - 97 + latinShift) % 26));
+    else out += content[k];
+  }
+  return out;
+}
+
+/**
+ * Question i of a scaled bank: the base set first; after it 70% new
+ * questions (a cipher of a base question: same shape, different text) and
+ * 30% near copies of a recent question (formatting variants, small edits,
+ * changed numbers, stacked). Duplicates stay local, so cluster sizes do not
+ * grow with the bank, as in a real one. Deterministic per i, so a million
+ * questions never need to sit in memory.
  */
 export function questionAt(base: BenchQuestion[], i: number): BenchQuestion {
-  const b = base[i % base.length]!;
-  if (i < base.length) return b;
+  if (i < base.length) return base[i]!;
   const rand = prng(i * 2654435761);
+  if (rand() < 0.7) {
+    const b = base[i % base.length]!;
+    return { ...b, content: cipher(b.content, i) };
+  }
+  return nearCopy(questionAt(base, Math.max(0, i - 1 - Math.floor(rand() * 50))), rand);
+}
+
+/** A reformatted and lightly edited copy: what a user pastes when the bank already has it. */
+export function nearCopy(source: BenchQuestion, rand: () => number): BenchQuestion {
   const kinds = [
     (s: string) => toHtml(s, rand), toFullWidth, (s: string) => renumber(s, rand), latexSynonyms,
     (s: string) => respace(s, rand), (s: string) => smallEdit(s, rand) ?? s, (s: string) => changeNumber(s, rand) ?? s,
   ];
-  let content = b.content;
-  const edits = 1 + Math.floor(rand() * 4);
+  let content = source.content;
+  const edits = 1 + Math.floor(rand() * 3);
   for (let e = 0; e < edits; e++) content = kinds[Math.floor(rand() * kinds.length)]!(content);
-  // Most of a grown bank is new questions, not near copies.
-  if (rand() < 0.7) content = `${content}\n(${i})`;
-  return { ...b, content };
+  return { ...source, content };
 }
 
 export function scaleCorpus(base: BenchQuestion[], n: number): BenchQuestion[] {
