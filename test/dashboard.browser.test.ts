@@ -46,6 +46,16 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     expect(await page.textContent('#import-result')).toContain('300 inserted');
     expect(await page.getAttribute('#import-bar', 'aria-valuenow')).toBe('100');
 
+    // A CSV file goes up as text/csv; its bad row is named and the good one still lands.
+    const csv = join(folder, 'extra.csv');
+    writeFileSync(csv, 'external_id,type_name,subject_name,content\ncsv-1,单选题,数学,"CSV 导入的题目, 带逗号"\ncsv-2,单选题,,缺少学科\n');
+    await page.setInputFiles('#import-file', csv);
+    await page.click('#import button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#import-result')?.textContent?.startsWith('extra.csv'));
+    const csvResult = await page.textContent('#import-result');
+    expect(csvResult).toContain('1 inserted');
+    expect(csvResult).toContain('1 rejected (row 1: subject_name');
+
     // Every value the task's bar takes, recorded in the page as the socket events arrive.
     await page.evaluate(() => {
       const seen: number[] = ((window as unknown as { barValues: number[] }).barValues = []);
