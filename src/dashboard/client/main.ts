@@ -161,3 +161,7 @@ $('#token').addEventListener('change', (event) => {
 $('#refresh').addEventListener('click', () => void loadTasks().catch(failed));
 
 loadTasks().catch(failed);
+// Tasks created elsewhere (the CLI, another tab) show up without a reload; events keep the rest live.
+setInterval(() => {
+  if (document.visibilityState === 'visible' && socket.connected) loadTasks().catch(() => {});
+}, 10_000);
