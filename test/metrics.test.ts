@@ -58,6 +58,11 @@ describe('/metrics and request logs', () => {
     expect(metric(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(metric(text, 'http_requests_total{method="POST",status="201"}')).toBe(3);
     expect(text).toContain('# TYPE dedup_groups_processed_total counter');
+    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    const requests = metric(text, 'http_request_duration_seconds_count');
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="+Inf"}')).toBe(requests);
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="10"}')).toBeLessThanOrEqual(requests);
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="0.005"}')).toBeLessThanOrEqual(metric(text, 'http_request_duration_seconds_bucket{le="10"}'));
   });
 
   it('logs one JSON line per request with the request id it echoes back', async () => {
