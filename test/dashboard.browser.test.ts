@@ -51,7 +51,7 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     writeFileSync(csv, 'external_id,type_name,subject_name,content\ncsv-1,单选题,数学,"CSV 导入的题目, 带逗号"\ncsv-2,单选题,,缺少学科\n');
     await page.setInputFiles('#import-file', csv);
     await page.click('#import button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#import-result')?.textContent?.startsWith('extra.csv'));
+    await page.waitForSelector('#import-result[data-done=true]'); // cleared when an upload starts
     const csvResult = await page.textContent('#import-result');
     expect(csvResult).toContain('1 inserted');
     expect(csvResult).toContain('1 rejected (row 1: subject_name');

@@ -138,7 +138,13 @@ $('#import').addEventListener('submit', (event) => {
   const result = $('#import-result');
   setBar(progress, 0);
   result.textContent = `uploading ${file.name}…`;
-  uploadQuestions(file, (fraction) => setBar(progress, fraction * 100)).then(
+  result.classList.remove('error');
+  delete result.dataset.done;
+  uploadQuestions(file, (fraction) => {
+    setBar(progress, fraction * 100);
+    // The server validates and stores as it reads; the last rows may take a moment after the last byte.
+    if (fraction >= 1) result.textContent = `${file.name}: sent, the service is storing the last rows…`;
+  }).then(
     (r) => {
       setBar(progress, 100);
       const rejected = r.rejected_count ?? r.rejected.length;
