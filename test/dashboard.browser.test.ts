@@ -77,6 +77,11 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     expect(groups).toMatch(/^(\d+) \/ \1$/);
     expect(Number(groups.split(' ')[0])).toBeGreaterThan(1);
     expect(await card.locator('.current').textContent()).not.toBe('—');
+    await card.locator('.task-groups summary').click();
+    const groupRows = card.locator('.task-groups tr[data-status]');
+    await groupRows.first().waitFor();
+    expect(await groupRows.count()).toBe(Number(groups.split(' ')[0]));
+    expect(await card.locator('.task-groups tr[data-status=done]').count()).toBe(await groupRows.count());
     const values = await page.evaluate(() => (window as unknown as { barValues: number[] }).barValues);
     expect(values.at(-1)).toBe(100);
     expect(values).toEqual([...values].sort((a, b) => a - b)); // never moves backwards

@@ -29,7 +29,8 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .bar .fill { height: 100%; width: 0; background: var(--accent); transition: width .2s; }
   .task[data-status=completed] .fill { background: var(--ok); }
   .task[data-status=failed] .fill, .task[data-status=cancelled] .fill { background: var(--bad); }
-  #tasks { display: grid; gap: .75rem; }
+  #tasks { display: grid; gap: .75rem; grid-template-columns: minmax(0, 1fr); }
+  main > *, .task { min-width: 0; } /* let wide tables scroll inside their card instead of widening the page */
   .task { border: 1px solid var(--line); border-radius: .5rem; padding: .75rem; }
   .task header { display: flex; justify-content: space-between; gap: .5rem; }
   .task .status { font-size: .85rem; color: var(--muted); }
@@ -40,6 +41,10 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .error { color: var(--bad) !important; }
   .actions { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
   .actions a { color: var(--accent); }
+  .task-groups { margin-top: .4rem; font-size: .85rem; }
+  .groups-table { overflow-x: auto; }
+  .groups-table table { border-collapse: collapse; width: 100%; }
+  .groups-table td, .groups-table th { border-bottom: 1px solid var(--line); padding: .2rem .4rem; text-align: left; white-space: nowrap; }
   .cluster { border-top: 1px solid var(--line); padding: .75rem 0; }
   .cluster > header { font-size: .9rem; color: var(--muted); margin-bottom: .5rem; }
   .members { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .5rem; }
