@@ -130,6 +130,36 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     }
   });
 
+  it('shows the connection dropping and coming back, and re-joins its tasks after a restart', async () => {
+    const dbFile = join(folder, 'restart.sqlite');
+    const config = (port: string) => loadConfig({ PORT: port, HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'silent', WORKERS: '1' });
+    const first = await startService(config('0'));
+    const port = String(first.port);
+    let second: RunningService | undefined;
+    try {
+      await page.goto(first.url);
+      await page.waitForSelector('#connection[data-state=connected]');
+      await page.uncheck('#create input[name=start_now]');
+      await page.fill('#create input[name=task_name]', 'survives a restart');
+      await page.click('#create button[type=submit]');
+      const card = page.locator('.task', { hasText: 'survives a restart' });
+      await card.locator('.status', { hasText: 'pending' }).waitFor();
+
+      await first.close();
+      await page.waitForSelector('#connection[data-state=disconnected], #connection[data-state=error]');
+
+      // Meanwhile the task is started by someone else; the page learns it only by re-joining.
+      second = await startService(config(port));
+      const started = await fetch(`${second.url}/api/dedup/tasks/1/start`, { method: 'POST' });
+      expect(started.status).toBe(200);
+      await page.waitForSelector('#connection[data-state=connected]', { timeout: 8_000 });
+      // Well inside the page's 10 s list refresh, so only the re-join can have told it.
+      await card.locator('.status', { hasText: 'completed' }).waitFor({ timeout: 5_000 });
+    } finally {
+      await second?.close();
+    }
+  });
+
   it('cancels a running task from its card', async () => {
     // The slow fixture holds each group 150 ms, so there is time to press Cancel mid-run.
     const slow = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '1' }), {
