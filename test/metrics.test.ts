@@ -75,6 +75,15 @@ describe('/metrics and request logs', () => {
     const hostile = await fetch(`${service.url}/api/groups`, { headers: { 'X-Request-Id': 'bad id\twith spaces' } });
     expect(hostile.headers.get('x-request-id')).not.toContain(' ');
 
+    // Cross-origin frontends may send their own id and read the answer's.
+    const preflight = await fetch(`${service.url}/api/groups`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-request-id' },
+    });
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-request-id');
+    const cross = await fetch(`${service.url}/api/groups`, { headers: { Origin: 'http://app.example' } });
+    expect(cross.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-request-id');
+
     const logged = lines.find((l) => l.reqId === 'trace-abc.1');
     expect(logged).toMatchObject({ msg: 'request', method: 'GET', path: '/api/dedup/tasks/999999', status: 404 });
     expect(typeof logged!.ms).toBe('number');
