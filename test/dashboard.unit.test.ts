@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import { diffTexts } from '../src/dashboard/client/diff.ts';
 import { reconcile } from '../src/dashboard/client/reconcile.ts';
 import type { Task } from '../src/tasks/task.schema.ts';
+import { chromiumAvailable } from './support/browser.ts';
 import { generateSampleBank } from '../src/sample/generate.ts';
 import { questionInput } from '../src/questions/question.schema.ts';
 
@@ -53,5 +54,21 @@ describe('reconcile (a REST snapshot against what the socket already said)', () 
   it('takes a new run of a finished task, and a finished snapshot of a running one', () => {
     expect(reconcile(at({ status: 'completed', processed_groups: 10 }), at({ started_at: 's2' }))).toMatchObject({ status: 'running', processed_groups: 0 });
     expect(reconcile(at({ processed_groups: 3 }), at({ status: 'cancelled', processed_groups: 5 }))).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('chromiumAvailable', () => {
+  it('skips with a message outside CI and fails in CI when the browser is missing', () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (text: string) => void warnings.push(text);
+    try {
+      expect(chromiumAvailable('suite x', '/nonexistent/chromium', {})).toBe(false);
+      expect(warnings).toEqual(['SKIPPED suite x: /nonexistent/chromium not found (apt-get install -y chromium)']);
+      expect(() => chromiumAvailable('suite x', '/nonexistent/chromium', { CI: '1' })).toThrow('CI must install');
+      expect(chromiumAvailable('suite x', process.execPath, { CI: '1' })).toBe(true);
+    } finally {
+      console.warn = warn;
+    }
   });
 });
