@@ -77,10 +77,10 @@ export function createServiceMetrics({ db, pool, sockets, rateWindowSeconds = 60
   registry.gauge('nodejs_eventloop_lag_seconds', 'How late a 500 ms timer fired last time', () => lagSeconds);
 
   /** Wraps the runner's progress sink to count what each finished group processed. */
-  const instrument = <S extends ProgressSink>(sink: S): S => {
+  const instrument = (sink: ProgressSink): ProgressSink => {
     const lastQuestions = new Map<number, number>();
+    // Explicit delegation, not a spread: a sink built as a class would lose its prototype methods.
     return {
-      ...sink,
       progress(task, group) {
         const before = lastQuestions.get(task.id) ?? 0;
         // A re-run starts counting from zero again.
