@@ -46,6 +46,15 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     expect(await page.textContent('#import-result')).toContain('300 inserted');
     expect(await page.getAttribute('#import-bar', 'aria-valuenow')).toBe('100');
 
+    // The bank panel counts what arrived, and finds questions by their text.
+    await page.locator('#bank .bank-summary', { hasText: '300 questions' }).waitFor();
+    await page.fill('#search input[name=q]', '电功率');
+    await page.click('#search button[type=submit]');
+    await page.locator('#bank .bank-results li').first().waitFor();
+    const hits = await page.locator('#bank .bank-results li .content').allTextContents();
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((text) => text.includes('电功率'))).toBe(true);
+
     // A CSV file goes up as text/csv; its bad row is named and the good one still lands.
     const csv = join(folder, 'extra.csv');
     writeFileSync(csv, 'external_id,type_name,subject_name,content\ncsv-1,单选题,数学,"CSV 导入的题目, 带逗号"\ncsv-2,单选题,,缺少学科\n');

@@ -54,6 +54,11 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .member small { color: var(--muted); font-weight: normal; }
   .member .content { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
   mark { background: #ffe08a; border-radius: .15rem; }
+  #search { margin: .6rem 0; }
+  .bank-results ul { list-style: none; padding: 0; margin: 0; display: grid; gap: .4rem; }
+  .bank-results li { border: 1px solid var(--line); border-radius: .4rem; padding: .4rem .6rem; }
+  .bank-results small { color: var(--muted); }
+  .bank-results .content { margin: .2rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
   .pager { display: flex; gap: .5rem; margin-top: .5rem; }
   #notice:empty { display: none; }
   #tasks:has(.task) .empty { display: none; }
@@ -76,6 +81,12 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
     </form>
     <div id="import-bar" class="bar" role="progressbar" aria-label="upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="fill"></div></div>
     <p id="import-result" class="message" role="status"></p>
+  </section>
+  <section id="bank" class="panel">
+    <h2>Question bank <span class="bank-summary message"></span></h2>
+    <details><summary>Groups</summary><div class="bank-groups groups-table"></div></details>
+    <form id="search" role="search"><label>Search question texts<input name="q" type="search" maxlength="200" placeholder="e.g. 电功率"></label><button type="submit">Search</button></form>
+    <div class="bank-results"></div>
   </section>
   <section class="panel">
     <h2>New dedup task</h2>

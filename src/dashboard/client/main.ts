@@ -5,6 +5,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../realtime/
 import type { Page } from '../../http/pagination.ts';
 import type { Task } from '../../tasks/task.schema.ts';
 import { api, token, uploadQuestions } from './api.ts';
+import { searchQuestions, showGroups } from './bank.ts';
 import { showClusters } from './clusters.ts';
 import { reconcile } from './reconcile.ts';
 import { $, setBar } from './dom.ts';
@@ -133,6 +134,7 @@ $('#import').addEventListener('submit', (event) => {
       const firsts = r.rejected.slice(0, 3).map((x) => `row ${x.index}: ${x.message}`).join('; ');
       result.textContent = `${file.name}: ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged, ${rejected} rejected${firsts ? ` (${firsts})` : ''}`;
       result.dataset.done = 'true';
+      showGroups($('#bank')).catch(failed);
     },
     (error: Error) => {
       result.textContent = `import failed: ${error.message}`;
@@ -148,7 +150,14 @@ $('#token').addEventListener('change', (event) => {
 ($('#token') as HTMLInputElement).value = token.get();
 $('#refresh').addEventListener('click', () => void loadTasks().catch(failed));
 
+$('#search').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const q = String(new FormData(event.target as HTMLFormElement).get('q') ?? '');
+  searchQuestions($('#bank'), q).catch(failed);
+});
+
 loadTasks().catch(failed);
+showGroups($('#bank')).catch(failed);
 // Tasks created elsewhere (the CLI, another tab) show up without a reload; events keep the rest live.
 setInterval(() => {
   if (document.visibilityState === 'visible' && socket.connected) loadTasks().catch(() => {});
