@@ -41,9 +41,9 @@ export function createApp(deps: AppDeps) {
     cors({
       origin: corsOrigins === '*' ? (origin) => origin || '*' : [...corsOrigins],
       credentials: true,
-      allowHeaders: ['Content-Type', 'Authorization'],
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['Content-Disposition'],
+      exposeHeaders: ['Content-Disposition', 'X-Request-Id'],
     }),
   );
 

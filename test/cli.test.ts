@@ -38,6 +38,12 @@ describe('dedup CLI', () => {
     expect(imported.stderr).toContain('100.0%');
     expect(imported.stderr).toContain('row 150: type_name');
 
+    const filtered = await cli('tasks', 'create', 'maths only', '--subjects', '数学', '--types', '单选题,填空题');
+    expect(filtered.code).toBe(0);
+    const filteredId = Number(/task (\d+)/.exec(filtered.stdout)![1]);
+    const stored = await service.api('GET', `/api/dedup/tasks/${filteredId}`);
+    expect(stored.body.data.filters).toEqual({ subject_names: ['数学'], type_names: ['单选题', '填空题'] });
+
     const created = await cli('tasks', 'create', 'from cli', '--max-distance', '4');
     expect(created.code).toBe(0);
     const id = Number(/task (\d+)/.exec(created.stdout)![1]);

@@ -46,6 +46,25 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     expect(await page.textContent('#import-result')).toContain('300 inserted');
     expect(await page.getAttribute('#import-bar', 'aria-valuenow')).toBe('100');
 
+    // The bank panel counts what arrived, and finds questions by their text.
+    await page.locator('#bank .bank-summary', { hasText: '300 questions' }).waitFor();
+    await page.fill('#search input[name=q]', '电功率');
+    await page.click('#search button[type=submit]');
+    await page.locator('#bank .bank-results li').first().waitFor();
+    const hits = await page.locator('#bank .bank-results li .content').allTextContents();
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.every((text) => text.includes('电功率'))).toBe(true);
+
+    // A CSV file goes up as text/csv; its bad row is named and the good one still lands.
+    const csv = join(folder, 'extra.csv');
+    writeFileSync(csv, 'external_id,type_name,subject_name,content\ncsv-1,单选题,数学,"CSV 导入的题目, 带逗号"\ncsv-2,单选题,,缺少学科\n');
+    await page.setInputFiles('#import-file', csv);
+    await page.click('#import button[type=submit]');
+    await page.waitForSelector('#import-result[data-done=true]'); // cleared when an upload starts
+    const csvResult = await page.textContent('#import-result');
+    expect(csvResult).toContain('1 inserted');
+    expect(csvResult).toContain('1 rejected (row 1: subject_name');
+
     // Every value the task's bar takes, recorded in the page as the socket events arrive.
     await page.evaluate(() => {
       const seen: number[] = ((window as unknown as { barValues: number[] }).barValues = []);
@@ -67,6 +86,11 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     expect(groups).toMatch(/^(\d+) \/ \1$/);
     expect(Number(groups.split(' ')[0])).toBeGreaterThan(1);
     expect(await card.locator('.current').textContent()).not.toBe('—');
+    await card.locator('.task-groups summary').click();
+    const groupRows = card.locator('.task-groups tr[data-status]');
+    await groupRows.first().waitFor();
+    expect(await groupRows.count()).toBe(Number(groups.split(' ')[0]));
+    expect(await card.locator('.task-groups tr[data-status=done]').count()).toBe(await groupRows.count());
     const values = await page.evaluate(() => (window as unknown as { barValues: number[] }).barValues);
     expect(values.at(-1)).toBe(100);
     expect(values).toEqual([...values].sort((a, b) => a - b)); // never moves backwards
@@ -112,6 +136,36 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     } finally {
       await page.evaluate(() => localStorage.clear());
       await locked.close();
+    }
+  });
+
+  it('shows the connection dropping and coming back, and re-joins its tasks after a restart', async () => {
+    const dbFile = join(folder, 'restart.sqlite');
+    const config = (port: string) => loadConfig({ PORT: port, HOST: '127.0.0.1', DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'silent', WORKERS: '1' });
+    const first = await startService(config('0'));
+    const port = String(first.port);
+    let second: RunningService | undefined;
+    try {
+      await page.goto(first.url);
+      await page.waitForSelector('#connection[data-state=connected]');
+      await page.uncheck('#create input[name=start_now]');
+      await page.fill('#create input[name=task_name]', 'survives a restart');
+      await page.click('#create button[type=submit]');
+      const card = page.locator('.task', { hasText: 'survives a restart' });
+      await card.locator('.status', { hasText: 'pending' }).waitFor();
+
+      await first.close();
+      await page.waitForSelector('#connection[data-state=disconnected], #connection[data-state=error]');
+
+      // Meanwhile the task is started by someone else; the page learns it only by re-joining.
+      second = await startService(config(port));
+      const started = await fetch(`${second.url}/api/dedup/tasks/1/start`, { method: 'POST' });
+      expect(started.status).toBe(200);
+      await page.waitForSelector('#connection[data-state=connected]', { timeout: 8_000 });
+      // Well inside the page's 10 s list refresh, so only the re-join can have told it.
+      await card.locator('.status', { hasText: 'completed' }).waitFor({ timeout: 5_000 });
+    } finally {
+      await second?.close();
     }
   });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'bun:test';
 import { diffTexts } from '../src/dashboard/client/diff.ts';
+import { reconcile } from '../src/dashboard/client/reconcile.ts';
+import type { Task } from '../src/tasks/task.schema.ts';
+import { chromiumAvailable } from './support/browser.ts';
 import { generateSampleBank } from '../src/sample/generate.ts';
 import { questionInput } from '../src/questions/question.schema.ts';
 
@@ -28,5 +31,44 @@ describe('generateSampleBank', () => {
     expect(new Set(bank.map((q) => q.content)).size).toBe(200);
     const withSameOptions = bank.filter((q, i) => q.options && bank.findIndex((p) => p.options === q.options) !== i);
     expect(withSameOptions.length).toBeGreaterThan(10);
+  });
+});
+
+describe('reconcile (a REST snapshot against what the socket already said)', () => {
+  const base: Task = {
+    id: 1, task_name: 't', status: 'running', scope: 'channel', filters: {}, max_distance: 3, min_similarity: 0.8,
+    total_groups: 10, processed_groups: 0, progress_percentage: 0, total_questions: 100, processed_questions: 0,
+    duplicate_count: 0, cluster_count: 0, error: null, created_at: 'c', started_at: 's1', finished_at: null,
+  };
+  const at = (patch: Partial<Task>): Task => ({ ...base, ...patch });
+
+  it('ignores a running snapshot of a run the socket already saw finish', () => {
+    expect(reconcile(at({ status: 'completed', processed_groups: 10 }), at({ processed_groups: 0 }))).toBeUndefined();
+  });
+
+  it('never moves a running task backwards, even when the snapshot starts the run', () => {
+    const merged = reconcile(at({ started_at: null, processed_groups: 4, progress_percentage: 40 }), at({ started_at: 's1' }));
+    expect(merged).toMatchObject({ processed_groups: 4, progress_percentage: 40, started_at: 's1' });
+  });
+
+  it('takes a new run of a finished task, and a finished snapshot of a running one', () => {
+    expect(reconcile(at({ status: 'completed', processed_groups: 10 }), at({ started_at: 's2' }))).toMatchObject({ status: 'running', processed_groups: 0 });
+    expect(reconcile(at({ processed_groups: 3 }), at({ status: 'cancelled', processed_groups: 5 }))).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('chromiumAvailable', () => {
+  it('skips with a message outside CI and fails in CI when the browser is missing', () => {
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (text: string) => void warnings.push(text);
+    try {
+      expect(chromiumAvailable('suite x', '/nonexistent/chromium', {})).toBe(false);
+      expect(warnings).toEqual(['SKIPPED suite x: /nonexistent/chromium not found (apt-get install -y chromium)']);
+      expect(() => chromiumAvailable('suite x', '/nonexistent/chromium', { CI: '1' })).toThrow('CI must install');
+      expect(chromiumAvailable('suite x', process.execPath, { CI: '1' })).toBe(true);
+    } finally {
+      console.warn = warn;
+    }
   });
 });

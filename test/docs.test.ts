@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createApp, type AppDeps } from '../src/app.ts';
 import { createTaskBody } from '../src/tasks/task.schema.ts';
@@ -26,6 +27,12 @@ describe('API docs', () => {
     for (const event of ['join_task', 'leave_task', 'connected', 'task_status', 'task_progress', 'task_completed', 'task_error', 'error', 'left']) {
       expect(html).toContain(`<code>${event}</code>`);
     }
+  });
+
+  it('is a valid OpenAPI 3.1 document, $refs resolved (checked by swagger-parser)', async () => {
+    const doc = (await (await get('/api/openapi.json')).json()) as any;
+    const parsed = (await SwaggerParser.validate(doc)) as any;
+    expect(parsed.paths['/api/dedup/tasks'].post.requestBody.content['application/json'].schema.properties.task_name.type).toBe('string');
   });
 
   it('documents exactly the routes the app serves', async () => {

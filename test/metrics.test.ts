@@ -58,6 +58,11 @@ describe('/metrics and request logs', () => {
     expect(metric(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(metric(text, 'http_requests_total{method="POST",status="201"}')).toBe(3);
     expect(text).toContain('# TYPE dedup_groups_processed_total counter');
+    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    const requests = metric(text, 'http_request_duration_seconds_count');
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="+Inf"}')).toBe(requests);
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="10"}')).toBeLessThanOrEqual(requests);
+    expect(metric(text, 'http_request_duration_seconds_bucket{le="0.005"}')).toBeLessThanOrEqual(metric(text, 'http_request_duration_seconds_bucket{le="10"}'));
   });
 
   it('logs one JSON line per request with the request id it echoes back', async () => {
@@ -69,6 +74,15 @@ describe('/metrics and request logs', () => {
     expect(freshId).toMatch(/^[0-9a-f-]{36}$/);
     const hostile = await fetch(`${service.url}/api/groups`, { headers: { 'X-Request-Id': 'bad id\twith spaces' } });
     expect(hostile.headers.get('x-request-id')).not.toContain(' ');
+
+    // Cross-origin frontends may send their own id and read the answer's.
+    const preflight = await fetch(`${service.url}/api/groups`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-request-id' },
+    });
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-request-id');
+    const cross = await fetch(`${service.url}/api/groups`, { headers: { Origin: 'http://app.example' } });
+    expect(cross.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-request-id');
 
     const logged = lines.find((l) => l.reqId === 'trace-abc.1');
     expect(logged).toMatchObject({ msg: 'request', method: 'GET', path: '/api/dedup/tasks/999999', status: 404 });

@@ -13,7 +13,8 @@ export const USAGE = `usage: dedup <command> [options]
 commands:
   import <file> [--format ndjson|json|csv]     import questions, with an upload progress bar
   tasks list [--status <status>]               list tasks
-  tasks create <name> [--scope channel|subject] [--max-distance N] [--min-similarity X] [--start]
+  tasks create <name> [--scope channel|subject] [--max-distance N] [--min-similarity X]
+               [--types a,b] [--subjects a,b] [--channels a,b] [--start]
   tasks start <id>                             start (or re-run) a task
   tasks cancel <id>                            cancel a running task
   watch <id> [--timeout <seconds>]             live progress bar until the task ends
@@ -28,6 +29,8 @@ function positiveId(raw: string | undefined, what = 'task id'): number {
   if (raw === undefined || !/^[1-9]\d{0,15}$/.test(raw)) throw new CliError(`${what} must be a positive integer, got ${raw ?? 'nothing'}\n\n${USAGE}`, 2);
   return Number(raw);
 }
+
+const list = (raw: string) => raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
 
 function numberOption(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined) return undefined;
@@ -51,6 +54,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         scope: { type: 'string' },
         'max-distance': { type: 'string' },
         'min-similarity': { type: 'string' },
+        types: { type: 'string' },
+        subjects: { type: 'string' },
+        channels: { type: 'string' },
         start: { type: 'boolean' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -82,6 +88,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           if (!arg) throw new CliError(`tasks create needs a name\n\n${USAGE}`, 2);
           let task = await call<Task>(target, 'POST', '/api/dedup/tasks', {
             task_name: arg,
+            filters: {
+              ...(values.types ? { type_names: list(values.types) } : {}),
+              ...(values.subjects ? { subject_names: list(values.subjects) } : {}),
+              ...(values.channels ? { channel_codes: list(values.channels) } : {}),
+            },
             ...(values.scope ? { scope: values.scope } : {}),
             ...(values['max-distance'] ? { max_distance: numberOption(values['max-distance'], 'max-distance') } : {}),
             ...(values['min-similarity'] ? { min_similarity: numberOption(values['min-similarity'], 'min-similarity') } : {}),

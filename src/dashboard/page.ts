@@ -29,7 +29,8 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .bar .fill { height: 100%; width: 0; background: var(--accent); transition: width .2s; }
   .task[data-status=completed] .fill { background: var(--ok); }
   .task[data-status=failed] .fill, .task[data-status=cancelled] .fill { background: var(--bad); }
-  #tasks { display: grid; gap: .75rem; }
+  #tasks { display: grid; gap: .75rem; grid-template-columns: minmax(0, 1fr); }
+  main > *, .task { min-width: 0; } /* let wide tables scroll inside their card instead of widening the page */
   .task { border: 1px solid var(--line); border-radius: .5rem; padding: .75rem; }
   .task header { display: flex; justify-content: space-between; gap: .5rem; }
   .task .status { font-size: .85rem; color: var(--muted); }
@@ -40,6 +41,10 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .error { color: var(--bad) !important; }
   .actions { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
   .actions a { color: var(--accent); }
+  .task-groups { margin-top: .4rem; font-size: .85rem; }
+  .groups-table { overflow-x: auto; }
+  .groups-table table { border-collapse: collapse; width: 100%; }
+  .groups-table td, .groups-table th { border-bottom: 1px solid var(--line); padding: .2rem .4rem; text-align: left; white-space: nowrap; }
   .cluster { border-top: 1px solid var(--line); padding: .75rem 0; }
   .cluster > header { font-size: .9rem; color: var(--muted); margin-bottom: .5rem; }
   .members { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .5rem; }
@@ -49,6 +54,11 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .member small { color: var(--muted); font-weight: normal; }
   .member .content { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
   mark { background: #ffe08a; border-radius: .15rem; }
+  #search { margin: .6rem 0; }
+  .bank-results ul { list-style: none; padding: 0; margin: 0; display: grid; gap: .4rem; }
+  .bank-results li { border: 1px solid var(--line); border-radius: .4rem; padding: .4rem .6rem; }
+  .bank-results small { color: var(--muted); }
+  .bank-results .content { margin: .2rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
   .pager { display: flex; gap: .5rem; margin-top: .5rem; }
   #notice:empty { display: none; }
   #tasks:has(.task) .empty { display: none; }
@@ -71,6 +81,12 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
     </form>
     <div id="import-bar" class="bar" role="progressbar" aria-label="upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="fill"></div></div>
     <p id="import-result" class="message" role="status"></p>
+  </section>
+  <section id="bank" class="panel">
+    <h2>Question bank <span class="bank-summary message"></span></h2>
+    <details><summary>Groups</summary><div class="bank-groups groups-table"></div></details>
+    <form id="search" role="search"><label>Search question texts<input name="q" type="search" maxlength="200" placeholder="e.g. 电功率"></label><button type="submit">Search</button></form>
+    <div class="bank-results"></div>
   </section>
   <section class="panel">
     <h2>New dedup task</h2>

@@ -25,7 +25,7 @@ function operationHtml(method: string, path: string, op: OperationDoc): string {
         .join('')
     : '';
   const responses = Object.entries(op.responses)
-    .map(([status, r]) => `<code>${status}</code> ${escape(r.description ?? '')}`)
+    .map(([status, r]) => `<code>${status}</code> ${inline(r.description ?? '')}`)
     .join(' · ');
   return `<section class="op" id="${method}-${escape(path)}"><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h3>
 <p>${inline(op.summary)}</p>${params}${body}<p class="responses">${responses}</p></section>`;

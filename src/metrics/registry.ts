@@ -11,8 +11,9 @@ export interface Sample {
 interface Metric {
   name: string;
   help: string;
-  type: 'counter' | 'gauge';
-  samples(): Sample[] | Promise<Sample[]>;
+  type: 'counter' | 'gauge' | 'histogram';
+  /** Histograms name their own series (`_bucket`, `_sum`, `_count`) through `suffix`. */
+  samples(): (Sample & { suffix?: string })[] | Promise<(Sample & { suffix?: string })[]>;
 }
 
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -38,6 +39,30 @@ export class Counter {
   }
 }
 
+/** Cumulative buckets plus sum and count, as Prometheus expects; one series per label set. */
+export class Histogram {
+  private readonly series = new Map<string, { labels?: Labels; counts: number[]; sum: number; count: number }>();
+  constructor(private readonly buckets: readonly number[]) {}
+  observe(value: number, labels?: Labels) {
+    const key = labelText(labels);
+    let entry = this.series.get(key);
+    if (!entry) this.series.set(key, (entry = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    this.buckets.forEach((bound, i) => {
+      if (value <= bound) entry.counts[i]!++;
+    });
+    entry.sum += value;
+    entry.count++;
+  }
+  samples(): (Sample & { suffix: string })[] {
+    return [...this.series.values()].flatMap(({ labels, counts, sum, count }) => [
+      ...this.buckets.map((bound, i) => ({ suffix: '_bucket', labels: { ...labels, le: String(bound) }, value: counts[i]! })),
+      { suffix: '_bucket', labels: { ...labels, le: '+Inf' }, value: count },
+      { suffix: '_sum', labels, value: sum },
+      { suffix: '_count', labels, value: count },
+    ]);
+  }
+}
+
 export class MetricsRegistry {
   private readonly metrics: Metric[] = [];
 
@@ -45,6 +70,12 @@ export class MetricsRegistry {
     const counter = new Counter();
     this.metrics.push({ name, help, type: 'counter', samples: () => counter.samples() });
     return counter;
+  }
+
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    const histogram = new Histogram(buckets);
+    this.metrics.push({ name, help, type: 'histogram', samples: () => histogram.samples() });
+    return histogram;
   }
 
   gauge(name: string, help: string, samples: () => Sample[] | Promise<Sample[]> | number) {
@@ -63,7 +94,7 @@ export class MetricsRegistry {
     const blocks = await Promise.all(
       this.metrics.map(async ({ name, help, type, samples }) => {
         const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
-        for (const sample of await samples()) lines.push(`${name}${labelText(sample.labels)} ${number(sample.value)}`);
+        for (const sample of await samples()) lines.push(`${name}${sample.suffix ?? ''}${labelText(sample.labels)} ${number(sample.value)}`);
         return lines.join('\n');
       }),
     );

@@ -49,7 +49,9 @@ export function createServiceMetrics({ db, pool, sockets, rateWindowSeconds = 60
   const groupRate = new Rate(rateWindowSeconds);
   const questionRate = new Rate(rateWindowSeconds);
   const requests = registry.counter('http_requests_total', 'HTTP requests by method and status');
-  const requestSeconds = registry.counter('http_request_duration_seconds_total', 'Time spent answering HTTP requests');
+  const requestSeconds = registry.histogram('http_request_duration_seconds', 'Time to answer an HTTP request (until the handler returns; streamed bodies continue)', [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  ]);
 
   registry.gauge('dedup_tasks', 'Dedup tasks by status', async () => {
     const rows = await db.selectFrom('dedup_tasks').select(['status', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('status').execute();
@@ -75,10 +77,10 @@ export function createServiceMetrics({ db, pool, sockets, rateWindowSeconds = 60
   registry.gauge('nodejs_eventloop_lag_seconds', 'How late a 500 ms timer fired last time', () => lagSeconds);
 
   /** Wraps the runner's progress sink to count what each finished group processed. */
-  const instrument = <S extends ProgressSink>(sink: S): S => {
+  const instrument = (sink: ProgressSink): ProgressSink => {
     const lastQuestions = new Map<number, number>();
+    // Explicit delegation, not a spread: a sink built as a class would lose its prototype methods.
     return {
-      ...sink,
       progress(task, group) {
         const before = lastQuestions.get(task.id) ?? 0;
         // A re-run starts counting from zero again.
@@ -106,7 +108,7 @@ export function createServiceMetrics({ db, pool, sockets, rateWindowSeconds = 60
     instrument,
     recordRequest(method: string, status: number, seconds: number) {
       requests.inc({ method, status: String(status) });
-      requestSeconds.inc(undefined, seconds);
+      requestSeconds.observe(seconds);
     },
     render: () => registry.render(),
     close: () => clearInterval(lagTimer),

@@ -10,10 +10,10 @@ export const CHROMIUM = '/usr/bin/chromium';
  * Whether browser tests can run here. Outside CI a missing Chromium skips them with a message;
  * in CI (env CI set, as .ci/run does) it is an error, so the browser tests cannot silently vanish.
  */
-export function chromiumAvailable(suite: string): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium (see .ci/run)`);
-  console.warn(`SKIPPED ${suite}: ${CHROMIUM} not found (apt-get install -y chromium)`);
+export function chromiumAvailable(suite: string, executable = CHROMIUM, env: Record<string, string | undefined> = process.env): boolean {
+  if (existsSync(executable)) return true;
+  if (env.CI) throw new Error(`${executable} is missing; CI must install Debian's chromium (see .ci/run)`);
+  console.warn(`SKIPPED ${suite}: ${executable} not found (apt-get install -y chromium)`);
   return false;
 }
 

@@ -5,7 +5,9 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../realtime/
 import type { Page } from '../../http/pagination.ts';
 import type { Task } from '../../tasks/task.schema.ts';
 import { api, token, uploadQuestions } from './api.ts';
+import { searchQuestions, showGroups } from './bank.ts';
 import { showClusters } from './clusters.ts';
+import { reconcile } from './reconcile.ts';
 import { $, setBar } from './dom.ts';
 import { renderTask, type TaskActions, type TaskView } from './tasks.ts';
 
@@ -37,25 +39,6 @@ const actions: TaskActions = {
   cancel: (id) => api.post<Task>(`/api/dedup/tasks/${id}/cancel`).then(show, failed),
   clusters: (id) => showClusters($('#clusters'), id).catch(failed),
 };
-
-const TERMINAL = new Set<Task['status']>(['completed', 'failed', 'cancelled']);
-
-/**
- * A REST answer can arrive after the socket already told us more (a fast task completes before
- * its start request returns): a snapshot of a finished run must not bring it back to running,
- * and while running, counts only go up (progress events may even precede the start answer).
- */
-function reconcile(known: Task, next: Task): Task | undefined {
-  if (TERMINAL.has(known.status) && next.status === 'running' && known.started_at === next.started_at) return undefined;
-  if (known.status !== 'running' || next.status !== 'running') return next;
-  return {
-    ...next,
-    processed_groups: Math.max(known.processed_groups, next.processed_groups),
-    progress_percentage: Math.max(known.progress_percentage, next.progress_percentage),
-    processed_questions: Math.max(known.processed_questions, next.processed_questions),
-    duplicate_count: Math.max(known.duplicate_count, next.duplicate_count),
-  };
-}
 
 /** Shows a task (keeping what only progress events told us) and makes sure we are in its room. */
 function show(next: Task, patch: Partial<TaskView> = {}, snapshot = true) {
@@ -138,13 +121,20 @@ $('#import').addEventListener('submit', (event) => {
   const result = $('#import-result');
   setBar(progress, 0);
   result.textContent = `uploading ${file.name}…`;
-  uploadQuestions(file, (fraction) => setBar(progress, fraction * 100)).then(
+  result.classList.remove('error');
+  delete result.dataset.done;
+  uploadQuestions(file, (fraction) => {
+    setBar(progress, fraction * 100);
+    // The server validates and stores as it reads; the last rows may take a moment after the last byte.
+    if (fraction >= 1) result.textContent = `${file.name}: sent, the service is storing the last rows…`;
+  }).then(
     (r) => {
       setBar(progress, 100);
       const rejected = r.rejected_count ?? r.rejected.length;
       const firsts = r.rejected.slice(0, 3).map((x) => `row ${x.index}: ${x.message}`).join('; ');
       result.textContent = `${file.name}: ${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged, ${rejected} rejected${firsts ? ` (${firsts})` : ''}`;
       result.dataset.done = 'true';
+      showGroups($('#bank')).catch(failed);
     },
     (error: Error) => {
       result.textContent = `import failed: ${error.message}`;
@@ -160,4 +150,15 @@ $('#token').addEventListener('change', (event) => {
 ($('#token') as HTMLInputElement).value = token.get();
 $('#refresh').addEventListener('click', () => void loadTasks().catch(failed));
 
+$('#search').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const q = String(new FormData(event.target as HTMLFormElement).get('q') ?? '');
+  searchQuestions($('#bank'), q).catch(failed);
+});
+
 loadTasks().catch(failed);
+showGroups($('#bank')).catch(failed);
+// Tasks created elsewhere (the CLI, another tab) show up without a reload; events keep the rest live.
+setInterval(() => {
+  if (document.visibilityState === 'visible' && socket.connected) loadTasks().catch(() => {});
+}, 10_000);

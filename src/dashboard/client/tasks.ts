@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { GroupKey } from '../../realtime/events.ts';
 import type { Task } from '../../tasks/task.schema.ts';
-import { token } from './api.ts';
+import { api, token } from './api.ts';
 import { $, bar, h, setBar } from './dom.ts';
 
 /** What a task card shows: the task row plus what only progress events carry. */
@@ -16,6 +16,32 @@ export interface TaskActions {
   start(id: number): void;
   cancel(id: number): void;
   clusters(id: number): void;
+}
+
+interface GroupRow extends GroupKey {
+  status: string;
+  question_count: number;
+  duplicate_count: number;
+  elapsed_ms: number | null;
+}
+
+/** The task's groups, fetched each time the list is opened (it changes while the task runs). */
+function groupsDetails(id: number): HTMLDetailsElement {
+  const body = h('div', { class: 'groups-table' }, 'loading…');
+  const details = h('details', { class: 'task-groups' }, h('summary', {}, 'Groups'), body);
+  details.addEventListener('toggle', () => {
+    if (!details.open) return;
+    api.get<GroupRow[]>(`/api/dedup/tasks/${id}/groups`).then(
+      (rows) => {
+        const cells = (row: GroupRow) =>
+          [row.type_name, row.subject_name, row.channel_code, row.status, row.question_count, row.duplicate_count, row.elapsed_ms === null ? '' : `${row.elapsed_ms} ms`].map((v) => h('td', {}, String(v)));
+        const head = h('tr', {}, ...['type', 'subject', 'channel', 'status', 'questions', 'duplicates', 'time'].map((v) => h('th', {}, v)));
+        body.replaceChildren(rows.length ? h('table', {}, head, ...rows.map((row) => h('tr', { 'data-status': row.status }, ...cells(row)))) : 'no groups yet (the task has not started)');
+      },
+      (error: Error) => body.replaceChildren(`could not load the groups: ${error.message}`),
+    );
+  });
+  return details;
 }
 
 const groupLabel = (group: GroupKey | null) => (group ? `${group.type_name} - ${group.subject_name} (${group.channel_code})` : '—');
@@ -73,6 +99,7 @@ function card(view: TaskView, actions: TaskActions): HTMLElement {
       button('clusters', 'Clusters'),
       exportLink(id),
     ),
+    groupsDetails(id),
   );
 }
 
