@@ -61,8 +61,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     port: integer(env, 'PORT', 5000, 0, 65535),
     host: env.HOST?.trim() || undefined,
     databaseUrl,
-    // A worker per core for the fastest dedup; where REST latency under full load matters more,
-    // WORKERS = cores - 1 leaves the main thread a core of its own (README, Reliability).
+    // A worker per core: worker threads run at a lower priority (workers/thread-priority.ts), so
+    // the main thread's requests and events still go first when cores are short.
     workers: integer(env, 'WORKERS', Math.max(1, os.availableParallelism()), 1, 256),
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins) as string[],
     progressIntervalMs: integer(env, 'PROGRESS_INTERVAL_MS', 100, 0, 60_000),

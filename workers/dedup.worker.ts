@@ -4,6 +4,10 @@
  */
 import type { GroupJob, GroupResult } from './protocol.ts';
 import { dedupGroup } from './dedup/engine.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+
+// Computation yields the CPU to the main thread's requests and events when cores are short.
+lowerThreadPriority();
 
 export default function dedupWorker(job: GroupJob): GroupResult {
   return dedupGroup(job);

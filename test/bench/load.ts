@@ -30,7 +30,7 @@ const PER_GROUP = flag('per-group', 20);
 const BIG = flag('big', 1_000_000);
 const BIG_GROUPS = flag('big-groups', 200);
 const WATCHERS = flag('watchers', 200);
-const WORKERS = flag('workers', Math.max(1, cpus().length - 1));
+const WORKERS = flag('workers', cpus().length);
 
 const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 const ms = (value: number) => `${value.toFixed(1)} ms`;

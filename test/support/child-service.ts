@@ -68,7 +68,9 @@ async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) =
 }
 
 export async function spawnService(options: SpawnOptions = {}): Promise<ChildService> {
-  const dbFile = options.dbFile ?? join(tempDir().dir, 'dedup.sqlite');
+  // A database folder of our own making goes away with the process; a caller's stays.
+  const ownTemp = options.dbFile === undefined ? tempDir() : undefined;
+  const dbFile = options.dbFile ?? join(ownTemp!.dir, 'dedup.sqlite');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -105,6 +107,7 @@ export async function spawnService(options: SpawnOptions = {}): Promise<ChildSer
   const drained = Promise.all([pump(proc.stdout as ReadableStream<Uint8Array>, onLine), pump(proc.stderr as ReadableStream<Uint8Array>, onLine)]);
   const exited = proc.exited.then(async (code) => {
     await drained.catch(() => undefined);
+    ownTemp?.remove();
     return code;
   });
 
