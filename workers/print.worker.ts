@@ -6,6 +6,10 @@
  */
 import { fingerprintQuestion } from './dedup/engine.ts';
 import { FINGERPRINT_WORDS } from './protocol.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+
+// As the dedup worker: bulk printing yields the CPU to the main thread's requests.
+lowerThreadPriority();
 
 export interface PrintJob {
   contents: string[];
