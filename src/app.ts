@@ -5,6 +5,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './db/schema.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import type { BankIndex } from './dedup/bank-index.ts';
+import { checkRoutes } from './dedup/check.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { requireBearer } from './http/auth.ts';
 import { requestLog } from './http/request-log.ts';
@@ -18,6 +20,8 @@ import { taskRoutes } from './tasks/task.routes.ts';
 export interface AppDeps {
   db: Kysely<Database>;
   runner: TaskRunner;
+  /** Prints of the whole bank: answers checks, learns of imports and deletes. */
+  bank: Pick<BankIndex, 'check' | 'forget' | 'scheduleBackfill'>;
   logger: Logger;
   now: () => string;
   corsOrigins: '*' | readonly string[];
@@ -68,6 +72,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/api', questionRoutes(deps));
   app.route('/api/dedup/tasks', taskRoutes(deps));
+  app.route('/api/dedup/check', checkRoutes(deps));
 
   app.route('/', dashboardRoutes());
   // Prometheus scrapes without a token, like /api/health; keep the port internal if that matters.

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp } from './app.ts';
+import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
@@ -28,6 +29,8 @@ export interface ServiceOptions {
 }
 
 const DEFAULT_WORKER = new URL('../workers/dedup.worker.ts', import.meta.url);
+/** Prints alone, for the check index and the fingerprint cache; run on the same pool. */
+const PRINT_WORKER = new URL('../workers/print.worker.ts', import.meta.url);
 
 /**
  * The composition root: opens the database, builds the pool, the runner, the HTTP app and
@@ -68,9 +71,11 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
     target.emit(event, payload);
   }, config.progressIntervalMs);
+  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER });
   const runner = new TaskRunner({
     db,
     pool,
+    bank,
     progress: metrics.instrument(progress),
     logger,
     now,
@@ -84,6 +89,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const app = createApp({
     db,
     runner,
+    bank,
     metrics,
     version: packageJson.version,
     logger,
@@ -101,6 +107,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   io.attach(server as Parameters<typeof io.attach>[0]);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers }, 'service listening');
+  await bank.load();
   await runner.resumeInterrupted();
 
   let closing: Promise<void> | undefined;
@@ -110,6 +117,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       logger.info({ graceMs: config.shutdownGraceMs }, 'service stopping');
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.shutdownGraceMs);
+      await bank.close();
       await pool.close({ force: true });
       progress.close();
       metrics.close();

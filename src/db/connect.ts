@@ -2,6 +2,7 @@ import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 import { initialMigration } from './migrations/001_initial.ts';
+import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -23,7 +24,10 @@ export async function connectDatabase(url: string): Promise<DatabaseHandle> {
 function migrationsFor(dialect: DialectName): MigrationProvider {
   return {
     async getMigrations() {
-      return { '001_initial': initialMigration(dialect) };
+      return {
+        '001_initial': initialMigration(dialect),
+        '002_question_fingerprints': questionFingerprintsMigration(dialect),
+      };
     },
   };
 }

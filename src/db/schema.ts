@@ -17,6 +17,8 @@ export interface QuestionTable {
   analysis: string | null;
   /** Hash of the caller's fields, so a re-import can tell "unchanged" from "updated". */
   row_hash: string;
+  /** The dedup print (FINGERPRINT_WORDS little-endian uint32s), or null until computed. */
+  fingerprint: Uint8Array | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -3,6 +3,7 @@
  * (`z.toJSONSchema`, input side, so defaults show as optional) and from ./schemas.ts for answers.
  */
 import { z } from 'zod';
+import { checkBody } from '../dedup/check.routes.ts';
 import { groupsQuery, listQuestionsQuery } from '../questions/question.routes.ts';
 import { questionInput } from '../questions/question.schema.ts';
 import { clustersQuery, exportQuery } from '../tasks/task.routes.ts';
@@ -93,6 +94,15 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/api/dedup/tasks/{id}', tag: 'tasks', summary: 'Delete a task and its results', data: ref('Task'), errors: [400, 404, 409] },
   { method: 'get', path: '/api/dedup/tasks/{id}/groups', tag: 'tasks', summary: "The task's groups with status and timings", data: { type: 'array', items: ref('TaskGroup') }, errors: [400, 404] },
   { method: 'get', path: '/api/dedup/tasks/{id}/clusters', tag: 'tasks', summary: 'Clusters of near-duplicates, canonical question first', query: clustersQuery, data: pageOf(ref('Cluster')), errors: [400, 404] },
+  {
+    method: 'post',
+    path: '/api/dedup/check',
+    tag: 'tasks',
+    summary: "A question's near-duplicates in the bank, best first; nothing is stored",
+    body: { 'application/json': ref('CheckQuestion') },
+    data: { type: 'array', items: { type: 'object', properties: { question_id: { type: 'integer' }, distance: { type: 'integer' }, similarity: { type: 'number' } } } },
+    errors: [400, 413, 415, 422],
+  },
   { method: 'get', path: '/api/dedup/tasks/{id}/export', tag: 'tasks', summary: 'Every duplicate pair as a file download', query: exportQuery, file: ['text/csv', 'application/x-ndjson'], errors: [400, 404] },
 ];
 
@@ -148,6 +158,7 @@ export function buildOpenApi(version: string) {
       schemas: {
         QuestionInput: jsonSchema(questionInput, 'input'),
         CreateTask: jsonSchema(createTaskBody, 'input'),
+        CheckQuestion: jsonSchema(checkBody, 'input'),
         Task: jsonSchema(answers.task),
         Question: jsonSchema(answers.question),
         Cluster: jsonSchema(answers.cluster),

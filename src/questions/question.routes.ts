@@ -55,7 +55,7 @@ class ImportSession {
   }
 }
 
-export function questionRoutes({ db, now }: AppDeps) {
+export function questionRoutes({ db, now, bank }: AppDeps) {
   const app = new Hono();
   const session = () => new ImportSession((batch) => upsertQuestions(db, batch, now()));
 
@@ -113,6 +113,8 @@ export function questionRoutes({ db, now }: AppDeps) {
       for (const [index, row] of rows.entries()) await importing.add(index, row);
     }
     await importing.flush();
+    // New and changed questions get their prints in the background once imports go quiet.
+    if (importing.result.inserted + importing.result.updated > 0) bank.scheduleBackfill();
     return ok(c, importing.result, 201);
   });
 
@@ -130,6 +132,7 @@ export function questionRoutes({ db, now }: AppDeps) {
 
   app.delete('/questions/:id', async (c) => {
     const question = await deleteQuestion(db, parseId(c));
+    if (question) bank.forget(question.id);
     if (!question) throw notFound('question');
     return ok(c, question);
   });

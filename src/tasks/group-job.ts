@@ -1,32 +1,43 @@
 import type { Kysely } from 'kysely';
 import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
+import { checkGroup } from '../dedup/check.ts';
+import { packPrints } from '../dedup/fingerprints.ts';
 import type { Database, GroupRow } from '../db/schema.ts';
 import { ALL_CHANNELS } from './task.schema.ts';
 
 /** Rows read per query: small enough that one read never stalls the event loop for long. */
 const PAGE_SIZE = 5000;
 
-/** Reads a group's questions in id order, a page at a time, into the worker's job format. */
-export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<GroupJob> {
-  const ids: number[] = [];
+export interface LoadedGroup {
+  job: GroupJob;
+  /** Per row of the job: the question's id and its own (type, subject, channel) key, for the check index. */
+  rows: { id: number; group: string }[];
+}
+
+/** Reads a group's questions in id order, a page at a time, with their cached prints, into the worker's job format. */
+export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
+  const rows: LoadedGroup['rows'] = [];
   const contents: string[] = [];
   const options: (string | null)[] = [];
+  const fingerprints: (Uint8Array | null)[] = [];
   let afterId = 0;
   for (;;) {
     let query = db
       .selectFrom('questions')
-      .select(['id', 'content', 'options'])
+      .select(['id', 'channel_code', 'content', 'options', 'fingerprint'])
       .where('type_name', '=', group.type_name)
       .where('subject_name', '=', group.subject_name);
     if (group.channel_code !== ALL_CHANNELS) query = query.where('channel_code', '=', group.channel_code);
     const page = await query.where('id', '>', afterId).orderBy('id').limit(PAGE_SIZE).execute();
     for (const row of page) {
-      ids.push(row.id);
+      rows.push({ id: row.id, group: checkGroup(group.type_name, group.subject_name, row.channel_code) });
       contents.push(row.content);
       options.push(row.options);
+      fingerprints.push(row.fingerprint);
     }
     if (page.length < PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
   }
-  return { ids: Float64Array.from(ids), contents, options, opts };
+  const job: GroupJob = { ids: Float64Array.from(rows, (row) => row.id), contents, options, opts, prints: packPrints(fingerprints) };
+  return { job, rows };
 }

@@ -4,6 +4,7 @@ import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
+import type { BankIndex } from '../dedup/bank-index.ts';
 import { buildGroupJob } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -30,6 +31,8 @@ export interface GroupPool {
 export interface RunnerDeps {
   db: Kysely<Database>;
   pool: GroupPool;
+  /** Keeps the prints a group computed, for the next run and for checks. */
+  bank: Pick<BankIndex, 'remember'>;
   progress: ProgressSink;
   logger: Logger;
   now: () => string;
@@ -183,7 +186,7 @@ export class TaskRunner {
     let killedFor: string | undefined;
     try {
       const task = await getTaskRow(db, run.taskId);
-      const job = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
+      const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
       const release = await this.slots.acquire(run.controller.signal);
       if (this.stopping) {
         // Shutting down: a group that has not started computing is not in flight; leave it for the next start.
@@ -211,6 +214,8 @@ export class TaskRunner {
         release();
       }
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
+      // The prints the worker had to compute are kept for the next run and for checks.
+      if (result.prints && result.fresh) await this.deps.bank.remember(rows, result.prints, result.fresh);
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
     } catch (error) {
       if (run.controller.signal.aborted) {

@@ -1,0 +1,179 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.ts';
+import type { PrintJob } from '../../workers/print.worker.ts';
+import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
+import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions } from './check.ts';
+import { packPrints, storeFingerprints } from './fingerprints.ts';
+
+/** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
+export interface PrintPool {
+  run(job: PrintJob, options: { filename: string }): Promise<Uint32Array>;
+}
+
+export interface BankIndexDeps {
+  db: Kysely<Database>;
+  pool: PrintPool;
+  logger: Logger;
+  printWorker: URL;
+  /** Quiet time after the last import before new rows are fingerprinted, so imports run at full speed. */
+  backfillDelayMs?: number;
+}
+
+/** Rows read per page when loading or backfilling. */
+const PAGE = 2000;
+/**
+ * Unsorted rows past which the next check sorts the index first (about a second per
+ * million rows). Checks pay it, not imports, so a large import never stalls on it.
+ */
+const REBUILD_PENDING = 20_000;
+/** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
+const CATCH_UP_LIMIT = 5000;
+
+interface UnprintedRow {
+  id: number;
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  content: string;
+  options: string | null;
+}
+
+/**
+ * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from the
+ * fingerprint column at start-up; questions without a print yet (new or changed) are
+ * fingerprinted on the pool in the background and written back, so tasks reuse them too.
+ */
+export class BankIndex {
+  private readonly index = new CheckIndex();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private backfilling: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly deps: BankIndexDeps) {}
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Loads every stored print, then fingerprints the rest in the background. */
+  async load(): Promise<void> {
+    let afterId = 0;
+    for (;;) {
+      const page = await this.deps.db
+        .selectFrom('questions')
+        .select(['id', 'type_name', 'subject_name', 'channel_code', 'fingerprint'])
+        .where('id', '>', afterId)
+        .where('fingerprint', 'is not', null)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
+      const prints = packPrints(page.map((row) => row.fingerprint));
+      page.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+      if (page.length < PAGE) break;
+      afterId = page[page.length - 1]!.id;
+    }
+    this.index.build();
+    this.deps.logger.info({ questions: this.index.size }, 'check index loaded');
+    this.scheduleBackfill(0);
+  }
+
+  /** Called after an import stored rows: they get prints once imports go quiet. */
+  scheduleBackfill(delayMs = this.deps.backfillDelayMs ?? 1000): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.startBackfill(), delayMs);
+  }
+
+  /** Prints computed by a task's worker: persisted for the next run and indexed for checks. */
+  async remember(rows: { id: number; group: string }[], prints: Uint32Array, fresh: Uint8Array): Promise<void> {
+    const freshRows: number[] = [];
+    fresh.forEach((flag, row) => flag === 1 && freshRows.push(row));
+    if (freshRows.length === 0) return;
+    await storeFingerprints(this.deps.db, rows.map((row) => row.id), prints, freshRows);
+    for (const row of freshRows) this.index.upsert(rows[row]!.id, rows[row]!.group, prints, row * FINGERPRINT_WORDS);
+  }
+
+  forget(id: number): void {
+    this.index.remove(id);
+  }
+
+  /**
+   * The bank's near-duplicates of one question. Questions of its group still waiting for a
+   * print (a fresh import) are printed first, up to CATCH_UP_LIMIT, so a check right after an
+   * import sees it; past that, the background backfill gets to the rest.
+   */
+  async check(input: CheckInput, options: CheckOptions): Promise<CheckHit[]> {
+    await this.catchUp(input, options.scope ?? 'channel');
+    if (this.index.pending > REBUILD_PENDING) this.index.build();
+    return checkQuestion(this.index, input, options, async (ids) => {
+      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options']).where('id', 'in', ids).execute();
+      return new Map(rows.map((row) => [row.id, { content: row.content, options: row.options }]));
+    });
+  }
+
+  private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {
+    let query = this.deps.db
+      .selectFrom('questions')
+      .select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options'])
+      .where('type_name', '=', input.type_name)
+      .where('subject_name', '=', input.subject_name)
+      .where('fingerprint', 'is', null);
+    if (scope === 'channel') query = query.where('channel_code', '=', input.channel_code);
+    const rows = await query.orderBy('id').limit(CATCH_UP_LIMIT).execute();
+    if (rows.length > 0) await this.printAndStore(rows);
+  }
+
+  private async printAndStore(rows: UnprintedRow[]) {
+    const { db, pool, printWorker } = this.deps;
+    const prints = await pool.run({ contents: rows.map((row) => row.content), options: rows.map((row) => row.options) }, { filename: printWorker.href });
+    const ids = rows.map((row) => row.id);
+    await storeFingerprints(db, ids, prints, ids.map((_, i) => i));
+    rows.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+  }
+
+  /** Waits for a running backfill to reach a page boundary and stops scheduling new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.backfilling;
+  }
+
+  private startBackfill() {
+    if (this.backfilling) {
+      this.again = true;
+      return;
+    }
+    this.backfilling = this.backfill()
+      .catch((error) => this.deps.logger.error({ err: error }, 'fingerprint backfill failed'))
+      .finally(() => {
+        this.backfilling = undefined;
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.startBackfill();
+        }
+      });
+  }
+
+  private async backfill() {
+    const { db, logger } = this.deps;
+    let afterId = 0;
+    let printed = 0;
+    while (!this.closed) {
+      const page = await db
+        .selectFrom('questions')
+        .select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options'])
+        .where('id', '>', afterId)
+        .where('fingerprint', 'is', null)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      await this.printAndStore(page);
+      printed += page.length;
+    }
+    if (printed > 0) logger.info({ printed, indexed: this.index.size }, 'fingerprints computed');
+  }
+}

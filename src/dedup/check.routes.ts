@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppDeps } from '../app.ts';
+import { ok } from '../http/errors.ts';
+import { readBody } from '../http/validate.ts';
+import { questionInput } from '../questions/question.schema.ts';
+import { dedupOptions } from '../tasks/task.schema.ts';
+
+/** A question as imported, plus the task options that apply to one check. */
+export const checkBody = questionInput.extend({
+  scope: dedupOptions.scope,
+  max_distance: dedupOptions.max_distance,
+  min_similarity: dedupOptions.min_similarity,
+});
+
+export function checkRoutes({ bank }: AppDeps) {
+  const app = new Hono();
+  app.post('/', async (c) => {
+    const body = await readBody(c, checkBody);
+    const hits = await bank.check(
+      {
+        type_name: body.type_name,
+        subject_name: body.subject_name,
+        channel_code: body.channel_code,
+        content: body.content,
+        options: body.options == null ? null : JSON.stringify(body.options),
+      },
+      { scope: body.scope, max_distance: body.max_distance, min_similarity: body.min_similarity },
+    );
+    return ok(c, hits);
+  });
+  return app;
+}
+
+export type CheckBody = z.infer<typeof checkBody>;

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { Database } from 'bun:sqlite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestService, type TestService } from './support/service.ts';
+
+const stem = '已知函数 f(x) = 2x^2 - 3x + 1，求 f(x) 在区间 [0, 2] 上的最大值和最小值，并写出取得最值时 x 的值。';
+const bank = [
+  { external_id: 'orig', type_name: '解答题', subject_name: '数学', channel_code: 'c1', content: stem },
+  { external_id: 'other', type_name: '解答题', subject_name: '数学', channel_code: 'c1', content: '某校高三年级共有学生 600 人，按分层抽样抽取 60 人进行视力调查，其中男生 32 人，求该校女生人数。' },
+  { external_id: 'far', type_name: '解答题', subject_name: '数学', channel_code: 'c2', content: `<p>3. （12分）${stem}</p>` },
+];
+
+describe('POST /api/dedup/check', () => {
+  let service: TestService;
+  let dir: string;
+  let ids: Record<string, number>;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dedup-check-'));
+    service = await startTestService({ DATABASE_URL: `sqlite:${join(dir, 'bank.sqlite')}` });
+    expect((await service.api('POST', '/api/questions', bank)).body.data.inserted).toBe(3);
+    const items = (await service.api('GET', '/api/questions')).body.data.items as { id: number; external_id: string }[];
+    ids = Object.fromEntries(items.map((item) => [item.external_id, item.id]));
+  });
+  afterAll(async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const check = (body: Record<string, unknown>) => service.api('POST', '/api/dedup/check', { type_name: '解答题', subject_name: '数学', channel_code: 'c1', ...body });
+
+  it("finds a reformatted copy's original right after the import, and stores nothing", async () => {
+    const response = await check({ content: `17．（10 分）${stem.replaceAll('，', ',')}&nbsp;` });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toHaveLength(1);
+    expect(response.body.data[0]).toMatchObject({ question_id: ids.orig });
+    expect(response.body.data[0].distance).toBeLessThanOrEqual(3);
+    expect(response.body.data[0].similarity).toBeGreaterThanOrEqual(0.8);
+    expect((await service.api('GET', '/api/questions')).body.data.total).toBe(3);
+  });
+
+  it('looks across channels only with scope "subject", best first', async () => {
+    const exact = await check({ content: stem, scope: 'subject' });
+    expect(exact.body.data.map((hit: { question_id: number }) => hit.question_id).sort()).toEqual([ids.orig, ids.far].sort());
+    expect(exact.body.data[0]).toMatchObject({ question_id: ids.orig, similarity: 1, distance: 0 });
+    const channelOnly = await check({ content: stem });
+    expect(channelOnly.body.data.map((hit: { question_id: number }) => hit.question_id)).toEqual([ids.orig]);
+  });
+
+  it('does not call a question with other numbers a duplicate', async () => {
+    const response = await check({ content: stem.replace('2x^2 - 3x + 1', '2x^2 - 3x - 1') });
+    expect(response.body.data).toEqual([]);
+  });
+
+  it('forgets a deleted question', async () => {
+    const created = await service.api('POST', '/api/questions', [{ external_id: 'gone', type_name: '填空题', subject_name: '物理', content: '一物体做自由落体运动，下落 2 s 时的速度为多少？（g 取 10 m/s²）' }]);
+    expect(created.body.data.inserted).toBe(1);
+    const probe = { type_name: '填空题', subject_name: '物理', channel_code: 'default', content: '一物体做自由落体运动,下落 2 s 时的速度为多少?(g 取 10 m/s²)' };
+    const before = await service.api('POST', '/api/dedup/check', probe);
+    expect(before.body.data).toHaveLength(1);
+    await service.api('DELETE', `/api/questions/${before.body.data[0].question_id}`);
+    expect((await service.api('POST', '/api/dedup/check', probe)).body.data).toEqual([]);
+  });
+
+  it('rejects bad bodies with the envelope', async () => {
+    const missing = await service.api('POST', '/api/dedup/check', { type_name: '解答题' });
+    expect(missing.status).toBe(422);
+    expect(missing.body.errors?.map((error) => error.path)).toContain('content');
+    expect((await check({ content: stem, max_distance: 40 })).status).toBe(422);
+    expect((await check({ content: stem, scope: 'planet' })).status).toBe(422);
+    expect((await service.api('POST', '/api/dedup/check', '{', { 'content-type': 'application/json' })).status).toBe(400);
+    expect((await service.api('POST', '/api/dedup/check', 'content', { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+
+  it('stores a 64-byte print for every question once a task ran over them', async () => {
+    const { id } = (await service.api('POST', '/api/dedup/tasks', { task_name: 'prints' })).body.data;
+    await service.api('POST', `/api/dedup/tasks/${id}/start`);
+    for (let i = 0; i < 200 && (await service.api('GET', `/api/dedup/tasks/${id}`)).body.data.status === 'running'; i++) await Bun.sleep(25);
+    const sqlite = new Database(join(dir, 'bank.sqlite'), { readonly: true });
+    try {
+      const rows = sqlite.query('select count(*) as total, count(fingerprint) as printed, min(length(fingerprint)) as bytes from questions').get() as { total: number; printed: number; bytes: number };
+      expect(rows).toEqual({ total: 3, printed: 3, bytes: 64 });
+    } finally {
+      sqlite.close();
+    }
+  });
+});
