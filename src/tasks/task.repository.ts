@@ -138,32 +138,121 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
   });
 }
 
-/** Takes the next pending group of a running task, or nothing when none is left. */
-export async function claimPendingGroup(db: Db, taskId: number, now: string): Promise<GroupRow | undefined> {
+/** Who claims a group and for how long; `lockRows` is for PostgreSQL's `FOR UPDATE SKIP LOCKED`. */
+export interface Lease {
+  owner: string;
+  ms: number;
+  lockRows?: boolean;
+}
+
+const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/**
+ * Takes the next group of the task's current run that is pending, or running under a lease
+ * that ran out (its instance died), and leases it to `lease.owner`. Several instances may
+ * call this at once: on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each take a different row
+ * without waiting; the outer conditions re-check the row, so a group is never handed out twice.
+ * Returns nothing when no group is left, or when the run is no longer the task's current one.
+ */
+export async function claimPendingGroup(
+  db: Db,
+  taskId: number,
+  now: string,
+  lease: Lease = { owner: 'local', ms: 60_000 },
+  runNumber?: number,
+): Promise<GroupRow | undefined> {
+  const clock = new Date().toISOString();
   return db
     .updateTable('dedup_task_groups')
-    .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, error: null }))
+    .set((eb) => ({
+      status: 'running',
+      attempts: eb('attempts', '+', 1),
+      started_at: now,
+      error: null,
+      lease_owner: lease.owner,
+      lease_expires_at: isoIn(lease.ms),
+    }))
     .where('id', '=', (eb) =>
       eb
         .selectFrom('dedup_task_groups')
         .select('id')
         .where('task_id', '=', taskId)
-        .where('status', '=', 'pending')
+        .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
         .orderBy('id')
-        .limit(1),
+        .limit(1)
+        .$if(lease.lockRows === true, (query) => query.forUpdate().skipLocked()),
     )
-    .where('status', '=', 'pending')
+    .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
+    .$if(runNumber !== undefined, (query) =>
+      query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('dedup_tasks')
+            .select('id')
+            .where('id', '=', taskId)
+            .where('status', '=', 'running')
+            .where('run_number', '=', runNumber!),
+        ),
+      ),
+    )
     .returningAll()
     .executeTakeFirst();
 }
 
-/** Groups left `running` by a stopped or crashed process go back to the queue. */
-export async function requeueRunningGroups(db: Db, taskId: number): Promise<void> {
+/**
+ * Extends the lease on a group this instance is working on. False when the lease is lost:
+ * another instance took the group over, or the run was cancelled, failed or replaced.
+ */
+export async function renewLease(db: Db, group: GroupRow, runNumber: number, lease: Lease): Promise<boolean> {
+  const renewed = await db
+    .updateTable('dedup_task_groups')
+    .set({ lease_expires_at: isoIn(lease.ms) })
+    .where('id', '=', group.id)
+    .where('status', '=', 'running')
+    .where('lease_owner', '=', lease.owner)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('dedup_tasks')
+          .select('id')
+          .where('id', '=', group.task_id)
+          .where('status', '=', 'running')
+          .where('run_number', '=', runNumber),
+      ),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return renewed !== undefined;
+}
+
+/** Running tasks with a group some instance could claim now: pending, or under an expired lease. */
+export async function listClaimableTasks(db: Db): Promise<TaskRow[]> {
+  const clock = new Date().toISOString();
+  return db
+    .selectFrom('dedup_tasks as t')
+    .selectAll('t')
+    .where('t.status', '=', 'running')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('dedup_task_groups as g')
+          .select('g.id')
+          .whereRef('g.task_id', '=', 't.id')
+          .where((w) => w.or([w('g.status', '=', 'pending'), w.and([w('g.status', '=', 'running'), w('g.lease_expires_at', '<', clock)])])),
+      ),
+    )
+    .orderBy('t.id')
+    .execute();
+}
+
+/**
+ * Groups left `running` go back to the queue: all of the task's (a stopped process that was
+ * alone on its database, a cancelled or failed run), or only those leased to `owner`.
+ */
+export async function requeueRunningGroups(db: Db, taskId: number, owner?: string): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
-    .set({ status: 'pending' })
+    .set({ status: 'pending', lease_owner: null, lease_expires_at: null })
     .where('task_id', '=', taskId)
     .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
     .execute();
 }
 
@@ -178,11 +267,19 @@ export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
 }
 
 export async function requeueGroup(db: Db, groupId: number, error: string): Promise<void> {
-  await db.updateTable('dedup_task_groups').set({ status: 'pending', error }).where('id', '=', groupId).execute();
+  await db
+    .updateTable('dedup_task_groups')
+    .set({ status: 'pending', error, lease_owner: null, lease_expires_at: null })
+    .where('id', '=', groupId)
+    .execute();
 }
 
 export async function markGroupFailed(db: Db, groupId: number, error: string, now: string): Promise<void> {
-  await db.updateTable('dedup_task_groups').set({ status: 'failed', error, finished_at: now }).where('id', '=', groupId).execute();
+  await db
+    .updateTable('dedup_task_groups')
+    .set({ status: 'failed', error, finished_at: now, lease_owner: null, lease_expires_at: null })
+    .where('id', '=', groupId)
+    .execute();
 }
 
 export function findFailedGroup(db: Db, taskId: number): Promise<GroupRow | undefined> {
