@@ -260,7 +260,7 @@ export async function requeueRunningGroups(db: Db, taskId: number, owner?: strin
 export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
-    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1) }))
+    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1), lease_owner: null, lease_expires_at: null }))
     .where('id', '=', groupId)
     .where('status', '=', 'running')
     .execute();
