@@ -1,4 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Piscina } from 'piscina';
 import pino, { type Logger } from 'pino';
@@ -8,6 +11,8 @@ import { createApp } from './app.ts';
 import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
+import { openPostgresPool } from './db/postgres.ts';
+import { createClusterProgress } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
@@ -39,9 +44,12 @@ const PRINT_WORKER = new URL('../workers/print.worker.ts', import.meta.url);
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'question-dedup' } });
   const now = () => new Date().toISOString();
-  const database = await connectDatabase(config.databaseUrl);
+  const database = await connectDatabase(config.databaseUrl, { maxConnections: config.dbPoolSize });
   await migrateToLatest(database);
   const { db } = database;
+  // On PostgreSQL, instances may share the database, its tasks and their rooms; SQLite has one instance.
+  const shared = database.dialect === 'postgres';
+  const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   const pool = new Piscina({
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
@@ -66,11 +74,19 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       callback(null, config.corsOrigins === '*' || origin === undefined || config.corsOrigins.includes(origin));
     },
   });
-  const progress = createProgressSink((room, event, payload) => {
+  // Rooms across instances: the adapter relays broadcasts and server-side events over LISTEN/NOTIFY
+  // on its own few connections (one of them held for LISTEN), apart from the query pool.
+  const adapterPool = shared ? openPostgresPool(config.databaseUrl, 3) : undefined;
+  if (adapterPool) {
+    io.adapter(createAdapter(adapterPool, { errorHandler: (error) => logger.warn({ err: error }, 'socket.io adapter error') }));
+  }
+  const localProgress = createProgressSink((room, event, payload) => {
+    // Shared: every instance hears every group's progress (see cluster.ts) and tells only its own clients.
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
-    const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
+    const target: { emit(event: string, payload: unknown): boolean } = shared ? io.local.to(room) : io.to(room);
     target.emit(event, payload);
   }, config.progressIntervalMs);
+  const progress = shared ? createClusterProgress(io as unknown as Server, localProgress, logger) : localProgress;
   const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER });
   const runner = new TaskRunner({
     db,
@@ -83,6 +99,11 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
     memoryLimitMb: config.memoryLimitMb,
+    instanceId,
+    leaseMs: config.leaseMs,
+    exclusive: !shared,
+    discoveryMs: shared ? config.taskPollMs : 0,
+    lockRows: shared,
   });
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
 
@@ -97,7 +118,11 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     corsOrigins: config.corsOrigins,
     authTokens: config.authTokens,
     maxBodyMb: config.maxBodyMb,
-    health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
+    health: async () => {
+      const base = { db: database.dialect, workers: config.workers, version: packageJson.version };
+      // Shared: this instance's id and how many instances its adapter hears (itself included).
+      return shared ? { ...base, instance: instanceId, instances: await io.of('/').adapter.serverCount() } : base;
+    },
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -106,7 +131,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   });
   io.attach(server as Parameters<typeof io.attach>[0]);
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers }, 'service listening');
+  logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers, instance: instanceId }, 'service listening');
   await bank.load();
   await runner.resumeInterrupted();
 
@@ -123,6 +148,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       metrics.close();
       await io.close();
       await httpClosed;
+      await adapterPool?.end();
       await db.destroy();
       logger.info('service stopped');
     })());
