@@ -65,7 +65,10 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     path: '/socket.io/',
     transports: ['polling', 'websocket'],
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // Not when shared: the PostgreSQL adapter cannot restore sessions, and with recovery on, every
+    // socket.emit would go through a NOTIFY round trip and arrive after its acknowledgement.
+    // A client that reconnects re-joins its room and gets the current state through task_status.
+    ...(shared ? {} : { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false } }),
     // `cors` only covers polling; browsers send Origin on WebSocket upgrades too but do not
     // enforce anything there, so the allow-list is checked here for both transports.
     // Clients that send no Origin (servers, scripts) are not browsers and pass.
