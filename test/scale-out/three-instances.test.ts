@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import type { Subprocess } from 'bun';
 import { io as connect, type Socket } from 'socket.io-client';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.ts';
 import type { ClientToServerEvents, ServerToClientEvents, TaskProgressPayload } from '../../src/realtime/events.ts';
 import type { Task } from '../../src/tasks/task.schema.ts';
 import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../support/database.ts';
+import { api, clusterFormed, startInstance, stopInstances, waitFor, type Instance } from '../support/instances.ts';
 
 /**
  * Three service processes on one PostgreSQL database, as in a scale-out deployment: a client on
@@ -14,13 +14,14 @@ import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../su
 const GROUPS = 45;
 const PER_GROUP = 8;
 const LEASE_MS = 1_500;
-
-interface Instance {
-  name: string;
-  url: string;
-  process: Subprocess<'ignore', 'pipe', 'inherit'>;
-  output: string[];
-}
+const SETTINGS = {
+  WORKERS: '1',
+  LEASE_MS: String(LEASE_MS),
+  TASK_POLL_MS: '200',
+  PROGRESS_INTERVAL_MS: '0',
+  DB_POOL_SIZE: '4',
+  TEST_WORKER: 'exact-worker.ts',
+};
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -34,79 +35,6 @@ const questions = Array.from({ length: GROUPS * PER_GROUP }, (_, index) => {
     content: `第 ${group} 组的题目 ${index % (3 + (group % 3))}`,
   };
 });
-
-async function startInstance(name: string, databaseUrl: string): Promise<Instance> {
-  const child = Bun.spawn([process.execPath, new URL('../fixtures/instance.ts', import.meta.url).pathname], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WORKERS: '1',
-      INSTANCE_ID: name,
-      LEASE_MS: String(LEASE_MS),
-      TASK_POLL_MS: '200',
-      PROGRESS_INTERVAL_MS: '0',
-      DB_POOL_SIZE: '4',
-      LOG_LEVEL: 'warn',
-      TEST_WORKER: 'exact-worker.ts',
-    },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'inherit',
-  });
-  const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`instance ${name} did not start: ${output.join('\n')}`)), 20_000);
-    // Keep reading for the process's whole life, or a full pipe would stall it.
-    (async () => {
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of child.stdout) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          output.push(line);
-          if (line.startsWith('{"ready"')) {
-            clearTimeout(timer);
-            resolve((JSON.parse(line) as { ready: string }).ready);
-          }
-        }
-      }
-    })().catch(reject);
-  });
-  return { name, url, process: child, output };
-}
-
-async function api<T>(instance: Instance, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${instance.url}/api${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const envelope = (await response.json()) as { code: number; message: string; data: T };
-  if (!response.ok) throw new Error(`${method} ${path} on ${instance.name}: ${response.status} ${envelope.message}`);
-  return envelope.data;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
-/** Waits until every instance's adapter hears all `count` instances, so no broadcast is missed. */
-const clusterFormed = (instances: Instance[], count: number) =>
-  waitFor('the instances to hear each other', async () => {
-    const health = await Promise.all(instances.map((instance) => api<{ instances: number }>(instance, 'GET', '/health')));
-    return health.every((entry) => entry.instances === count);
-  });
 
 /** What a client in a task's room hears, in order. */
 function listen(client: Client, taskId: number) {
@@ -162,7 +90,7 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
     [shared, reference] = await Promise.all([createTestDatabase('scale_out'), createTestDatabase('scale_out_ref')]);
 
     // The one-instance run every multi-instance run must match.
-    const alone = await startInstance('alone', reference.url);
+    const alone = await startInstance('alone', reference.url, SETTINGS);
     try {
       await api(alone, 'POST', '/questions', questions);
       const task = await api<Task>(alone, 'POST', '/dedup/tasks', { task_name: 'reference' });
@@ -171,13 +99,12 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
       expectedClusters = await clustersOf(alone, task.id);
       expect(expectedClusters.length).toBeGreaterThan(GROUPS);
     } finally {
-      alone.process.kill();
-      await alone.process.exited;
+      await stopInstances([alone]);
     }
 
     // The first instance migrates; the others then start side by side.
-    instances.push(await startInstance('a', shared.url));
-    instances.push(...(await Promise.all(['b', 'c'].map((name) => startInstance(name, shared.url)))));
+    instances.push(await startInstance('a', shared.url, SETTINGS));
+    instances.push(...(await Promise.all(['b', 'c'].map((name) => startInstance(name, shared.url, SETTINGS)))));
     database = await connectDatabase(shared.url, { maxConnections: 2 });
     await api(instances[1]!, 'POST', '/questions', questions);
     await clusterFormed(instances, 3);
@@ -185,8 +112,7 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
 
   afterAll(async () => {
     for (const client of clients) client.close();
-    for (const instance of instances) instance.process.kill();
-    await Promise.all(instances.map((instance) => instance.process.exited));
+    await stopInstances(instances);
     await database?.db.destroy();
     await Promise.all([shared?.drop(), reference?.drop()]);
   }, 30_000);
