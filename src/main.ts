@@ -55,6 +55,10 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
     minThreads: 1,
     maxThreads: config.workers,
+    // Piscina's default (0) ends a thread above minThreads the moment it is idle, as between two
+    // groups while the main thread reads the next one; respawning it (and loading the worker
+    // module again) cost four times the CPU of the work itself with WORKERS=2 (test/bench/scale-out.ts).
+    idleTimeout: 60_000,
     // Kill and replace a worker that blows its heap instead of taking the process down.
     resourceLimits: { maxOldGenerationSizeMb: 2048 },
   });
