@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
@@ -21,6 +21,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
  * has its own connection pool; SQLite has one instance per file by design, so there the
  * claimers share one handle and the tests check the same rules without the concurrency.
  */
+// Real pools and databases on a shared 2-core machine: bunfig's timeout is not read by bun 1.4.
+setDefaultTimeout(60_000);
+
 let testDb: TestDatabase;
 const handles: DatabaseHandle[] = [];
 const now = () => new Date().toISOString();
