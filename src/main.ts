@@ -12,7 +12,7 @@ import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import { openPostgresPool } from './db/postgres.ts';
-import { createClusterProgress } from './realtime/cluster.ts';
+import { createClusterProgress, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
@@ -111,7 +111,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     exclusive: !shared,
     discoveryMs: shared ? config.taskPollMs : 0,
     lockRows: shared,
+    onStarted: (task) => announceStart?.(task.id),
   });
+  const announceStart = shared ? shareTaskStarts(io as unknown as Server, () => runner.discover(), logger) : undefined;
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
 
   const app = createApp({

@@ -9,6 +9,7 @@ interface InterServerEvents {
   'dedup:progress': (message: { task: Task; group: GroupKey }) => void;
   'dedup:completed': (message: { task: Task }) => void;
   'dedup:failed': (message: { taskId: number; error: string; at: string }) => void;
+  'dedup:started': (message: { taskId: number }) => void;
 }
 
 /** How long an ended run's late progress is still recognised and dropped. */
@@ -83,5 +84,24 @@ export function createClusterProgress(io: Server, local: ProgressSink & { close(
       local.close();
       ended.clear();
     },
+  };
+}
+
+/**
+ * Lets instances join a task the moment another one starts it, rather than at their next poll
+ * (TASK_POLL_MS): returns the function to call when a task starts here; `discover` runs on
+ * every other instance when it hears of it. The poll stays, for tasks whose news was missed.
+ */
+export function shareTaskStarts(io: Server, discover: () => Promise<void>, logger: Logger): (taskId: number) => void {
+  const bus = io as unknown as Server<Record<string, never>, Record<string, never>, InterServerEvents>;
+  bus.on('dedup:started', () => {
+    discover().catch((error) => logger.warn({ err: error }, 'joining a task started elsewhere failed'));
+  });
+  return (taskId) => {
+    try {
+      (bus.serverSideEmit as (event: string, ...args: unknown[]) => boolean)('dedup:started', { taskId });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not tell the other instances about a started task');
+    }
   };
 }

@@ -67,6 +67,8 @@ export interface RunnerDeps {
   discoveryMs?: number;
   /** PostgreSQL: claim with `FOR UPDATE SKIP LOCKED`. */
   lockRows?: boolean;
+  /** Called once a run started here is under way; a shared deployment tells its peers, so they join at once. */
+  onStarted?: (task: TaskRow) => void;
 }
 
 /** How often resident memory is sampled while groups compute, and the pause after a trip. */
@@ -121,6 +123,7 @@ export class TaskRunner {
     if (this.active.has(taskId)) throw new AppError(409, `task ${taskId} is already running`);
     const task = await beginRun(this.deps.db, taskId, this.deps.now());
     this.launch(task);
+    this.deps.onStarted?.(task);
     return rowToTask(task);
   }
 
