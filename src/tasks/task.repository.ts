@@ -107,6 +107,9 @@ const GROUP_INSERT_CHUNK = 500;
  */
 export async function beginRun(db: Kysely<Database>, id: number, now: string): Promise<TaskRow> {
   return db.transaction().execute(async (trx) => {
+    // Take the task row's lock first (a no-op update; SQLite has no FOR UPDATE): a concurrent
+    // start through another instance waits here, then reads the task as running and gets 409.
+    await trx.updateTable('dedup_tasks').set((eb) => ({ run_number: eb.ref('run_number') })).where('id', '=', id).execute();
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
     await trx.deleteFrom('dedup_task_groups').where('task_id', '=', id).execute();
@@ -117,7 +120,7 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
         .values(groups.slice(start, start + GROUP_INSERT_CHUNK).map((group) => ({ ...group, task_id: id, status: 'pending' as const })))
         .execute();
     }
-    return trx
+    const started = await trx
       .updateTable('dedup_tasks')
       .set({
         status: 'running',
@@ -133,8 +136,14 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
         finished_at: null,
       })
       .where('id', '=', id)
+      // Two instances starting the task at once (PostgreSQL, read committed): the second waits on
+      // the row, then finds it running and rolls back, rather than starting a second run.
+      .where('run_number', '=', task.run_number)
+      .where('status', '!=', 'running')
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!started) throw new AppError(409, `task ${id} is already running`);
+    return started;
   });
 }
 
@@ -266,19 +275,27 @@ export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
     .execute();
 }
 
-export async function requeueGroup(db: Db, groupId: number, error: string): Promise<void> {
+/**
+ * Only a group still `running` (and, given `owner`, still leased to it) goes back to the queue
+ * or fails: a group already saved as done must never run, and count, a second time.
+ */
+export async function requeueGroup(db: Db, groupId: number, error: string, owner?: string): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
     .set({ status: 'pending', error, lease_owner: null, lease_expires_at: null })
     .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
     .execute();
 }
 
-export async function markGroupFailed(db: Db, groupId: number, error: string, now: string): Promise<void> {
+export async function markGroupFailed(db: Db, groupId: number, error: string, now: string, owner?: string): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
     .set({ status: 'failed', error, finished_at: now, lease_owner: null, lease_expires_at: null })
     .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
     .execute();
 }
 

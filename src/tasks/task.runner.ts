@@ -120,7 +120,10 @@ export class TaskRunner {
 
   async start(taskId: number): Promise<Task> {
     if (this.stopping) throw new AppError(503, 'the service is shutting down');
-    if (this.active.has(taskId)) throw new AppError(409, `task ${taskId} is already running`);
+    const previous = this.active.get(taskId);
+    if (previous && !previous.controller.signal.aborted) throw new AppError(409, `task ${taskId} is already running`);
+    // A cancelled or failed run may still be draining (lanes awaiting the database): let it end first.
+    if (previous) await previous.done;
     const task = await beginRun(this.deps.db, taskId, this.deps.now());
     this.launch(task);
     this.deps.onStarted?.(task);
@@ -301,9 +304,14 @@ export class TaskRunner {
       }
       lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
-      // The prints the worker had to compute are kept for the next run and for checks.
-      if (result.prints && result.fresh) await this.deps.bank.remember(rows, result.prints, result.fresh);
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
+      // The prints the worker had to compute are kept for the next run and for checks. They are a
+      // cache: failing to store them must not fail (and re-run, and count again) a group already saved.
+      if (result.prints && result.fresh) {
+        await this.deps.bank.remember(rows, result.prints, result.fresh).catch((error) => {
+          logger.warn({ taskId: run.taskId, group: describeGroup(group), err: error }, 'storing fingerprints failed');
+        });
+      }
     } catch (error) {
       if (run.controller.signal.aborted) {
         // Cut short by a shutdown past its grace: not the group's fault, so no attempt is spent.
@@ -321,10 +329,10 @@ export class TaskRunner {
             : String(error));
       if (group.attempts < MAX_ATTEMPTS) {
         logger.warn({ taskId: run.taskId, group: describeGroup(group), attempt: group.attempts, reason }, 'group failed; retrying');
-        await requeueGroup(db, group.id, reason);
+        await requeueGroup(db, group.id, reason, this.lease.owner);
         return;
       }
-      await markGroupFailed(db, group.id, reason, now());
+      await markGroupFailed(db, group.id, reason, now(), this.lease.owner);
       await this.failTask(run, `group ${describeGroup(group)} failed: ${reason}`, error);
     } finally {
       lease.release();

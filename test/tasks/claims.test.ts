@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
 import pino from 'pino';
+import { BankIndex } from '../../src/dedup/bank-index.ts';
 import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import { createProgressSink } from '../../src/realtime/progress.ts';
 import { saveGroupResult } from '../../src/tasks/result.repository.ts';
@@ -46,8 +47,8 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-/** A running task with `groups` groups of `perGroup` questions each, under its own type name. */
-async function runningTask(groups: number, perGroup = 2) {
+/** A pending task with `groups` groups of `perGroup` questions each, under its own type name. */
+async function pendingTask(groups: number, perGroup = 2) {
   const { db } = handles[0]!;
   const type = `type-${Math.random().toString(36).slice(2, 8)}`;
   const rows = Array.from({ length: groups * perGroup }, (_, index) => ({
@@ -60,9 +61,10 @@ async function runningTask(groups: number, perGroup = 2) {
     updated_at: now(),
   }));
   await db.insertInto('questions').values(rows).execute();
-  const task = await insertTask(db, { task_name: type, filters: { type_names: [type] }, scope: 'channel', max_distance: 3, min_similarity: 0.8 }, now());
-  return beginRun(db, task.id, now());
+  return insertTask(db, { task_name: type, filters: { type_names: [type] }, scope: 'channel', max_distance: 3, min_similarity: 0.8 }, now());
 }
+
+const runningTask = async (groups: number, perGroup = 2) => beginRun(handles[0]!.db, (await pendingTask(groups, perGroup)).id, now());
 
 const leaseOf = (owner: string, ms = 30_000): Lease => ({ owner, ms, lockRows: testDb.dialect === 'postgres' });
 
@@ -127,6 +129,18 @@ describe('group claims on a shared database', () => {
     expect(done).toMatchObject({ processed_groups: 30, total_groups: 30, processed_questions: 90, total_questions: 90, cluster_count: 30, duplicate_count: 30 });
   });
 
+  it('starts a task once when two instances start it at the same time', async () => {
+    const task = await pendingTask(5);
+    const [a, b] = await Promise.all([handle(), handle()]);
+    const outcomes = await Promise.allSettled([beginRun(a.db, task.id, now()), beginRun(b.db, task.id, now())]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ status: 409 });
+    const groups = await handles[0]!.db.selectFrom('dedup_task_groups').select('id').where('task_id', '=', task.id).execute();
+    expect(groups).toHaveLength(5);
+    expect((await getTaskRow(handles[0]!.db, task.id)).run_number).toBe(1);
+  });
+
   it('claims nothing for a run that is no longer the task’s current one', async () => {
     const task = await runningTask(2);
     const { db } = handles[0]!;
@@ -164,9 +178,11 @@ describe('runners sharing a task', () => {
         const progress = createProgressSink((_room, event, payload) => {
           if (event === 'task_completed' && (payload as { task_id: number }).task_id === task.id) completions.push(Date.now());
         }, 0);
+        const { db } = await handle();
         return new TaskRunner({
-          db: (await handle()).db,
+          db,
           pool,
+          bank: new BankIndex({ db, pool, logger: silent, printWorker: new URL('../../workers/print.worker.ts', import.meta.url) }),
           progress,
           logger: silent,
           now,
