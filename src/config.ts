@@ -19,6 +19,14 @@ export interface Config {
   shutdownGraceMs: number;
   /** Resident memory above which the runner aborts the longest-running group; 0: no limit. */
   memoryLimitMb: number;
+  /** Names this instance on the groups it leases; unset: a fresh id per start. */
+  instanceId: string | undefined;
+  /** Shared PostgreSQL: a claimed group is this instance's for this long without a renewal. */
+  leaseMs: number;
+  /** Shared PostgreSQL: how often an instance looks for running tasks it can help with. */
+  taskPollMs: number;
+  /** PostgreSQL: the most connections one instance opens for queries. */
+  dbPoolSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +45,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function list(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function instanceId(raw: string | undefined): string | undefined {
+  const id = raw?.trim();
+  if (!id) return undefined;
+  if (!/^[\w.:-]{1,100}$/.test(id)) throw new ConfigError(`INSTANCE_ID must be 1-100 letters, digits or . _ : -, got "${raw}"`);
+  return id;
 }
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -72,5 +87,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     groupTimeoutMs: integer(env, 'GROUP_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3_600_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     memoryLimitMb: integer(env, 'MEMORY_LIMIT_MB', 4096, 0, 1_048_576),
+    instanceId: instanceId(env.INSTANCE_ID),
+    leaseMs: integer(env, 'LEASE_MS', 30_000, 300, 3_600_000),
+    taskPollMs: integer(env, 'TASK_POLL_MS', 1_000, 50, 600_000),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 2, 1_000),
   });
 }

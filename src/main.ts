@@ -1,4 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Piscina } from 'piscina';
 import pino, { type Logger } from 'pino';
@@ -8,6 +11,8 @@ import { createApp } from './app.ts';
 import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
+import { openPostgresPool } from './db/postgres.ts';
+import { createClusterProgress, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
@@ -39,14 +44,21 @@ const PRINT_WORKER = new URL('../workers/print.worker.ts', import.meta.url);
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'question-dedup' } });
   const now = () => new Date().toISOString();
-  const database = await connectDatabase(config.databaseUrl);
+  const database = await connectDatabase(config.databaseUrl, { maxConnections: config.dbPoolSize });
   await migrateToLatest(database);
   const { db } = database;
+  // On PostgreSQL, instances may share the database, its tasks and their rooms; SQLite has one instance.
+  const shared = database.dialect === 'postgres';
+  const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   const pool = new Piscina({
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
     minThreads: 1,
     maxThreads: config.workers,
+    // Piscina's default (0) ends a thread above minThreads the moment it is idle, as between two
+    // groups while the main thread reads the next one; respawning it (and loading the worker
+    // module again) cost four times the CPU of the work itself with WORKERS=2 (test/bench/scale-out.ts).
+    idleTimeout: 60_000,
     // Kill and replace a worker that blows its heap instead of taking the process down.
     resourceLimits: { maxOldGenerationSizeMb: 2048 },
   });
@@ -57,7 +69,10 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     path: '/socket.io/',
     transports: ['polling', 'websocket'],
     cors: { origin: config.corsOrigins === '*' ? true : [...config.corsOrigins], credentials: true },
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    // Not when shared: the PostgreSQL adapter cannot restore sessions, and with recovery on, every
+    // socket.emit would go through a NOTIFY round trip and arrive after its acknowledgement.
+    // A client that reconnects re-joins its room and gets the current state through task_status.
+    ...(shared ? {} : { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false } }),
     // `cors` only covers polling; browsers send Origin on WebSocket upgrades too but do not
     // enforce anything there, so the allow-list is checked here for both transports.
     // Clients that send no Origin (servers, scripts) are not browsers and pass.
@@ -66,11 +81,19 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       callback(null, config.corsOrigins === '*' || origin === undefined || config.corsOrigins.includes(origin));
     },
   });
-  const progress = createProgressSink((room, event, payload) => {
+  // Rooms across instances: the adapter relays broadcasts and server-side events over LISTEN/NOTIFY
+  // on its own few connections (one of them held for LISTEN), apart from the query pool.
+  const adapterPool = shared ? openPostgresPool(config.databaseUrl, 3) : undefined;
+  if (adapterPool) {
+    io.adapter(createAdapter(adapterPool, { errorHandler: (error) => logger.warn({ err: error }, 'socket.io adapter error') }));
+  }
+  const localProgress = createProgressSink((room, event, payload) => {
+    // Shared: every instance hears every group's progress (see cluster.ts) and tells only its own clients.
     // The sink's RoomEmitter is already typed per event; Socket.IO's overloads cannot follow a generic key.
-    const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
+    const target: { emit(event: string, payload: unknown): boolean } = shared ? io.local.to(room) : io.to(room);
     target.emit(event, payload);
   }, config.progressIntervalMs);
+  const progress = shared ? createClusterProgress(io as unknown as Server, localProgress, logger) : localProgress;
   const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER });
   const runner = new TaskRunner({
     db,
@@ -83,7 +106,14 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
     memoryLimitMb: config.memoryLimitMb,
+    instanceId,
+    leaseMs: config.leaseMs,
+    exclusive: !shared,
+    discoveryMs: shared ? config.taskPollMs : 0,
+    lockRows: shared,
+    onStarted: (task) => announceStart?.(task.id),
   });
+  const announceStart = shared ? shareTaskStarts(io as unknown as Server, () => runner.discover(), logger) : undefined;
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
 
   const app = createApp({
@@ -97,7 +127,11 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     corsOrigins: config.corsOrigins,
     authTokens: config.authTokens,
     maxBodyMb: config.maxBodyMb,
-    health: async () => ({ db: database.dialect, workers: config.workers, version: packageJson.version }),
+    health: async () => {
+      const base = { db: database.dialect, workers: config.workers, version: packageJson.version };
+      // Shared: this instance's id and how many instances its adapter hears (itself included).
+      return shared ? { ...base, instance: instanceId, instances: await io.of('/').adapter.serverCount() } : base;
+    },
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -106,7 +140,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   });
   io.attach(server as Parameters<typeof io.attach>[0]);
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers }, 'service listening');
+  logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers, instance: instanceId }, 'service listening');
   await bank.load();
   await runner.resumeInterrupted();
 
@@ -123,6 +157,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       metrics.close();
       await io.close();
       await httpClosed;
+      await adapterPool?.end();
       await db.destroy();
       logger.info('service stopped');
     })());

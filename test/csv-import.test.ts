@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { loadConfig } from '../src/config.ts';
-import { startService, type RunningService } from '../src/main.ts';
+import { startTestService, type TestService } from './support/service.ts';
 import { csvRowToObject, readCsvRecords } from '../src/questions/csv.ts';
 
 /** Feeds text in small chunks so records and quotes straddle chunk boundaries. */
@@ -46,13 +45,14 @@ describe('readCsvRecords', () => {
 });
 
 describe('POST /api/questions with text/csv', () => {
-  let service: RunningService;
+  let service: TestService;
   beforeAll(async () => {
-    service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '1' }), {
+    // On TEST_DATABASE_URL's PostgreSQL when set, like the rest of the suite.
+    service = await startTestService({ WORKERS: '1' }, {
       workerFile: new URL('./fixtures/slow-worker.ts', import.meta.url),
     });
   });
-  afterAll(() => service.close());
+  afterAll(() => service.stop());
 
   const post = (body: string) =>
     fetch(`${service.url}/api/questions`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body }).then(async (r) => ({

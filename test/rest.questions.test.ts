@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { startTestService, type TestService } from './support/service.ts';
+import { testDatabaseServer } from './support/database.ts';
 
 const question = (overrides: Record<string, unknown> = {}) => ({
   type_name: '单选题',
@@ -124,7 +125,7 @@ describe('questions API', () => {
     expectEnvelope(await service.api('GET', '/api/nope'), 404);
     const health = await service.api('GET', '/api/health');
     expectEnvelope(health, 200);
-    expect(health.body.data).toMatchObject({ status: 'ok', db: 'sqlite', workers: 2 });
+    expect(health.body.data).toMatchObject({ status: 'ok', db: testDatabaseServer() ? 'postgres' : 'sqlite', workers: 2 });
     expect(health.body.data.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

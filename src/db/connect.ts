@@ -1,8 +1,10 @@
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
+import { openPostgresPool } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
+import { leaseMigration } from './migrations/003_group_leases.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -11,14 +13,31 @@ export interface DatabaseHandle {
   dialect: DialectName;
 }
 
-/** `sqlite:./path/file.sqlite`, `sqlite::memory:` or `postgres://…`. */
-export async function connectDatabase(url: string): Promise<DatabaseHandle> {
+export interface ConnectOptions {
+  /** PostgreSQL only: the most connections this instance opens for queries. */
+  maxConnections?: number;
+}
+
+/** `sqlite:./path/file.sqlite`, `sqlite::memory:` or `postgres://…` (also `postgresql://…`). */
+export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path) }) });
     return { db, dialect: 'sqlite' };
   }
-  throw new Error(`DATABASE_URL: PostgreSQL is not supported by this build yet (${redactUrl(url)})`);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = openPostgresPool(url, options.maxConnections ?? 10);
+    try {
+      // Fail at start, with the reason, rather than at the first request.
+      const client = await pool.connect();
+      client.release();
+    } catch (error) {
+      await pool.end();
+      throw new Error(`cannot connect to ${redactUrl(url)}: ${(error as Error).message}`);
+    }
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  }
+  throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${redactUrl(url)}`);
 }
 
 function migrationsFor(dialect: DialectName): MigrationProvider {
@@ -27,6 +46,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
       return {
         '001_initial': initialMigration(dialect),
         '002_question_fingerprints': questionFingerprintsMigration(dialect),
+        '003_group_leases': leaseMigration(dialect),
       };
     },
   };

@@ -66,6 +66,10 @@ export interface DedupTaskGroupTable {
   error: string | null;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** The instance working on this group while it is `running`; once `done`, the one that did it. */
+  lease_owner: string | null;
+  /** Until when `lease_owner` holds the group; after that any instance may claim it again. */
+  lease_expires_at: Timestamp | null;
 }
 
 export interface DedupClusterTable {

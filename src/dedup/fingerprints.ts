@@ -28,7 +28,9 @@ export async function storeFingerprints(db: Kysely<Database>, ids: ArrayLike<num
     const cases = chunk.map((row) => sql`when ${ids[row]!} then ${printBlob(prints, row)}`);
     await db
       .updateTable('questions')
-      .set({ fingerprint: sql<Uint8Array>`case id ${sql.join(cases, sql` `)} end` })
+      // `else fingerprint` never applies (the WHERE names every row) but gives the CASE the column's
+      // type: without it PostgreSQL types the untyped parameters as text, which a bytea column refuses.
+      .set({ fingerprint: sql<Uint8Array>`case id ${sql.join(cases, sql` `)} else fingerprint end` })
       .where('id', 'in', chunk.map((row) => ids[row]!))
       .execute();
   }

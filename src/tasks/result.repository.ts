@@ -10,7 +10,9 @@ const MEMBER_INSERT_CHUNK = 1000;
 /**
  * Saves one group's clusters, marks the group done and bumps the task's counters, all in
  * one transaction, so progress and results can never disagree. Returns the updated task,
- * or nothing when the run was cancelled or replaced meanwhile (the result is dropped).
+ * or nothing when the run was cancelled or replaced, or the group's lease passed to another
+ * instance, meanwhile (the result is dropped). The counters are bumped in SQL (`col = col + n`),
+ * so instances finishing groups of one task at once never lose an update.
  */
 export async function saveGroupResult(
   db: Db,
@@ -31,9 +33,13 @@ export async function saveGroupResult(
         error: null,
         cluster_count: result.clusters.length,
         duplicate_count: duplicatesIn(result.clusters),
+        // lease_owner stays: it tells which instance did the group.
+        lease_expires_at: null,
       })
       .where('id', '=', group.id)
       .where('status', '=', 'running')
+      // Another instance took the group over after this one's lease ran out: its result counts, not this one.
+      .$if(group.lease_owner !== null, (query) => query.where('lease_owner', '=', group.lease_owner!))
       .where(({ exists, selectFrom }) =>
         exists(
           selectFrom('dedup_tasks')

@@ -107,6 +107,9 @@ const GROUP_INSERT_CHUNK = 500;
  */
 export async function beginRun(db: Kysely<Database>, id: number, now: string): Promise<TaskRow> {
   return db.transaction().execute(async (trx) => {
+    // Take the task row's lock first (a no-op update; SQLite has no FOR UPDATE): a concurrent
+    // start through another instance waits here, then reads the task as running and gets 409.
+    await trx.updateTable('dedup_tasks').set((eb) => ({ run_number: eb.ref('run_number') })).where('id', '=', id).execute();
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
     await trx.deleteFrom('dedup_task_groups').where('task_id', '=', id).execute();
@@ -117,7 +120,7 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
         .values(groups.slice(start, start + GROUP_INSERT_CHUNK).map((group) => ({ ...group, task_id: id, status: 'pending' as const })))
         .execute();
     }
-    return trx
+    const started = await trx
       .updateTable('dedup_tasks')
       .set({
         status: 'running',
@@ -133,37 +136,132 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
         finished_at: null,
       })
       .where('id', '=', id)
+      // Two instances starting the task at once (PostgreSQL, read committed): the second waits on
+      // the row, then finds it running and rolls back, rather than starting a second run.
+      .where('run_number', '=', task.run_number)
+      .where('status', '!=', 'running')
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!started) throw new AppError(409, `task ${id} is already running`);
+    return started;
   });
 }
 
-/** Takes the next pending group of a running task, or nothing when none is left. */
-export async function claimPendingGroup(db: Db, taskId: number, now: string): Promise<GroupRow | undefined> {
+/** Who claims a group and for how long; `lockRows` is for PostgreSQL's `FOR UPDATE SKIP LOCKED`. */
+export interface Lease {
+  owner: string;
+  ms: number;
+  lockRows?: boolean;
+}
+
+const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/**
+ * Takes the next group of the task's current run that is pending, or running under a lease
+ * that ran out (its instance died), and leases it to `lease.owner`. Several instances may
+ * call this at once: on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each take a different row
+ * without waiting; the outer conditions re-check the row, so a group is never handed out twice.
+ * Returns nothing when no group is left, or when the run is no longer the task's current one.
+ */
+export async function claimPendingGroup(
+  db: Db,
+  taskId: number,
+  now: string,
+  lease: Lease = { owner: 'local', ms: 60_000 },
+  runNumber?: number,
+): Promise<GroupRow | undefined> {
+  const clock = new Date().toISOString();
   return db
     .updateTable('dedup_task_groups')
-    .set((eb) => ({ status: 'running', attempts: eb('attempts', '+', 1), started_at: now, error: null }))
+    .set((eb) => ({
+      status: 'running',
+      attempts: eb('attempts', '+', 1),
+      started_at: now,
+      error: null,
+      lease_owner: lease.owner,
+      lease_expires_at: isoIn(lease.ms),
+    }))
     .where('id', '=', (eb) =>
       eb
         .selectFrom('dedup_task_groups')
         .select('id')
         .where('task_id', '=', taskId)
-        .where('status', '=', 'pending')
+        .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
         .orderBy('id')
-        .limit(1),
+        .limit(1)
+        .$if(lease.lockRows === true, (query) => query.forUpdate().skipLocked()),
     )
-    .where('status', '=', 'pending')
+    .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
+    .$if(runNumber !== undefined, (query) =>
+      query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('dedup_tasks')
+            .select('id')
+            .where('id', '=', taskId)
+            .where('status', '=', 'running')
+            .where('run_number', '=', runNumber!),
+        ),
+      ),
+    )
     .returningAll()
     .executeTakeFirst();
 }
 
-/** Groups left `running` by a stopped or crashed process go back to the queue. */
-export async function requeueRunningGroups(db: Db, taskId: number): Promise<void> {
+/**
+ * Extends the lease on a group this instance is working on. False when the lease is lost:
+ * another instance took the group over, or the run was cancelled, failed or replaced.
+ */
+export async function renewLease(db: Db, group: GroupRow, runNumber: number, lease: Lease): Promise<boolean> {
+  const renewed = await db
+    .updateTable('dedup_task_groups')
+    .set({ lease_expires_at: isoIn(lease.ms) })
+    .where('id', '=', group.id)
+    .where('status', '=', 'running')
+    .where('lease_owner', '=', lease.owner)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('dedup_tasks')
+          .select('id')
+          .where('id', '=', group.task_id)
+          .where('status', '=', 'running')
+          .where('run_number', '=', runNumber),
+      ),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return renewed !== undefined;
+}
+
+/** Running tasks with a group some instance could claim now: pending, or under an expired lease. */
+export async function listClaimableTasks(db: Db): Promise<TaskRow[]> {
+  const clock = new Date().toISOString();
+  return db
+    .selectFrom('dedup_tasks as t')
+    .selectAll('t')
+    .where('t.status', '=', 'running')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('dedup_task_groups as g')
+          .select('g.id')
+          .whereRef('g.task_id', '=', 't.id')
+          .where((w) => w.or([w('g.status', '=', 'pending'), w.and([w('g.status', '=', 'running'), w('g.lease_expires_at', '<', clock)])])),
+      ),
+    )
+    .orderBy('t.id')
+    .execute();
+}
+
+/**
+ * Groups left `running` go back to the queue: all of the task's (a stopped process that was
+ * alone on its database, a cancelled or failed run), or only those leased to `owner`.
+ */
+export async function requeueRunningGroups(db: Db, taskId: number, owner?: string): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
-    .set({ status: 'pending' })
+    .set({ status: 'pending', lease_owner: null, lease_expires_at: null })
     .where('task_id', '=', taskId)
     .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
     .execute();
 }
 
@@ -171,18 +269,34 @@ export async function requeueRunningGroups(db: Db, taskId: number): Promise<void
 export async function unclaimGroup(db: Db, groupId: number): Promise<void> {
   await db
     .updateTable('dedup_task_groups')
-    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1) }))
+    .set((eb) => ({ status: 'pending', attempts: eb('attempts', '-', 1), lease_owner: null, lease_expires_at: null }))
     .where('id', '=', groupId)
     .where('status', '=', 'running')
     .execute();
 }
 
-export async function requeueGroup(db: Db, groupId: number, error: string): Promise<void> {
-  await db.updateTable('dedup_task_groups').set({ status: 'pending', error }).where('id', '=', groupId).execute();
+/**
+ * Only a group still `running` (and, given `owner`, still leased to it) goes back to the queue
+ * or fails: a group already saved as done must never run, and count, a second time.
+ */
+export async function requeueGroup(db: Db, groupId: number, error: string, owner?: string): Promise<void> {
+  await db
+    .updateTable('dedup_task_groups')
+    .set({ status: 'pending', error, lease_owner: null, lease_expires_at: null })
+    .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
+    .execute();
 }
 
-export async function markGroupFailed(db: Db, groupId: number, error: string, now: string): Promise<void> {
-  await db.updateTable('dedup_task_groups').set({ status: 'failed', error, finished_at: now }).where('id', '=', groupId).execute();
+export async function markGroupFailed(db: Db, groupId: number, error: string, now: string, owner?: string): Promise<void> {
+  await db
+    .updateTable('dedup_task_groups')
+    .set({ status: 'failed', error, finished_at: now, lease_owner: null, lease_expires_at: null })
+    .where('id', '=', groupId)
+    .where('status', '=', 'running')
+    .$if(owner !== undefined, (query) => query.where('lease_owner', '=', owner!))
+    .execute();
 }
 
 export function findFailedGroup(db: Db, taskId: number): Promise<GroupRow | undefined> {

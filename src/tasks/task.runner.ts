@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
@@ -15,11 +16,14 @@ import {
   findFailedGroup,
   finishRun,
   getTaskRow,
+  listClaimableTasks,
   markGroupFailed,
+  renewLease,
   requeueGroup,
   requeueRunningGroups,
   rowToTask,
   unclaimGroup,
+  type Lease,
 } from './task.repository.ts';
 import type { Task } from './task.schema.ts';
 
@@ -49,6 +53,22 @@ export interface RunnerDeps {
   memoryLimitMb?: number;
   /** How resident memory is read; the process's own by default. */
   rss?: () => number;
+  /** This instance's name on the groups it leases; unique per running instance. */
+  instanceId?: string;
+  /** How long a claimed group stays this instance's without a renewal (renewed every third of it). */
+  leaseMs?: number;
+  /**
+   * True (the default) when this instance is alone on its database, as with SQLite: at boot it
+   * takes back every group left running. False when instances share a PostgreSQL database: a
+   * group left running belongs to a live peer until its lease runs out.
+   */
+  exclusive?: boolean;
+  /** Shared database: how often to look for running tasks with claimable groups (started elsewhere, or orphaned); 0 = never. */
+  discoveryMs?: number;
+  /** PostgreSQL: claim with `FOR UPDATE SKIP LOCKED`. */
+  lockRows?: boolean;
+  /** Called once a run started here is under way; a shared deployment tells its peers, so they join at once. */
+  onStarted?: (task: TaskRow) => void;
 }
 
 /** How often resident memory is sampled while groups compute, and the pause after a trip. */
@@ -85,16 +105,28 @@ export class TaskRunner {
   private readonly inFlight = new Set<InFlightGroup>();
   private memoryTimer: ReturnType<typeof setInterval> | undefined;
   private memoryQuietUntil = 0;
+  private readonly lease: Lease;
+  private discoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  private discovering: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RunnerDeps) {
     this.slots = new PoolSlots(deps.poolThreads ?? deps.maxInFlight);
+    this.lease = { owner: deps.instanceId ?? randomUUID(), ms: deps.leaseMs ?? 30_000, lockRows: deps.lockRows ?? false };
+  }
+
+  get instanceId(): string {
+    return this.lease.owner;
   }
 
   async start(taskId: number): Promise<Task> {
     if (this.stopping) throw new AppError(503, 'the service is shutting down');
-    if (this.active.has(taskId)) throw new AppError(409, `task ${taskId} is already running`);
+    const previous = this.active.get(taskId);
+    if (previous && !previous.controller.signal.aborted) throw new AppError(409, `task ${taskId} is already running`);
+    // A cancelled or failed run may still be draining (lanes awaiting the database): let it end first.
+    if (previous) await previous.done;
     const task = await beginRun(this.deps.db, taskId, this.deps.now());
     this.launch(task);
+    this.deps.onStarted?.(task);
     return rowToTask(task);
   }
 
@@ -110,15 +142,48 @@ export class TaskRunner {
     return rowToTask(cancelled);
   }
 
-  /** Picks up every task a previous process left running (crash or graceful stop). */
+  /**
+   * Picks up every task a previous process left running (crash or graceful stop). Alone on the
+   * database, every group left running was this instance's; on a shared database only those
+   * leased to this instance's id are (a restart with a fixed INSTANCE_ID), the rest wait for
+   * their leases to run out. Then, on a shared database, keeps looking for tasks to help with.
+   */
   async resumeInterrupted(): Promise<number[]> {
     const tasks = await this.deps.db.selectFrom('dedup_tasks').selectAll().where('status', '=', 'running').execute();
+    const exclusive = this.deps.exclusive ?? true;
     for (const task of tasks) {
-      await requeueRunningGroups(this.deps.db, task.id);
+      await requeueRunningGroups(this.deps.db, task.id, exclusive ? undefined : this.lease.owner);
+      if (this.active.has(task.id)) continue;
       this.deps.logger.info({ taskId: task.id }, 'resuming interrupted task');
       this.launch(task);
     }
+    if (!exclusive && (this.deps.discoveryMs ?? 0) > 0) this.scheduleDiscovery();
     return tasks.map((task) => task.id);
+  }
+
+  /**
+   * Joins running tasks that have claimable groups: started on another instance, or holding
+   * groups whose instance died. Safe to call any time; a task already driven here is skipped.
+   */
+  discover(): Promise<void> {
+    this.discovering = this.discovering.then(async () => {
+      if (this.stopping) return;
+      for (const task of await listClaimableTasks(this.deps.db)) {
+        if (this.stopping || this.active.has(task.id)) continue;
+        this.deps.logger.info({ taskId: task.id, instance: this.lease.owner }, 'joining running task');
+        this.launch(task);
+      }
+    });
+    return this.discovering;
+  }
+
+  private scheduleDiscovery() {
+    if (this.stopping) return;
+    this.discoveryTimer = setTimeout(() => {
+      this.discover()
+        .catch((error) => this.deps.logger.warn({ err: error }, 'looking for running tasks failed'))
+        .finally(() => this.scheduleDiscovery());
+    }, this.deps.discoveryMs);
   }
 
   isActive(taskId: number): boolean {
@@ -131,6 +196,8 @@ export class TaskRunner {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.discoveryTimer);
+    await this.discovering.catch(() => {});
     const runs = [...this.active.values()];
     const drained = Promise.all(runs.map((run) => run.done));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -139,7 +206,8 @@ export class TaskRunner {
     clearTimeout(timer);
     for (const run of runs) run.controller.abort();
     await drained;
-    for (const run of runs) await requeueRunningGroups(this.deps.db, run.taskId);
+    // Only this instance's groups: peers on a shared database are still working on theirs.
+    for (const run of runs) await requeueRunningGroups(this.deps.db, run.taskId, this.lease.owner);
   }
 
   private launch(task: TaskRow) {
@@ -173,10 +241,30 @@ export class TaskRunner {
   /** One lane works through groups one at a time; several lanes keep the pool fed. */
   private async lane(run: ActiveRun) {
     while (!run.controller.signal.aborted && !this.stopping) {
-      const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now());
+      const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber);
       if (!group) return;
       await this.processGroup(run, group);
     }
+  }
+
+  /**
+   * Renews the group's lease every third of its length from claim to save; when the lease is
+   * lost (taken over after a stall, or the run ended on another instance) the work is
+   * aborted, since its result would be dropped anyway.
+   */
+  private keepLease(run: ActiveRun, group: GroupRow) {
+    const lost = new AbortController();
+    const timer = setInterval(() => {
+      renewLease(this.deps.db, group, run.runNumber, this.lease).then(
+        (renewed) => {
+          if (renewed) return;
+          this.deps.logger.warn({ taskId: run.taskId, group: describeGroup(group) }, 'group lease lost; dropping its work');
+          lost.abort();
+        },
+        (error) => this.deps.logger.warn({ taskId: run.taskId, err: error }, 'lease renewal failed; will retry'),
+      );
+    }, Math.max(50, Math.floor(this.lease.ms / 3)));
+    return { signal: lost.signal, release: () => clearInterval(timer) };
   }
 
   private async processGroup(run: ActiveRun, group: GroupRow) {
@@ -184,10 +272,11 @@ export class TaskRunner {
     const startedAt = performance.now();
     let timeout: AbortSignal | undefined;
     let killedFor: string | undefined;
+    const lease = this.keepLease(run, group);
     try {
       const task = await getTaskRow(db, run.taskId);
       const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
-      const release = await this.slots.acquire(run.controller.signal);
+      const release = await this.slots.acquire(AbortSignal.any([run.controller.signal, lease.signal]));
       if (this.stopping) {
         // Shutting down: a group that has not started computing is not in flight; leave it for the next start.
         release();
@@ -208,21 +297,29 @@ export class TaskRunner {
         // The clock starts when a thread is free for this group, not while it waits for one.
         timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
         this.track(entry);
-        result = await pool.run(job, { signal: AbortSignal.any([run.controller.signal, timeout, killer.signal]) });
+        result = await pool.run(job, { signal: AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]) });
       } finally {
         this.untrack(entry);
         release();
       }
+      lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
-      // The prints the worker had to compute are kept for the next run and for checks.
-      if (result.prints && result.fresh) await this.deps.bank.remember(rows, result.prints, result.fresh);
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
+      // The prints the worker had to compute are kept for the next run and for checks. They are a
+      // cache: failing to store them must not fail (and re-run, and count again) a group already saved.
+      if (result.prints && result.fresh) {
+        await this.deps.bank.remember(rows, result.prints, result.fresh).catch((error) => {
+          logger.warn({ taskId: run.taskId, group: describeGroup(group), err: error }, 'storing fingerprints failed');
+        });
+      }
     } catch (error) {
       if (run.controller.signal.aborted) {
         // Cut short by a shutdown past its grace: not the group's fault, so no attempt is spent.
         if (this.stopping) await unclaimGroup(db, group.id);
         return;
       }
+      // Another instance has the group now, or the run ended elsewhere: nothing of ours to record.
+      if (lease.signal.aborted) return;
       const reason =
         killedFor ??
         (timeout?.aborted
@@ -232,11 +329,13 @@ export class TaskRunner {
             : String(error));
       if (group.attempts < MAX_ATTEMPTS) {
         logger.warn({ taskId: run.taskId, group: describeGroup(group), attempt: group.attempts, reason }, 'group failed; retrying');
-        await requeueGroup(db, group.id, reason);
+        await requeueGroup(db, group.id, reason, this.lease.owner);
         return;
       }
-      await markGroupFailed(db, group.id, reason, now());
+      await markGroupFailed(db, group.id, reason, now(), this.lease.owner);
       await this.failTask(run, `group ${describeGroup(group)} failed: ${reason}`, error);
+    } finally {
+      lease.release();
     }
   }
 

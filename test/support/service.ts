@@ -3,6 +3,7 @@ import { io as connectClient, type ManagerOptions, type Socket, type SocketOptio
 import { loadConfig } from '../../src/config.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/main.ts';
+import { createTestDatabase, testDatabaseServer } from './database.ts';
 
 export type TestClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -19,10 +20,17 @@ export interface ApiResponse<T> {
   body: { code: number; message: string; data: T; errors?: { path: string; message: string }[] };
 }
 
-/** A real service on a free port, with an in-memory SQLite database and a real worker pool. */
+/**
+ * A real service on a free port, with a real worker pool and a database of its own: in-memory
+ * SQLite, or a fresh PostgreSQL database when TEST_DATABASE_URL is set (dropped by `stop()`).
+ */
 export async function startTestService(env: Record<string, string> = {}, options: ServiceOptions = {}): Promise<TestService> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '2', ...env });
-  const service = await startService(config, options);
+  const database = env.DATABASE_URL === undefined && testDatabaseServer() ? await createTestDatabase('service') : undefined;
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database?.url ?? 'sqlite::memory:', LOG_LEVEL: 'silent', WORKERS: '2', ...env });
+  const service = await startService(config, options).catch(async (error) => {
+    await database?.drop();
+    throw error;
+  });
   const clients: TestClient[] = [];
   return {
     ...service,
@@ -47,6 +55,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     async stop() {
       for (const client of clients) client.close();
       await service.close();
+      await database?.drop();
     },
   };
 }
