@@ -133,9 +133,13 @@ export class TaskRunner {
   async cancel(taskId: number): Promise<Task> {
     const task = await getTaskRow(this.deps.db, taskId);
     if (task.status !== 'running') throw new AppError(409, `task ${taskId} is not running (status: ${task.status})`);
-    this.active.get(taskId)?.controller.abort();
+    const run = this.active.get(taskId);
+    run?.controller.abort();
     const cancelled = await finishRun(this.deps.db, taskId, task.run_number, 'cancelled', 'cancelled', this.deps.now());
     if (!cancelled) throw new AppError(409, `task ${taskId} finished before it could be cancelled`);
+    // On PostgreSQL a lane's claim may still be landing on another connection: let the lanes
+    // stop first, so no group is left `running` under a cancelled task.
+    await run?.done;
     await requeueRunningGroups(this.deps.db, taskId);
     this.deps.progress.failed(taskId, 'cancelled');
     this.deps.logger.info({ taskId }, 'task cancelled');
