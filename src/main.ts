@@ -12,7 +12,7 @@ import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import { openPostgresPool } from './db/postgres.ts';
-import { createClusterProgress, shareTaskStarts } from './realtime/cluster.ts';
+import { createClusterProgress, shareBankChanges, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { createProgressSink } from './realtime/progress.ts';
@@ -94,7 +94,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     target.emit(event, payload);
   }, config.progressIntervalMs);
   const progress = shared ? createClusterProgress(io as unknown as Server, localProgress, logger) : localProgress;
-  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER });
+  // Shared: every instance's check index follows the prints the others store or drop.
+  const bankChanged = shared ? shareBankChanges(io as unknown as Server, (change) => bank.follow(change), logger) : undefined;
+  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, onChanged: bankChanged });
   const runner = new TaskRunner({
     db,
     pool,

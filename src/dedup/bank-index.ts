@@ -18,7 +18,15 @@ export interface BankIndexDeps {
   printWorker: URL;
   /** Quiet time after the last import before new rows are fingerprinted, so imports run at full speed. */
   backfillDelayMs?: number;
+  /**
+   * Told of every change this instance makes to the stored prints: instances sharing one
+   * PostgreSQL database pass it on, so each one's index follows the others' imports and deletes.
+   */
+  onChanged?: (change: BankChange) => void;
 }
+
+/** Prints stored for the questions with ids `from`..`to`, or a question deleted. */
+export type BankChange = { from: number; to: number } | { removed: number };
 
 /** Rows read per page when loading or backfilling. */
 const PAGE = 2000;
@@ -93,10 +101,47 @@ export class BankIndex {
     if (freshRows.length === 0) return;
     await storeFingerprints(this.deps.db, rows.map((row) => row.id), prints, freshRows);
     for (const row of freshRows) this.index.upsert(rows[row]!.id, rows[row]!.group, prints, row * FINGERPRINT_WORDS);
+    this.announce(freshRows.map((row) => rows[row]!.id));
   }
 
   forget(id: number): void {
     this.index.remove(id);
+    this.deps.onChanged?.({ removed: id });
+  }
+
+  /** Another instance changed the stored prints: follow it (no announcement back). */
+  async follow(change: BankChange): Promise<void> {
+    if ('removed' in change) {
+      this.index.remove(change.removed);
+      return;
+    }
+    let afterId = change.from - 1;
+    for (;;) {
+      const page = await this.deps.db
+        .selectFrom('questions')
+        .select(['id', 'type_name', 'subject_name', 'channel_code', 'fingerprint'])
+        .where('id', '>', afterId)
+        .where('id', '<=', change.to)
+        .where('fingerprint', 'is not', null)
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
+      const prints = packPrints(page.map((row) => row.fingerprint));
+      page.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+      if (page.length < PAGE) return;
+      afterId = page[page.length - 1]!.id;
+    }
+  }
+
+  private announce(ids: number[]) {
+    if (!this.deps.onChanged || ids.length === 0) return;
+    let from = ids[0]!;
+    let to = from;
+    for (const id of ids) {
+      if (id < from) from = id;
+      if (id > to) to = id;
+    }
+    this.deps.onChanged({ from, to });
   }
 
   /**
@@ -131,6 +176,7 @@ export class BankIndex {
     const ids = rows.map((row) => row.id);
     await storeFingerprints(db, ids, prints, ids.map((_, i) => i));
     rows.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+    this.announce(ids);
   }
 
   /** Waits for a running backfill to reach a page boundary and stops scheduling new ones. */

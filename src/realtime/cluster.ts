@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
+import type { BankChange } from '../dedup/bank-index.ts';
 import type { Task } from '../tasks/task.schema.ts';
 import type { GroupKey } from './events.ts';
 import type { ProgressSink } from './progress.ts';
@@ -10,6 +11,7 @@ interface InterServerEvents {
   'dedup:completed': (message: { task: Task }) => void;
   'dedup:failed': (message: { taskId: number; error: string; at: string }) => void;
   'dedup:started': (message: { taskId: number }) => void;
+  'dedup:bank': (change: BankChange) => void;
 }
 
 /** How long an ended run's late progress is still recognised and dropped. */
@@ -102,6 +104,25 @@ export function shareTaskStarts(io: Server, discover: () => Promise<void>, logge
       (bus.serverSideEmit as (event: string, ...args: unknown[]) => boolean)('dedup:started', { taskId });
     } catch (error) {
       logger.warn({ err: error }, 'could not tell the other instances about a started task');
+    }
+  };
+}
+
+/**
+ * Keeps every instance's check index in step with the prints the others store or drop:
+ * returns the `onChanged` to give this instance's BankIndex; `follow` runs on the others.
+ * A change is an id range (a page of prints) or one deleted id, so a message stays small.
+ */
+export function shareBankChanges(io: Server, follow: (change: BankChange) => Promise<void>, logger: Logger): (change: BankChange) => void {
+  const bus = io as unknown as Server<Record<string, never>, Record<string, never>, InterServerEvents>;
+  bus.on('dedup:bank', (change) => {
+    follow(change).catch((error) => logger.warn({ err: error }, 'following another instance’s prints failed'));
+  });
+  return (change) => {
+    try {
+      (bus.serverSideEmit as (event: string, ...args: unknown[]) => boolean)('dedup:bank', change);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not tell the other instances about new prints');
     }
   };
 }

@@ -121,7 +121,7 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
     const [a, b] = instances as [Instance, Instance, Instance];
     const client: Client = connect(a.url, { transports: ['websocket'] });
     clients.push(client);
-    const task = await api<Task>(b, 'POST', '/dedup/tasks', { task_name: 'three instances' });
+    const task = await api<Task>(b, 'POST', '/dedup/tasks', { task_name: 'three instances', filters: { type_names: ['单选题'] } });
     await joinRoom(client, task.id);
     const stream = listen(client, task.id);
 
@@ -143,11 +143,38 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
     expect(await clustersOf(a, task.id)).toEqual(expectedClusters);
   }, 90_000);
 
+  it('answers a check on one instance with questions imported and fingerprinted through another', async () => {
+    const [a, b] = instances as [Instance, Instance, Instance];
+    const question = {
+      external_id: 'check-across',
+      type_name: '解答题',
+      subject_name: '物理',
+      content: '一辆汽车以每秒二十米的速度在平直公路上匀速行驶，司机发现前方障碍物后立即刹车，求汽车停下所需的时间和滑行的距离。',
+    };
+    await api(b, 'POST', '/questions', [question]);
+    const [stored] = await database.db.selectFrom('questions').select(['id']).where('external_id', '=', 'check-across').execute();
+    // b fingerprints it in the background; once stored, a must learn of it from b, not print it itself.
+    await waitFor('b to store the new question’s print', async () => {
+      const row = await database.db.selectFrom('questions').select('fingerprint').where('id', '=', stored!.id).executeTakeFirst();
+      return row?.fingerprint != null;
+    });
+    const hits = await waitFor(
+      'a to find the question',
+      async () => {
+        const found = await api<{ question_id: number }[]>(a, 'POST', '/dedup/check', { ...question, external_id: undefined });
+        return found.some((hit) => hit.question_id === stored!.id) && found;
+      },
+      5_000,
+      100,
+    );
+    expect(hits[0]!.question_id).toBe(stored!.id);
+  }, 30_000);
+
   it('finishes the task when one instance is killed half-way, with the same clusters as one instance', async () => {
     const [a, b, c] = instances as [Instance, Instance, Instance];
     const client: Client = connect(a.url, { transports: ['websocket'] });
     clients.push(client);
-    const task = await api<Task>(b, 'POST', '/dedup/tasks', { task_name: 'kill one' });
+    const task = await api<Task>(b, 'POST', '/dedup/tasks', { task_name: 'kill one', filters: { type_names: ['单选题'] } });
     await joinRoom(client, task.id);
     const stream = listen(client, task.id);
     await api(b, 'POST', `/dedup/tasks/${task.id}/start`);

@@ -54,8 +54,11 @@ export async function startTestService(env: Record<string, string> = {}, options
     },
     async stop() {
       for (const client of clients) client.close();
-      await service.close();
-      await database?.drop();
+      try {
+        await service.close();
+      } finally {
+        await database?.drop();
+      }
     },
   };
 }
