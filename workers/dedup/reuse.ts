@@ -147,8 +147,10 @@ export class PreviousRun {
   static read(blob: Uint8Array, ids: Float64Array, prints: Uint32Array, knobs: Knobs): PreviousRun | null {
     const n = ids.length;
     if (n > MAX_ROWS || blob.byteLength < HEADER * 4 || blob.byteLength % 4 !== 0) return null;
-    // A copy: a blob read from the database need not be 4-byte aligned.
-    const words = new Uint32Array(blob.slice().buffer);
+    // A copy: a blob read from the database need not be 4-byte aligned (and a Buffer's slice() is no copy).
+    const bytes = new Uint8Array(blob.byteLength);
+    bytes.set(blob);
+    const words = new Uint32Array(bytes.buffer);
     if (!sameKnobs(words, knobs)) return null;
     for (let i = 1; i < n; i++) if (!(ids[i - 1]! < ids[i]!)) return null;
     const rows = words[6]!;
