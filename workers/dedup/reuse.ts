@@ -133,14 +133,19 @@ export class PreviousRun {
     private readonly windowedThen: Map<number, number>,
   ) {
     this.touched = new Uint8Array(clean.length);
+    this.newBefore = new Int32Array(clean.length);
     this.seenIn = new Int32Array(clusters.length);
+    this.markIn = new Int32Array(clusters.length);
   }
 
   /** Docs of the current bucket whose pairs among themselves may meet now and not then. */
   private readonly touched: Uint8Array;
   private readonly touchedList: number[] = [];
-  /** Per whole cluster: the serial of the last bucket judged that held one of its docs. */
+  /** Per touched doc: new docs before it in the bucket; two docs with the same count have none between them. */
+  private readonly newBefore: Int32Array;
+  /** Per whole cluster: the serial of the last bucket judged that held one of its docs, and that doc's mark. */
   private readonly seenIn: Int32Array;
+  private readonly markIn: Int32Array;
   private serial = 0;
 
   /** The snapshot mapped onto this job, or null when it decides nothing (other options or algorithm, malformed). */
@@ -212,43 +217,59 @@ export class PreviousRun {
     for (const d of docs) kept += this.kept[d]!;
     if (window > 0 && then === undefined) {
       // Grew past the cap: every pair met then, some no longer do; no pair meets that did not.
-      for (const d of docs) this.sameCluster(d);
+      docs.forEach((d, p) => this.sameCluster(d, p));
       return;
     }
     if (window > 0 && kept === then) {
       // Every doc kept was here then too, so none left; only new docs came in. Two kept docs
-      // whose meeting changed have a new doc between them, and each lies within its window.
+      // whose meeting changed have a new doc between them (their counts of new docs before
+      // them differ), and each lies within the window of it.
+      let fresh = 0;
       for (let p = 0; p < docs.length; p++) {
         if (this.kept[docs[p]!] === 1) continue;
+        fresh++;
         const end = Math.min(docs.length, p + window);
-        for (let q = Math.max(0, p - window + 1); q < end; q++) this.touch(docs[q]!);
+        for (let q = Math.max(0, p - window + 1); q < end; q++) this.touch(docs[q]!, 0);
+      }
+      // Second pass: a doc's count of new docs before it, for the touched ones.
+      fresh = 0;
+      for (const d of docs) {
+        if (this.kept[d] !== 1) fresh++;
+        else if (this.touched[d] === 1) this.newBefore[d] = fresh;
       }
     } else {
-      for (const d of docs) this.touch(d);
+      // Docs left (or the bucket shrank): any pair's meeting may have changed.
+      docs.forEach((d, p) => this.touch(d, p));
     }
-    for (const d of this.touchedList) this.sameCluster(d);
+    for (const d of this.touchedList) this.sameCluster(d, this.newBefore[d]!);
   }
 
-  private touch(d: number): void {
+  private touch(d: number, newBefore: number): void {
     if (this.touched[d] === 1) return;
     this.touched[d] = 1;
+    this.newBefore[d] = newBefore;
     this.touchedList.push(d);
   }
 
-  /** A second doc of one whole cluster in the bucket being judged: that cluster is decided afresh. */
-  private sameCluster(d: number): void {
+  /**
+   * Two docs of one whole cluster in the bucket being judged, `mark`s apart (a changed
+   * meeting between them is possible): that cluster is decided afresh.
+   */
+  private sameCluster(d: number, mark: number): void {
     const c = this.clusterOf[d]!;
-    if (c < 0 || this.kept[d] !== 1) return;
+    if (c < 0) return;
     if (this.seenIn[c] !== this.serial) {
       this.seenIn[c] = this.serial;
-      return;
+      this.markIn[c] = mark;
+    } else if (this.markIn[c] !== mark) {
+      for (const i of this.clusters[c]!.rows) if (i >= 0) this.clean[i] = 0;
     }
-    for (const i of this.clusters[c]!.rows) if (i >= 0) this.clean[i] = 0;
   }
 
   /** True when the pair, just met in the current bucket, keeps the previous answer if both rows stay clean. */
   keepsAnswer(a: number, b: number): boolean {
-    return this.clean[a] === 1 && this.clean[b] === 1 && !(this.touched[a] === 1 && this.touched[b] === 1);
+    if (this.clean[a] !== 1 || this.clean[b] !== 1) return false;
+    return !(this.touched[a] === 1 && this.touched[b] === 1 && this.newBefore[a] !== this.newBefore[b]);
   }
 
   /**
