@@ -144,14 +144,18 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
 
   const needShared = minSharedKeys(minSimilarity);
   const loose = looseDistance(minSimilarity);
+  // Prints first: most pairs sharing one stock phrase end here, before any text is read.
+  const plausible = (a: number, b: number): boolean =>
+    sharedInUnionSketch(prints, a * FP_WORDS + F_SKETCH, b * FP_WORDS + F_SKETCH) >= needShared &&
+    hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) <= loose;
+  // Short pairs that keep their answer wait unfiltered: most never need the filter.
+  const deferredShort: number[] = [];
   sketchCandidates(
     Int32Array.from(shortDocs), prints, FP_WORDS, F_SKETCH,
     (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
     (a, b) => {
-      // Prints first: most pairs sharing one stock phrase end here, before any text is read.
-      if (sharedInUnionSketch(prints, a * FP_WORDS + F_SKETCH, b * FP_WORDS + F_SKETCH) < needShared) return;
-      if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) > loose) return;
-      tryPair(a, b);
+      if (previous?.keepsAnswer(a, b)) deferredShort.push(a, b);
+      else if (plausible(a, b)) tryPair(a, b);
     },
     sketchBucketCap,
     (a, b) => prints[a * FP_WORDS + F_AGREE] === prints[b * FP_WORDS + F_AGREE],
@@ -166,6 +170,11 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
       const a = deferred[k]!;
       const b = deferred[k + 1]!;
       if (previous.clean[a] !== 1 || previous.clean[b] !== 1) decide(a, b);
+    }
+    for (let k = 0; k < deferredShort.length; k += 2) {
+      const a = deferredShort[k]!;
+      const b = deferredShort[k + 1]!;
+      if ((previous.clean[a] !== 1 || previous.clean[b] !== 1) && plausible(a, b)) decide(a, b);
     }
   }
   if (need.size > 0) {

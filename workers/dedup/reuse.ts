@@ -117,7 +117,6 @@ function rowOf(ids: Float64Array, id: number): number {
 interface PreviousCluster {
   /** Rows of this job; -1 for a member no longer in the group. */
   rows: Int32Array;
-  similarities: Float64Array;
 }
 
 /** The previous run of a group, seen from this one. */
@@ -130,6 +129,8 @@ export class PreviousRun {
     private readonly clusters: PreviousCluster[],
     /** Row → index of its whole previous cluster, or -1. */
     private readonly clusterOf: Int32Array,
+    /** Row → its similarity to the canonical of its previous cluster. */
+    private readonly similarity: Float64Array,
     private readonly windowedThen: Map<number, number>,
   ) {
     this.touched = new Uint8Array(clean.length);
@@ -164,18 +165,24 @@ export class PreviousRun {
     if (words.length < at) return null;
 
     const clean = new Uint8Array(n);
-    for (let k = HEADER; k < at; k += 3) {
-      const i = rowOf(ids, words[k]!);
-      if (i >= 0 && prints[i * FP_WORDS + F_CONTENT_A] === words[k + 1] && prints[i * FP_WORDS + F_CONTENT_B] === words[k + 2]) clean[i] = 1;
+    // Both lists ascend (a snapshot lists its job's rows in order): one merge walk.
+    for (let k = HEADER, i = 0; k < at; k += 3) {
+      const id = words[k]!;
+      if (k > HEADER && !(words[k - 3]! < id)) return null;
+      while (i < n && ids[i]! < id) i++;
+      if (i < n && ids[i] === id && prints[i * FP_WORDS + F_CONTENT_A] === words[k + 1] && prints[i * FP_WORDS + F_CONTENT_B] === words[k + 2]) clean[i] = 1;
     }
     const clusters: PreviousCluster[] = [];
+    const similarity = new Float64Array(n);
     for (let c = 0; c < count; c++) {
       const size = words[at++];
       if (size === undefined || at + 2 * size > words.length) return null;
-      const cluster = { rows: new Int32Array(size), similarities: new Float64Array(size) };
+      const cluster = { rows: new Int32Array(size) };
       for (let m = 0; m < size; m++, at += 2) {
-        cluster.rows[m] = rowOf(ids, words[at]!);
-        cluster.similarities[m] = words[at + 1]! / 10000;
+        const i = rowOf(ids, words[at]!);
+        cluster.rows[m] = i;
+        // A row is in one cluster at most, so its similarity to its canonical can live by row.
+        if (i >= 0) similarity[i] = words[at + 1]! / 10000;
       }
       clusters.push(cluster);
     }
@@ -196,7 +203,7 @@ export class PreviousRun {
       }
     });
     for (const i of broken) clean[i] = 0;
-    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, windowedThen);
+    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, similarity, windowedThen);
   }
 
   /**
@@ -300,9 +307,6 @@ export class PreviousRun {
     const cluster = this.clusters[c];
     if (cluster === undefined || cluster.rows.length !== members.length) return undefined;
     for (const i of members) if (this.clusterOf[i] !== c) return undefined;
-    // Indexed by row, not by position: the order members arrive in does not matter.
-    const byRow = new Map<number, number>();
-    cluster.rows.forEach((row, k) => byRow.set(row, cluster.similarities[k]!));
-    return members.map((i) => byRow.get(i)!);
+    return members.map((i) => this.similarity[i]!);
   }
 }
