@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCorpus, scaleCorpus } from './bench/corpus.ts';
+import { testDatabaseServer } from './support/database.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 const SIZE = 1500;
@@ -40,7 +41,8 @@ describe('re-running a task after the bank changed', () => {
   let service: TestService;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dedup-rerun-'));
-    service = await startTestService({ DATABASE_URL: `sqlite:${join(dir, 'bank.sqlite')}` });
+    // On PostgreSQL (TEST_DATABASE_URL) the suite's own database; else a file this test can look into.
+    service = await startTestService(testDatabaseServer() ? {} : { DATABASE_URL: `sqlite:${join(dir, 'bank.sqlite')}` });
   });
   afterAll(async () => {
     await service.stop();
@@ -72,6 +74,7 @@ describe('re-running a task after the bank changed', () => {
     expect(again).not.toEqual(before);
 
     // The re-run had the first run's decisions to go on: each task keeps one snapshot per group.
+    if (testDatabaseServer()) return;
     const db = new Database(join(dir, 'bank.sqlite'), { readonly: true });
     const kept = db.query('SELECT task_id, length(decisions) AS bytes FROM dedup_group_decisions ORDER BY task_id').all() as { task_id: number; bytes: number }[];
     db.close();
