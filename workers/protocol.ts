@@ -39,6 +39,13 @@ export interface GroupJob {
    * text after all. Lets a re-run skip loading the texts of unchanged rows.
    */
   omitted?: Uint8Array | null;
+  /**
+   * Optional: GroupResult.decisions of this group's previous run, stored as is. Pairs of
+   * questions present and unchanged then keep that run's answer; only pairs involving a
+   * new or changed question are verified. The worker ignores a snapshot made with other
+   * options or another algorithm version.
+   */
+  previous?: Uint8Array | null;
 }
 
 /** uint32 words per question in GroupJob.prints / GroupResult.prints (64 bytes). */
@@ -70,4 +77,6 @@ export interface GroupResult {
    * these contents filled in (the second answer never asks again).
    */
   needContent?: Int32Array;
+  /** This run's decisions (opaque), to send back as GroupJob.previous in the group's next run. */
+  decisions?: Uint8Array;
 }

@@ -4,6 +4,7 @@ import { openPostgresPool } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
+import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
 import { leaseMigration } from './migrations/003_group_leases.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -47,6 +48,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
         '001_initial': initialMigration(dialect),
         '002_question_fingerprints': questionFingerprintsMigration(dialect),
         '003_group_leases': leaseMigration(dialect),
+        '004_group_decisions': groupDecisionsMigration(dialect),
       };
     },
   };

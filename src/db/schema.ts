@@ -72,6 +72,16 @@ export interface DedupTaskGroupTable {
   lease_expires_at: Timestamp | null;
 }
 
+/** A group's latest decisions, for the task's next run (see workers/dedup/reuse.ts). */
+export interface DedupGroupDecisionsTable {
+  task_id: number;
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  /** The worker's snapshot (GroupResult.decisions), opaque here. */
+  decisions: Uint8Array;
+}
+
 export interface DedupClusterTable {
   id: Generated<number>;
   task_id: number;
@@ -92,6 +102,7 @@ export interface Database {
   questions: QuestionTable;
   dedup_tasks: DedupTaskTable;
   dedup_task_groups: DedupTaskGroupTable;
+  dedup_group_decisions: DedupGroupDecisionsTable;
   dedup_clusters: DedupClusterTable;
   dedup_cluster_members: DedupClusterMemberTable;
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
+import { saveDecisions } from './decisions.repository.ts';
 import { incrementBy } from './task.repository.ts';
 
 type Db = Kysely<Database>;
@@ -54,6 +55,8 @@ export async function saveGroupResult(
     if (!claimed) return undefined;
 
     await insertClusters(trx, taskId, group.id, result.clusters);
+    // With the result it came from: the next run trusts these decisions only as far as they are saved.
+    await saveDecisions(trx, taskId, group, result.decisions);
     return trx
       .updateTable('dedup_tasks')
       .set({

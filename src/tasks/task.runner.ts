@@ -6,6 +6,7 @@ import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
+import { loadDecisions } from './decisions.repository.ts';
 import { buildGroupJob } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -280,6 +281,8 @@ export class TaskRunner {
     try {
       const task = await getTaskRow(db, run.taskId);
       const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
+      // The last finished run's decisions: only pairs with a new or changed question are verified again.
+      job.previous = await loadDecisions(db, run.taskId, group);
       const release = await this.slots.acquire(AbortSignal.any([run.controller.signal, lease.signal]));
       if (this.stopping) {
         // Shutting down: a group that has not started computing is not in flight; leave it for the next start.

@@ -53,6 +53,12 @@ export function bandCandidates(
   maxDistance: number,
   onPair: (a: number, b: number, distance: number) => void,
   bucketCap = 64,
+  /**
+   * Told of every bucket of two or more docs (bucket: reused, read it at once; id: band * 2^32 + key;
+   * window: 0, or the cap when each doc meets only its next cap-1 neighbours in bucket order).
+   * Which pairs of a windowed bucket meet depends on every doc in it, not on the pair alone.
+   */
+  onBucket?: (bucket: readonly number[], id: number, window: number) => void,
 ): void {
   const r = docs.length;
   if (r < 2) return;
@@ -99,6 +105,7 @@ export function bandCandidates(
           bucket.sort((x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!);
         }
         const window = bucket.length > bucketCap ? bucketCap : bucket.length;
+        onBucket?.(bucket, band * 2 ** 32 + key, bucket.length > bucketCap ? bucketCap : 0);
         for (let i = 0; i < bucket.length; i++) {
           const end = Math.min(bucket.length, i + window);
           for (let j = i + 1; j < end; j++) consider(bucket[i]!, bucket[j]!, band);

@@ -16,6 +16,8 @@ export function buildClusters(
   prints: Uint32Array,
   rep: Int32Array,
   shinglesOf: (i: number) => Uint32Array,
+  /** Members' similarities already known (a cluster kept whole from the previous run), so no text is read. */
+  knownSimilarities?: (members: readonly number[]) => number[] | undefined,
 ): Cluster[] {
   const byRoot = new Map<number, number[]>();
   for (let i = 0; i < ids.length; i++) {
@@ -31,6 +33,7 @@ export function buildClusters(
     members.sort((x, y) => ids[x]! - ids[y]!);
     const c = members[0]!;
     const pc = c * FP_WORDS;
+    const known = knownSimilarities?.(members);
     const out: ClusterMember[] = [{ questionId: ids[c]!, distance: 0, similarity: 1 }];
     for (let k = 1; k < members.length; k++) {
       const m = members[k]!;
@@ -39,7 +42,7 @@ export function buildClusters(
       out.push({
         questionId: ids[m]!,
         distance: hamming64(prints[pm + F_SIM_HI]!, prints[pm + F_SIM_LO]!, prints[pc + F_SIM_HI]!, prints[pc + F_SIM_LO]!),
-        similarity: same ? 1 : Math.round(jaccard(shinglesOf(rep[m]!), shinglesOf(rep[c]!)) * 10000) / 10000,
+        similarity: known !== undefined ? known[k]! : same ? 1 : Math.round(jaccard(shinglesOf(rep[m]!), shinglesOf(rep[c]!)) * 10000) / 10000,
       });
     }
     clusters.push({ canonicalId: ids[c]!, members: out });

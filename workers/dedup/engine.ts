@@ -10,6 +10,7 @@ import { duplicateSimilarity, textData, type TextData } from './compare.ts';
 import { hamming64 } from './hash.ts';
 import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { computePrints } from './prints.ts';
+import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
 
@@ -46,6 +47,10 @@ export interface EngineStats {
   candidatePairs: number;
   verifiedPairs: number;
   textsRead: number;
+  /** Rows whose pairs with other such rows kept the previous run's answer. */
+  reusedRows?: number;
+  /** Buckets too large to compare every pair (each doc meets its neighbours only). */
+  windowedBuckets?: number;
 }
 
 export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
@@ -74,6 +79,17 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   };
 
   const uf = new UnionFind(n);
+  // The previous run's answers for pairs of unchanged questions (reuse.ts).
+  const sketchBucketCap = tuning.bucketCap ?? 16;
+  const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
+  const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
+  // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
+  const deferred: number[] = [];
+  const windowed = new Map<number, number>();
+  const onBucket = (base: number) => (docs: readonly number[], id: number, window: number) => {
+    if (window > 0) windowed.set(base + id, docs.length);
+    previous?.bucket(docs, base + id, window);
+  };
   // Exact stage: identical normalized text. The 53-bit map key is checked against all 64 bits.
   const firstByExact = new Map<number, number>();
   const rep = new Int32Array(n);
@@ -95,8 +111,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
 
   // Rows whose text a verification needed but the runner left out (see GroupJob.contents).
   const need = new Set<number>();
-  const tryPair = (a: number, b: number): void => {
-    if (stats !== undefined) stats.candidatePairs++;
+  const decide = (a: number, b: number): void => {
     if (uf.find(a) === uf.find(b)) return;
     if (prints[a * FP_WORDS + F_AGREE] !== prints[b * FP_WORDS + F_AGREE]) return;
     if (contentOf(a) === null || contentOf(b) === null) {
@@ -106,6 +121,11 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     }
     if (stats !== undefined) stats.verifiedPairs++;
     if (duplicateSimilarity(dataOf(a), dataOf(b), minSimilarity) !== null) uf.union(a, b);
+  };
+  const tryPair = (a: number, b: number): void => {
+    if (stats !== undefined) stats.candidatePairs++;
+    if (previous?.keepsAnswer(a, b)) deferred.push(a, b);
+    else decide(a, b);
   };
 
   const fp = new Uint32Array(2 * n);
@@ -120,30 +140,53 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     if (count >= shortShingles) longDocs.push(i);
     if (count < shortLimit) shortDocs.push(i);
   }
-  bandCandidates(Int32Array.from(longDocs), fp, maxDistance, tryPair);
+  bandCandidates(Int32Array.from(longDocs), fp, maxDistance, tryPair, undefined, onBucket(0));
 
   const needShared = minSharedKeys(minSimilarity);
   const loose = looseDistance(minSimilarity);
+  // Prints first: most pairs sharing one stock phrase end here, before any text is read.
+  const plausible = (a: number, b: number): boolean =>
+    sharedInUnionSketch(prints, a * FP_WORDS + F_SKETCH, b * FP_WORDS + F_SKETCH) >= needShared &&
+    hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) <= loose;
+  // Short pairs that keep their answer wait unfiltered: most never need the filter.
+  const deferredShort: number[] = [];
   sketchCandidates(
     Int32Array.from(shortDocs), prints, FP_WORDS, F_SKETCH,
     (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
     (a, b) => {
-      // Prints first: most pairs sharing one stock phrase end here, before any text is read.
-      if (sharedInUnionSketch(prints, a * FP_WORDS + F_SKETCH, b * FP_WORDS + F_SKETCH) < needShared) return;
-      if (hamming64(fp[2 * a]!, fp[2 * a + 1]!, fp[2 * b]!, fp[2 * b + 1]!) > loose) return;
-      tryPair(a, b);
+      if (previous?.keepsAnswer(a, b)) deferredShort.push(a, b);
+      else if (plausible(a, b)) tryPair(a, b);
     },
-    tuning.bucketCap ?? 16,
+    sketchBucketCap,
     (a, b) => prints[a * FP_WORDS + F_AGREE] === prints[b * FP_WORDS + F_AGREE],
+    // Sketch bucket ids (a key) apart from band bucket ids (band * 2^32 + key, band <= 16).
+    onBucket(2 ** 40),
   );
+  if (previous !== null) {
+    // Whole previous clusters are one set again; a deferred pair of rows still clean keeps its
+    // old answer (joined through their cluster, or apart); any other deferred pair is decided now.
+    for (const rows of previous.settle()) for (const row of rows) uf.union(rows[0]!, row);
+    for (let k = 0; k < deferred.length; k += 2) {
+      const a = deferred[k]!;
+      const b = deferred[k + 1]!;
+      if (previous.clean[a] !== 1 || previous.clean[b] !== 1) decide(a, b);
+    }
+    for (let k = 0; k < deferredShort.length; k += 2) {
+      const a = deferredShort[k]!;
+      const b = deferredShort[k + 1]!;
+      if ((previous.clean[a] !== 1 || previous.clean[b] !== 1) && plausible(a, b)) decide(a, b);
+    }
+  }
   if (need.size > 0) {
     return { clusters: [], prints, fresh, needContent: Int32Array.from([...need].sort((x, y) => x - y)) };
   }
 
-  const clusters = buildClusters(job.ids, uf, prints, rep, (i) => dataOf(i).shingles);
+  const clusters = buildClusters(job.ids, uf, prints, rep, (i) => dataOf(i).shingles, previous ? (rows) => previous.similarities(rows) : undefined);
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;
     stats.exactMerged = n - reps.length;
+    stats.reusedRows = previous?.clean.reduce((a, b) => a + b, 0) ?? 0;
+    stats.windowedBuckets = windowed.size;
   }
-  return { clusters, prints, fresh };
+  return { clusters, prints, fresh, decisions: writeDecisions(job.ids, prints, clusters, knobs, windowed) };
 }

@@ -51,6 +51,12 @@ export function sketchCandidates(
   bucketCap = 16,
   /** A cheap test run before the once-per-pair bookkeeping; false drops the pair. */
   accept: (a: number, b: number) => boolean = () => true,
+  /**
+   * Told of every bucket of two or more docs (bucket: reused, read it at once; id: the key;
+   * window: 0, or the cap when each doc meets only its next cap-1 neighbours in bucket order).
+   * Which pairs of a windowed bucket meet depends on every doc in it, not on the pair alone.
+   */
+  onBucket?: (bucket: readonly number[], id: number, window: number) => void,
 ): void {
   const r = docs.length;
   if (r < 2) return;
@@ -82,6 +88,7 @@ export function sketchCandidates(
       for (let q = s; q < e; q++) bucket.push(docs[keys[q]! - key * scale]!);
       if (bucket.length > bucketCap) bucket.sort(order);
       const window = Math.min(bucket.length, bucketCap);
+      onBucket?.(bucket, key, bucket.length > bucketCap ? bucketCap : 0);
       for (let i = 0; i < bucket.length; i++) {
         const end = Math.min(bucket.length, i + window);
         for (let j = i + 1; j < end; j++) {

@@ -1,0 +1,43 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, GroupRow } from '../db/schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+type GroupKey = Pick<GroupRow, 'type_name' | 'subject_name' | 'channel_code'>;
+
+/**
+ * The group's decisions from the task's last run that finished it, or null. Any finished
+ * run will do: the snapshot names the rows and contents it decided, and the worker checks it.
+ */
+export async function loadDecisions(db: Db, taskId: number, group: GroupKey): Promise<Uint8Array | null> {
+  const row = await db
+    .selectFrom('dedup_group_decisions')
+    .select('decisions')
+    .where('task_id', '=', taskId)
+    .where('type_name', '=', group.type_name)
+    .where('subject_name', '=', group.subject_name)
+    .where('channel_code', '=', group.channel_code)
+    .executeTakeFirst();
+  return row?.decisions ?? null;
+}
+
+/** Keeps this run's decisions for the next one; without any (an older worker), forgets the old ones. */
+export async function saveDecisions(db: Db, taskId: number, group: GroupKey, decisions: Uint8Array | undefined): Promise<void> {
+  const key = { task_id: taskId, type_name: group.type_name, subject_name: group.subject_name, channel_code: group.channel_code };
+  if (decisions === undefined) {
+    await db
+      .deleteFrom('dedup_group_decisions')
+      .where('task_id', '=', taskId)
+      .where('type_name', '=', group.type_name)
+      .where('subject_name', '=', group.subject_name)
+      .where('channel_code', '=', group.channel_code)
+      .execute();
+    return;
+  }
+  // A Buffer: pg binds it as bytea (a bare Uint8Array it would not), bun:sqlite as a blob.
+  const blob = Buffer.from(decisions.buffer, decisions.byteOffset, decisions.byteLength);
+  await db
+    .insertInto('dedup_group_decisions')
+    .values({ ...key, decisions: blob })
+    .onConflict((oc) => oc.columns(['task_id', 'type_name', 'subject_name', 'channel_code']).doUpdateSet({ decisions: blob }))
+    .execute();
+}
