@@ -96,7 +96,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const progress = shared ? createClusterProgress(io as unknown as Server, localProgress, logger) : localProgress;
   // Shared: every instance's check index follows the prints the others store or drop.
   const bankChanged = shared ? shareBankChanges(io as unknown as Server, (change) => bank.follow(change), logger) : undefined;
-  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, onChanged: bankChanged });
+  // While a task runs, its workers compute and store the prints of its questions anyway: the
+  // backfill waits rather than compete for the pool and the main thread.
+  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, onChanged: bankChanged, busy: () => runner.busy });
   const runner = new TaskRunner({
     db,
     pool,

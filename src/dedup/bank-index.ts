@@ -16,6 +16,8 @@ export interface BankIndexDeps {
   pool: PrintPool;
   logger: Logger;
   printWorker: URL;
+  /** True while something more important uses the pool (a running task): the backfill waits. */
+  busy?: () => boolean;
   /** Quiet time after the last import before new rows are fingerprinted, so imports run at full speed. */
   backfillDelayMs?: number;
   /**
@@ -207,6 +209,10 @@ export class BankIndex {
     let afterId = 0;
     let printed = 0;
     while (!this.closed) {
+      if (this.deps.busy?.()) {
+        this.scheduleBackfill();
+        break;
+      }
       const page = await db
         .selectFrom('questions')
         .select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options'])

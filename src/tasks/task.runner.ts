@@ -191,6 +191,11 @@ export class TaskRunner {
     }, this.deps.discoveryMs);
   }
 
+  /** Whether any task is computing here: background work waits for it to finish. */
+  get busy(): boolean {
+    return this.active.size > 0;
+  }
+
   isActive(taskId: number): boolean {
     return this.active.has(taskId);
   }
