@@ -5,6 +5,7 @@ import { AppError, fieldErrors, notFound, ok } from '../http/errors.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { mediaType, parseId, parseQuery, readJson } from '../http/validate.ts';
 import { csvRowToObject, readCsvRecords } from './csv.ts';
+import { nextTurn } from '../pace.ts';
 import { readLines } from './ndjson.ts';
 import { groupFilterQuery, questionInput, type QuestionInput } from './question.schema.ts';
 import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertQuestions, type ImportCounts } from './question.repository.ts';
@@ -46,7 +47,7 @@ class ImportSession {
   async pace() {
     if (++this.sinceTurn < ROWS_PER_TURN) return;
     this.sinceTurn = 0;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 
   async add(index: number, value: unknown) {
