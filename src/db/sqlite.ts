@@ -1,6 +1,8 @@
 import { Database as BunDatabase } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { CheckpointerData } from './sqlite-checkpointer.ts';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 /**
@@ -15,9 +17,15 @@ class BunSqliteAdapter implements SqliteDatabase {
   /** Least recently used first (a Map keeps insertion order; a hit moves its entry last). */
   private readonly statements = new Map<string, SqliteStatement & { finalize(): void }>();
 
-  constructor(private readonly database: BunDatabase) {}
+  constructor(
+    private readonly database: BunDatabase,
+    private readonly checkpointer?: BackgroundCheckpointer,
+  ) {}
 
   close(): void {
+    this.checkpointer?.stop();
+    // Unfinalized statements would keep the connection open as a zombie, and with it the WAL file.
+    for (const statement of this.statements.values()) statement.finalize();
     this.statements.clear();
     this.database.close();
   }
@@ -55,7 +63,36 @@ class BunSqliteAdapter implements SqliteDatabase {
   }
 }
 
-/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode. */
+/** How often the background thread checkpoints the WAL. */
+const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * WAL pages past which a commit on the main connection checkpoints by itself after all:
+ * only reached if the background thread falls behind (SQLite's default is 1,000).
+ */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 20_000;
+/** How long closing waits for the background thread to close its connection. */
+const CHECKPOINTER_CLOSE_WAIT_MS = 2000;
+
+/** A worker thread that checkpoints the WAL with its own connection (see sqlite-checkpointer.ts). */
+class BackgroundCheckpointer {
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  private readonly worker: Worker;
+
+  constructor(path: string) {
+    const data: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS, closed: this.closed };
+    this.worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), { workerData: data });
+    this.worker.unref();
+  }
+
+  /** Synchronous, as Kysely's close is: waits (bounded) for the thread to close its connection, so the main connection closes last and removes the WAL. */
+  stop() {
+    this.worker.postMessage('stop');
+    Atomics.wait(this.closed, 0, 0, CHECKPOINTER_CLOSE_WAIT_MS);
+    void this.worker.terminate();
+  }
+}
+
+/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed by a background thread. */
 export function openSqlite(path: string): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BunDatabase(path, { create: true });
@@ -67,5 +104,7 @@ export function openSqlite(path: string): SqliteDatabase {
   // A larger page cache keeps the questions' indexes in memory during bulk imports.
   database.exec('PRAGMA cache_size = -65536');
   database.exec('PRAGMA temp_store = MEMORY');
-  return new BunSqliteAdapter(database);
+  if (path === ':memory:') return new BunSqliteAdapter(database);
+  database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  return new BunSqliteAdapter(database, new BackgroundCheckpointer(path));
 }
