@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../src/db/connect.ts';
 import { listQuestions, upsertQuestions } from '../src/questions/question.repository.ts';
 import { questionInput, type QuestionInput } from '../src/questions/question.schema.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 const row = (i: number, overrides: Record<string, unknown> = {}): QuestionInput =>
   questionInput.parse({
@@ -19,17 +17,17 @@ const row = (i: number, overrides: Record<string, unknown> = {}): QuestionInput 
     ...overrides,
   });
 
-describe('upsertQuestions on SQLite', () => {
-  let dir: string;
+describe('upsertQuestions', () => {
+  let database: TestDatabase;
   let handle: DatabaseHandle;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'question-import-'));
-    handle = await connectDatabase(`sqlite:${join(dir, 'q.sqlite')}`);
+    database = await createTestDatabase('question-import');
+    handle = await connectDatabase(database.url);
     await migrateToLatest(handle);
   });
   afterAll(async () => {
     await handle.db.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
 
   async function allRows() {
