@@ -66,23 +66,21 @@ const INSERT_COLUMNS = ['external_id', 'type_name', 'subject_name', 'channel_cod
  */
 const templates = new WeakMap<Db, Map<string, CompiledQuery | null>>();
 
-function template(db: Db, key: string, markers: string[], build: () => CompiledQuery): CompiledQuery | null {
+function template(db: Db, key: string, markerCount: number, build: (markers: string[]) => CompiledQuery): CompiledQuery | null {
   let cache = templates.get(db);
   if (!cache) templates.set(db, (cache = new Map()));
   let compiled = cache.get(key);
   if (compiled === undefined) {
-    const candidate = build();
+    const markers = Array.from({ length: markerCount }, (_, i) => `\u0000marker:${i}`);
+    const candidate = build(markers);
     const same = candidate.parameters.length === markers.length && candidate.parameters.every((value, i) => value === markers[i]);
     cache.set(key, (compiled = same ? candidate : null));
   }
   return compiled;
 }
 
-const marker = (i: number) => `\u0000marker:${i}`;
-
 function insertTemplate(db: Db, rowCount: number): CompiledQuery | null {
-  const markers = Array.from({ length: rowCount * INSERT_COLUMNS.length }, (_, i) => marker(i));
-  return template(db, `insert:${rowCount}`, markers, () => {
+  return template(db, `insert:${rowCount}`, rowCount * INSERT_COLUMNS.length, (markers) => {
     const rows = Array.from({ length: rowCount }, (_, r) => {
       const row: Record<string, string> = {};
       INSERT_COLUMNS.forEach((column, c) => (row[column] = markers[r * INSERT_COLUMNS.length + c]!));
@@ -149,8 +147,7 @@ export async function upsertQuestions(db: Db, batch: QuestionInput[], now: strin
 }
 
 function lookupTemplate(db: Db, idCount: number): CompiledQuery | null {
-  const markers = Array.from({ length: idCount + 1 }, (_, i) => marker(i));
-  return template(db, `lookup:${idCount}`, markers, () =>
+  return template(db, `lookup:${idCount}`, idCount + 1, (markers) =>
     db.selectFrom('questions').select(['id', 'external_id', 'row_hash']).where('channel_code', '=', markers[0]!).where('external_id', 'in', markers.slice(1)).compile(),
   );
 }
