@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
+import { nextTurn } from '../pace.ts';
 
 const PRINT_BYTES = FINGERPRINT_WORDS * 4;
 /** Rows per UPDATE: two bound parameters a row, far below SQLite's and PostgreSQL's limits. */
@@ -24,6 +25,8 @@ export function printBlob(prints: Uint32Array, row: number): Buffer {
 /** Writes the given rows' prints, a few hundred per statement (`CASE id WHEN … THEN …`). */
 export async function storeFingerprints(db: Kysely<Database>, ids: ArrayLike<number>, prints: Uint32Array, rows: number[]): Promise<void> {
   for (let start = 0; start < rows.length; start += STORE_CHUNK) {
+    // Rewriting a row costs ~10-25 µs on the main thread (the whole record, content included): a big group's prints would hold the event loop for 100+ ms at once.
+    if (start > 0) await nextTurn();
     const chunk = rows.slice(start, start + STORE_CHUNK);
     const cases = chunk.map((row) => sql`when ${ids[row]!} then ${printBlob(prints, row)}`);
     await db

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, NewQuestionRow, QuestionRow } from '../db/schema.ts';
 import type { Question, QuestionInput } from './question.schema.ts';
 
@@ -54,6 +54,54 @@ const keyOf = (channel: string, externalId: string) => `${channel}\u0000${extern
 const INSERT_CHUNK = 500;
 const LOOKUP_CHUNK = 500;
 
+/** The stored columns in the order `toStoredFields` plus the timestamps fill them. */
+const INSERT_COLUMNS = ['external_id', 'type_name', 'subject_name', 'channel_code', 'content', 'options', 'answer', 'analysis', 'row_hash', 'created_at', 'updated_at'] as const;
+
+/**
+ * Bulk statements compiled once per database and row count, then run with fresh parameters.
+ * Building and compiling a 500-row INSERT (5,500 values) through Kysely cost about as much
+ * main-thread time as SQLite's own work on it. Each template is compiled with marker values
+ * and kept only if its parameters come out exactly in the order the caller fills them, so a
+ * dialect that orders or inlines them differently just takes the ordinary path.
+ */
+const templates = new WeakMap<Db, Map<string, CompiledQuery | null>>();
+
+function template(db: Db, key: string, markerCount: number, build: (markers: string[]) => CompiledQuery): CompiledQuery | null {
+  let cache = templates.get(db);
+  if (!cache) templates.set(db, (cache = new Map()));
+  let compiled = cache.get(key);
+  if (compiled === undefined) {
+    const markers = Array.from({ length: markerCount }, (_, i) => `\u0000marker:${i}`);
+    const candidate = build(markers);
+    const same = candidate.parameters.length === markers.length && candidate.parameters.every((value, i) => value === markers[i]);
+    cache.set(key, (compiled = same ? candidate : null));
+  }
+  return compiled;
+}
+
+function insertTemplate(db: Db, rowCount: number): CompiledQuery | null {
+  return template(db, `insert:${rowCount}`, rowCount * INSERT_COLUMNS.length, (markers) => {
+    const rows = Array.from({ length: rowCount }, (_, r) => {
+      const row: Record<string, string> = {};
+      INSERT_COLUMNS.forEach((column, c) => (row[column] = markers[r * INSERT_COLUMNS.length + c]!));
+      return row as unknown as NewQuestionRow;
+    });
+    return db.insertInto('questions').values(rows).compile();
+  });
+}
+
+async function insertRows(db: Db, trx: Db, rows: NewQuestionRow[]) {
+  const compiled = insertTemplate(db, rows.length);
+  if (!compiled) {
+    await trx.insertInto('questions').values(rows).execute();
+    return;
+  }
+  const parameters: unknown[] = new Array(rows.length * INSERT_COLUMNS.length);
+  let k = 0;
+  for (const row of rows) for (const column of INSERT_COLUMNS) parameters[k++] = row[column] ?? null;
+  await trx.executeQuery({ ...compiled, parameters });
+}
+
 /**
  * Inserts or updates one batch in one transaction. A row with an `external_id` already
  * stored for its channel is updated in place (or left alone when nothing changed),
@@ -63,7 +111,7 @@ export async function upsertQuestions(db: Db, batch: QuestionInput[], now: strin
   const counts: ImportCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const rows = batch.map(toStoredFields);
   await db.transaction().execute(async (trx) => {
-    const stored = await findByExternalIds(trx, rows);
+    const stored = await findByExternalIds(db, trx, rows);
     const pendingInserts = new Map<string, NewQuestionRow>();
     const inserts: NewQuestionRow[] = [];
     for (const row of rows) {
@@ -92,13 +140,19 @@ export async function upsertQuestions(db: Db, batch: QuestionInput[], now: strin
       }
     }
     for (let start = 0; start < inserts.length; start += INSERT_CHUNK) {
-      await trx.insertInto('questions').values(inserts.slice(start, start + INSERT_CHUNK)).execute();
+      await insertRows(db, trx, inserts.slice(start, start + INSERT_CHUNK));
     }
   });
   return counts;
 }
 
-async function findByExternalIds(db: Db, rows: { channel_code: string; external_id: string | null }[]) {
+function lookupTemplate(db: Db, idCount: number): CompiledQuery | null {
+  return template(db, `lookup:${idCount}`, idCount + 1, (markers) =>
+    db.selectFrom('questions').select(['id', 'external_id', 'row_hash']).where('channel_code', '=', markers[0]!).where('external_id', 'in', markers.slice(1)).compile(),
+  );
+}
+
+async function findByExternalIds(db: Db, trx: Db, rows: { channel_code: string; external_id: string | null }[]) {
   const idsByChannel = new Map<string, Set<string>>();
   for (const row of rows) {
     if (row.external_id === null) continue;
@@ -110,12 +164,11 @@ async function findByExternalIds(db: Db, rows: { channel_code: string; external_
   for (const [channel, idSet] of idsByChannel) {
     const ids = [...idSet];
     for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
-      const found = await db
-        .selectFrom('questions')
-        .select(['id', 'external_id', 'row_hash'])
-        .where('channel_code', '=', channel)
-        .where('external_id', 'in', ids.slice(start, start + LOOKUP_CHUNK))
-        .execute();
+      const chunk = ids.slice(start, start + LOOKUP_CHUNK);
+      const compiled = lookupTemplate(db, chunk.length);
+      const found = compiled
+        ? ((await trx.executeQuery({ ...compiled, parameters: [channel, ...chunk] })).rows as { id: number; external_id: string | null; row_hash: string }[])
+        : await trx.selectFrom('questions').select(['id', 'external_id', 'row_hash']).where('channel_code', '=', channel).where('external_id', 'in', chunk).execute();
       for (const row of found) stored.set(keyOf(channel, row.external_id!), { id: row.id, row_hash: row.row_hash });
     }
   }

@@ -5,11 +5,18 @@ import { AppError, fieldErrors, notFound, ok } from '../http/errors.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { mediaType, parseId, parseQuery, readJson } from '../http/validate.ts';
 import { csvRowToObject, readCsvRecords } from './csv.ts';
+import { nextTurn } from '../pace.ts';
 import { readLines } from './ndjson.ts';
 import { groupFilterQuery, questionInput, type QuestionInput } from './question.schema.ts';
 import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertQuestions, type ImportCounts } from './question.repository.ts';
 
 const BATCH_SIZE = 1000;
+/**
+ * Rows handled between two turns of the event loop. A request body may arrive in chunks of
+ * megabytes, and a chunk's rows are otherwise parsed, validated and saved without a pause:
+ * hundreds of milliseconds in which no other request, socket event or timer runs.
+ */
+const ROWS_PER_TURN = 200;
 const MAX_LINE_BYTES = 1024 * 1024;
 /** A file of bad rows must not grow the response without bound; the count stays exact. */
 const MAX_REPORTED_REJECTIONS = 1000;
@@ -26,12 +33,21 @@ interface ImportResult extends ImportCounts {
 class ImportSession {
   readonly result: ImportResult = { inserted: 0, updated: 0, unchanged: 0, rejected: [], rejected_count: 0 };
   private batch: QuestionInput[] = [];
+  private sinceTurn = 0;
 
   constructor(private readonly save: (batch: QuestionInput[]) => Promise<ImportCounts>) {}
 
+  /** Rejects a row that never reached validation (malformed line); the caller awaits `pace()` next. */
   reject(index: number, message: string) {
     this.result.rejected_count++;
     if (this.result.rejected.length < MAX_REPORTED_REJECTIONS) this.result.rejected.push({ index, message });
+  }
+
+  /** Lets the event loop run every ROWS_PER_TURN rows, whatever the size of the body's chunks. */
+  async pace() {
+    if (++this.sinceTurn < ROWS_PER_TURN) return;
+    this.sinceTurn = 0;
+    await nextTurn();
   }
 
   async add(index: number, value: unknown) {
@@ -39,10 +55,11 @@ class ImportSession {
     if (!parsed.success) {
       const first = fieldErrors(parsed.error)[0];
       this.reject(index, first ? `${first.path || 'row'}: ${first.message}` : 'invalid question');
-      return;
+    } else {
+      this.batch.push(parsed.data);
+      if (this.batch.length >= BATCH_SIZE) await this.flush();
     }
-    this.batch.push(parsed.data);
-    if (this.batch.length >= BATCH_SIZE) await this.flush();
+    await this.pace();
   }
 
   async flush() {
@@ -68,6 +85,7 @@ export function questionRoutes({ db, now, bank }: AppDeps) {
         for await (const line of readLines(body, MAX_LINE_BYTES)) {
           if ('tooLong' in line) {
             importing.reject(line.index, `line is longer than ${MAX_LINE_BYTES} bytes`);
+            await importing.pace();
             continue;
           }
           if (line.text.trim() === '') continue;
@@ -76,6 +94,7 @@ export function questionRoutes({ db, now, bank }: AppDeps) {
             value = JSON.parse(line.text);
           } catch (error) {
             importing.reject(line.index, `malformed JSON: ${(error as Error).message}`);
+            await importing.pace();
             continue;
           }
           await importing.add(line.index, value);
@@ -98,8 +117,10 @@ export function questionRoutes({ db, now, bank }: AppDeps) {
             continue;
           }
           const index = record.index - 1;
-          if ('tooLong' in record) importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
-          else await importing.add(index, csvRowToObject(header, record.fields));
+          if ('tooLong' in record) {
+            importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
+            await importing.pace();
+          } else await importing.add(index, csvRowToObject(header, record.fields));
         }
       }
     } else {

@@ -7,6 +7,7 @@ import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
 import { loadDecisions } from './decisions.repository.ts';
+import { nextTurn } from '../pace.ts';
 import { buildGroupJob } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -254,6 +255,8 @@ export class TaskRunner {
       const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber);
       if (!group) return;
       await this.processGroup(run, group);
+      // Saving a group and reading the next are synchronous SQLite work: let requests and events in between.
+      await nextTurn();
     }
   }
 
