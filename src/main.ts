@@ -106,7 +106,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     progress: metrics.instrument(progress),
     logger,
     now,
-    maxInFlight: config.workers * 2,
+    // One group read ahead beyond the busy threads keeps them fed; more only holds big groups' texts in memory.
+    maxInFlight: config.workers + 1,
     poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
     memoryLimitMb: config.memoryLimitMb,

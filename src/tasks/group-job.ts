@@ -25,6 +25,13 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   const contents: string[] = [];
   const options: (string | null)[] = [];
   const fingerprints: (Uint8Array | null)[] = [];
+  // One key string per channel, shared by its rows, not a new string per question.
+  const keys = new Map<string, string>();
+  const groupKeyOf = (channel: string) => {
+    let key = keys.get(channel);
+    if (key === undefined) keys.set(channel, (key = checkGroup(group.type_name, group.subject_name, channel)));
+    return key;
+  };
   let afterId = 0;
   for (;;) {
     let query = db
@@ -35,7 +42,7 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
     if (group.channel_code !== ALL_CHANNELS) query = query.where('channel_code', '=', group.channel_code);
     const page = await query.where('id', '>', afterId).orderBy('id').limit(PAGE_SIZE).execute();
     for (const row of page) {
-      rows.push({ id: row.id, group: checkGroup(group.type_name, group.subject_name, row.channel_code) });
+      rows.push({ id: row.id, group: groupKeyOf(row.channel_code) });
       contents.push(row.content);
       options.push(row.options);
       fingerprints.push(row.fingerprint);

@@ -317,6 +317,9 @@ export class TaskRunner {
         this.untrack(entry);
         release();
       }
+      // The worker had its own copy; let the texts go before the save, which may take a while.
+      job.contents = [];
+      job.options = [];
       lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
