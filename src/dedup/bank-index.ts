@@ -69,21 +69,7 @@ export class BankIndex {
 
   /** Loads every stored print, then fingerprints the rest in the background. */
   async load(): Promise<void> {
-    let afterId = 0;
-    for (;;) {
-      const page = await this.deps.db
-        .selectFrom('questions')
-        .select(['id', 'type_name', 'subject_name', 'channel_code', 'fingerprint'])
-        .where('id', '>', afterId)
-        .where('fingerprint', 'is not', null)
-        .orderBy('id')
-        .limit(PAGE)
-        .execute();
-      const prints = packPrints(page.map((row) => row.fingerprint));
-      page.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
-      if (page.length < PAGE) break;
-      afterId = page[page.length - 1]!.id;
-    }
+    await this.indexStoredPrints(1, Number.MAX_SAFE_INTEGER);
     this.index.build();
     this.deps.logger.info({ questions: this.index.size }, 'check index loaded');
     this.scheduleBackfill(0);
@@ -117,13 +103,18 @@ export class BankIndex {
       this.index.remove(change.removed);
       return;
     }
-    let afterId = change.from - 1;
+    await this.indexStoredPrints(change.from, change.to);
+  }
+
+  /** Indexes the stored prints of questions with ids from `fromId` to `toId`, a page at a time. */
+  private async indexStoredPrints(fromId: number, toId: number) {
+    let afterId = fromId - 1;
     for (;;) {
       const page = await this.deps.db
         .selectFrom('questions')
         .select(['id', 'type_name', 'subject_name', 'channel_code', 'fingerprint'])
         .where('id', '>', afterId)
-        .where('id', '<=', change.to)
+        .where('id', '<=', toId)
         .where('fingerprint', 'is not', null)
         .orderBy('id')
         .limit(PAGE)
