@@ -197,10 +197,6 @@ export class TaskRunner {
     return this.active.size > 0;
   }
 
-  isActive(taskId: number): boolean {
-    return this.active.has(taskId);
-  }
-
   /**
    * Stops claiming groups, lets in-flight ones finish for up to `graceMs`, then aborts the
    * rest. Tasks stay `running` in the database so the next start resumes them.
