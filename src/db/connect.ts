@@ -6,6 +6,7 @@ import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
 import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
 import { leaseMigration } from './migrations/003_group_leases.ts';
+import { questionPrintsMigration } from './migrations/005_question_prints.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -41,7 +42,7 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
   throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${redactUrl(url)}`);
 }
 
-function migrationsFor(dialect: DialectName): MigrationProvider {
+export function migrationsFor(dialect: DialectName): MigrationProvider {
   return {
     async getMigrations() {
       return {
@@ -49,6 +50,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
         '002_question_fingerprints': questionFingerprintsMigration(dialect),
         '003_group_leases': leaseMigration(dialect),
         '004_group_decisions': groupDecisionsMigration(dialect),
+        '005_question_prints': questionPrintsMigration(dialect),
       };
     },
   };

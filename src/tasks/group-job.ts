@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
 import { checkGroup } from '../dedup/check.ts';
-import { packPrints } from '../dedup/fingerprints.ts';
+import { packPrints, type PrintedRow } from '../dedup/fingerprints.ts';
 import type { Database, GroupRow } from '../db/schema.ts';
 import { nextTurn } from '../pace.ts';
 import { ALL_CHANNELS } from './task.schema.ts';
@@ -15,8 +15,8 @@ const PAGE_SIZE = 2000;
 
 export interface LoadedGroup {
   job: GroupJob;
-  /** Per row of the job: the question's id and its own (type, subject, channel) key, for the check index. */
-  rows: { id: number; group: string }[];
+  /** Per row of the job: the question's id, its row_hash (the version read) and its own (type, subject, channel) key, for the check index. */
+  rows: (PrintedRow & { group: string })[];
 }
 
 /** Reads a group's questions in id order, a page at a time, with their cached prints, into the worker's job format. */
@@ -35,17 +35,19 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   let afterId = 0;
   for (;;) {
     let query = db
-      .selectFrom('questions')
-      .select(['id', 'channel_code', 'content', 'options', 'fingerprint'])
-      .where('type_name', '=', group.type_name)
-      .where('subject_name', '=', group.subject_name);
-    if (group.channel_code !== ALL_CHANNELS) query = query.where('channel_code', '=', group.channel_code);
-    const page = await query.where('id', '>', afterId).orderBy('id').limit(PAGE_SIZE).execute();
+      .selectFrom('questions as q')
+      // A print counts only for the version of the row it was computed from.
+      .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
+      .select(['q.id', 'q.channel_code', 'q.content', 'q.options', 'q.row_hash', 'p.print'])
+      .where('q.type_name', '=', group.type_name)
+      .where('q.subject_name', '=', group.subject_name);
+    if (group.channel_code !== ALL_CHANNELS) query = query.where('q.channel_code', '=', group.channel_code);
+    const page = await query.where('q.id', '>', afterId).orderBy('q.id').limit(PAGE_SIZE).execute();
     for (const row of page) {
-      rows.push({ id: row.id, group: groupKeyOf(row.channel_code) });
+      rows.push({ id: row.id, group: groupKeyOf(row.channel_code), rowHash: row.row_hash });
       contents.push(row.content);
       options.push(row.options);
-      fingerprints.push(row.fingerprint);
+      fingerprints.push(row.print);
     }
     if (page.length < PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
