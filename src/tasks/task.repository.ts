@@ -113,7 +113,9 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
     await trx.deleteFrom('dedup_task_groups').where('task_id', '=', id).execute();
-    const groups = await countGroups(trx, task);
+    // Largest first (groups are claimed in id order): the biggest groups set the task's length,
+    // so they start at once and the small ones fill the threads around them, not after them.
+    const groups = (await countGroups(trx, task)).sort((a, b) => b.question_count - a.question_count);
     for (let start = 0; start < groups.length; start += GROUP_INSERT_CHUNK) {
       await trx
         .insertInto('dedup_task_groups')
