@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, GroupRow, Scope, TaskRow, TaskStatus } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
+import { nextTurn } from '../pace.ts';
 import { ALL_CHANNELS, progressPercentage, type Task, type TaskFilters } from './task.schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -73,30 +74,45 @@ export async function deleteTask(db: Kysely<Database>, id: number): Promise<Task
   });
 }
 
-/** The task's groups as they stand in the bank right now: `(type, subject, channel)`, or `(type, subject)` across channels. */
-async function countGroups(db: Db, task: TaskRow) {
+interface GroupCount {
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  question_count: number;
+}
+
+/**
+ * The task's groups as they stand in the bank right now: `(type, subject, channel)`, or
+ * `(type, subject)` across channels. Walked one group at a time along the questions_group
+ * index (find the next key, count its rows) with a turn of the event loop between groups:
+ * on SQLite one GROUP BY over a million questions held the main thread for ~250 ms.
+ */
+async function countGroups(db: Db, task: TaskRow): Promise<GroupCount[]> {
   const filters: TaskFilters = JSON.parse(task.filters);
-  let query = db.selectFrom('questions');
-  if (filters.type_names) query = query.where('type_name', 'in', filters.type_names);
-  if (filters.subject_names) query = query.where('subject_name', 'in', filters.subject_names);
-  if (filters.channel_codes) query = query.where('channel_code', 'in', filters.channel_codes);
-  if (task.scope === 'subject') {
-    const rows = await query
-      .select((eb) => ['type_name', 'subject_name', eb.fn.countAll<number>().as('question_count')])
-      .groupBy(['type_name', 'subject_name'])
-      .orderBy('type_name')
-      .orderBy('subject_name')
-      .execute();
-    return rows.map((row) => ({ ...row, channel_code: ALL_CHANNELS, question_count: Number(row.question_count) }));
+  const bySubject = task.scope === 'subject';
+  const columns = bySubject ? (['type_name', 'subject_name'] as const) : (['type_name', 'subject_name', 'channel_code'] as const);
+  const filtered = () => {
+    let query = db.selectFrom('questions');
+    if (filters.type_names) query = query.where('type_name', 'in', filters.type_names);
+    if (filters.subject_names) query = query.where('subject_name', 'in', filters.subject_names);
+    if (filters.channel_codes) query = query.where('channel_code', 'in', filters.channel_codes);
+    return query;
+  };
+  const groups: GroupCount[] = [];
+  let after: string[] | undefined;
+  for (;;) {
+    let next = filtered().select(columns);
+    if (after) next = next.where(sql<boolean>`(${sql.join(columns.map((column) => sql.ref(column)))}) > (${sql.join(after)})`);
+    for (const column of columns) next = next.orderBy(column);
+    const key = (await next.limit(1).executeTakeFirst()) as Partial<Record<(typeof columns)[number], string>> | undefined;
+    if (!key) return groups;
+    let members = filtered().where('type_name', '=', key.type_name!).where('subject_name', '=', key.subject_name!);
+    if (!bySubject) members = members.where('channel_code', '=', key.channel_code!);
+    const { count } = await members.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+    groups.push({ type_name: key.type_name!, subject_name: key.subject_name!, channel_code: bySubject ? ALL_CHANNELS : key.channel_code!, question_count: Number(count) });
+    after = columns.map((column) => key[column]!);
+    await nextTurn();
   }
-  const rows = await query
-    .select((eb) => ['type_name', 'subject_name', 'channel_code', eb.fn.countAll<number>().as('question_count')])
-    .groupBy(['type_name', 'subject_name', 'channel_code'])
-    .orderBy('type_name')
-    .orderBy('subject_name')
-    .orderBy('channel_code')
-    .execute();
-  return rows.map((row) => ({ ...row, question_count: Number(row.question_count) }));
 }
 
 const GROUP_INSERT_CHUNK = 500;
@@ -108,13 +124,18 @@ const GROUP_INSERT_CHUNK = 500;
  * replaced); a group gone from the bank goes with its clusters.
  */
 export async function beginRun(db: Kysely<Database>, id: number, now: string): Promise<TaskRow> {
+  const pending = await getTaskRow(db, id);
+  if (pending.status === 'running') throw new AppError(409, `task ${id} is already running`);
+  // Counted before the transaction, which then holds the database only for its few writes.
+  // A question imported in between is still deduplicated (groups read their rows when they
+  // run); the count only feeds progress and the memory budget.
+  const groups = await countGroups(db, pending);
   return db.transaction().execute(async (trx) => {
     // Take the task row's lock first (a no-op update; SQLite has no FOR UPDATE): a concurrent
     // start through another instance waits here, then reads the task as running and gets 409.
     await trx.updateTable('dedup_tasks').set((eb) => ({ run_number: eb.ref('run_number') })).where('id', '=', id).execute();
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
-    const groups = await countGroups(trx, task);
     const keyOf = (group: { type_name: string; subject_name: string; channel_code: string }) =>
       `${group.type_name}\u0000${group.subject_name}\u0000${group.channel_code}`;
     const earlier = new Map(
