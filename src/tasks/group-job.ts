@@ -1,7 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { TextPacker } from '../../workers/packed-texts.ts';
 import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
 import { checkGroup } from '../dedup/check.ts';
 import { packPrints } from '../dedup/fingerprints.ts';
+import { dialectOf } from '../db/connect.ts';
 import type { Database, GroupRow } from '../db/schema.ts';
 import { nextTurn } from '../pace.ts';
 import { ALL_CHANNELS } from './task.schema.ts';
@@ -22,7 +24,9 @@ export interface LoadedGroup {
 /** Reads a group's questions in id order, a page at a time, with their cached prints, into the worker's job format. */
 export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
   const rows: LoadedGroup['rows'] = [];
-  const contents: string[] = [];
+  // Texts go to the worker as UTF-8 bytes, never as JS strings on this thread (packed-texts.ts).
+  const contents = new TextPacker();
+  const contentUtf8 = utf8Of(db, 'content');
   const options: (string | null)[] = [];
   const fingerprints: (Uint8Array | null)[] = [];
   // One key string per channel, shared by its rows, not a new string per question.
@@ -36,14 +40,14 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   for (;;) {
     let query = db
       .selectFrom('questions')
-      .select(['id', 'channel_code', 'content', 'options', 'fingerprint'])
+      .select(['id', 'channel_code', contentUtf8.as('content_utf8'), 'options', 'fingerprint'])
       .where('type_name', '=', group.type_name)
       .where('subject_name', '=', group.subject_name);
     if (group.channel_code !== ALL_CHANNELS) query = query.where('channel_code', '=', group.channel_code);
     const page = await query.where('id', '>', afterId).orderBy('id').limit(PAGE_SIZE).execute();
     for (const row of page) {
       rows.push({ id: row.id, group: groupKeyOf(row.channel_code) });
-      contents.push(row.content);
+      contents.add(row.content_utf8);
       options.push(row.options);
       fingerprints.push(row.fingerprint);
     }
@@ -51,6 +55,15 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
     afterId = page[page.length - 1]!.id;
     await nextTurn();
   }
-  const job: GroupJob = { ids: Float64Array.from(rows, (row) => row.id), contents, options, opts, prints: packPrints(fingerprints) };
+  const job: GroupJob = { ids: Float64Array.from(rows, (row) => row.id), contents: contents.finish(), options, opts, prints: packPrints(fingerprints) };
   return { job, rows };
+}
+
+/**
+ * A text column as its UTF-8 bytes, read without building a JS string: SQLite gives a
+ * Uint8Array for a BLOB cast (the stored bytes: the database's encoding is UTF-8), pg a
+ * Buffer for bytea.
+ */
+function utf8Of(db: Kysely<Database>, column: 'content'): RawBuilder<Uint8Array> {
+  return dialectOf(db) === 'postgres' ? sql<Uint8Array>`convert_to(${sql.ref(column)}, 'UTF8')` : sql<Uint8Array>`CAST(${sql.ref(column)} AS BLOB)`;
 }

@@ -19,7 +19,8 @@ import { connectDatabase, migrateToLatest } from '../../src/db/connect.ts';
 import { buildGroupJob } from '../../src/tasks/group-job.ts';
 import { saveGroupResult } from '../../src/tasks/result.repository.ts';
 import { beginRun, claimPendingGroup, insertTask } from '../../src/tasks/task.repository.ts';
-import type { GroupResult } from '../../workers/protocol.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
+import { jobTransferList, type GroupResult } from '../../workers/protocol.ts';
 import { loadCorpus, questionAt } from './corpus.ts';
 
 const n = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 150_000);
@@ -69,7 +70,7 @@ const run = await beginRun(db, task.id, now());
 const group = (await claimPendingGroup(db, task.id, now(), undefined, run.run_number))!;
 
 const pool = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
-await pool.run({ ids: Float64Array.of(1), contents: ['warm up'], options: [null], opts: { maxDistance: 3, minSimilarity: 0.8 } });
+await pool.run({ ids: Float64Array.of(1), contents: packTexts(['warm up']), options: [null], opts: { maxDistance: 3, minSimilarity: 0.8 } });
 
 const gaps = gapMeter();
 const figures: Record<string, string> = {};
@@ -87,7 +88,8 @@ const opts = { maxDistance: 3, minSimilarity: 0.8 };
 const { job } = await phase('read', () => buildGroupJob(db, group, opts));
 let pending!: Promise<GroupResult>;
 await phase('post', () => {
-  pending = pool.run(job);
+  // As the runner posts it: the job's buffers moved, not copied.
+  pending = pool.run(job, { transferList: jobTransferList(job) as never });
 });
 // The worker computes meanwhile; what the main thread spends here is receiving the result.
 const result = await phase('compute + receive', () => pending);

@@ -3,6 +3,7 @@ import { dedupGroup, type EngineStats } from '../../workers/dedup/engine.ts';
 import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { prng } from './evalset.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
 
 const OPTS: DedupOptions = { maxDistance: 3, minSimilarity: 0.8 };
 const SIZE = 8000;
@@ -20,7 +21,7 @@ interface Row {
 }
 
 function job(rows: Row[], previous: Uint8Array | null = null, opts = OPTS): GroupJob {
-  return { ids: Float64Array.from(rows, (r) => r.id), contents: rows.map((r) => r.content), options: rows.map(() => null), opts, previous };
+  return { ids: Float64Array.from(rows, (r) => r.id), contents: packTexts(rows.map((r) => r.content)), options: rows.map(() => null), opts, previous };
 }
 
 const stats = (): EngineStats => ({ fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 });
