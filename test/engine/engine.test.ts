@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test';
+import { valueSymbol } from 'piscina';
 import { bandCandidates, bandLayout } from '../../workers/dedup/bands.ts';
 import { dedupGroup } from '../../workers/dedup/engine.ts';
 import { hamming64 } from '../../workers/dedup/hash.ts';
@@ -202,7 +203,7 @@ describe('dedupGroup', () => {
   });
 
   it('is what the worker file exports', () => {
-    const r = dedupWorker(job([STEM, STEM]));
+    const r = dedupWorker(job([STEM, STEM]))[valueSymbol];
     expect(r.clusters[0]?.members.length).toBe(2);
   });
 });
