@@ -111,6 +111,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     poolThreads: config.workers,
     groupTimeoutMs: config.groupTimeoutMs,
     memoryLimitMb: config.memoryLimitMb,
+    questionsInFlight: config.questionsInFlight,
     instanceId,
     leaseMs: config.leaseMs,
     exclusive: !shared,

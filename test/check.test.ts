@@ -79,8 +79,14 @@ describe('POST /api/dedup/check', () => {
     for (let i = 0; i < 200 && (await service.api('GET', `/api/dedup/tasks/${id}`)).body.data.status === 'running'; i++) await Bun.sleep(25);
     const sqlite = new Database(join(dir, 'bank.sqlite'), { readonly: true });
     try {
-      const rows = sqlite.query('select count(*) as total, count(fingerprint) as printed, min(length(fingerprint)) as bytes from questions').get() as { total: number; printed: number; bytes: number };
-      expect(rows).toEqual({ total: 3, printed: 3, bytes: 64 });
+      const rows = sqlite
+        .query(
+          `select count(*) as total, count(p.print) as printed, min(length(p.print)) as bytes,
+             (select count(*) from question_backlog) as waiting
+           from questions q left join question_prints p on p.question_id = q.id and p.row_hash = q.row_hash`,
+        )
+        .get() as { total: number; printed: number; bytes: number; waiting: number };
+      expect(rows).toEqual({ total: 3, printed: 3, bytes: 64, waiting: 0 });
     } finally {
       sqlite.close();
     }

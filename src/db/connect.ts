@@ -6,6 +6,7 @@ import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
 import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
 import { leaseMigration } from './migrations/003_group_leases.ts';
+import { questionPrintsMigration } from './migrations/005_question_prints.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -46,7 +47,7 @@ export function dialectOf(db: Kysely<Database>): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-function migrationsFor(dialect: DialectName): MigrationProvider {
+export function migrationsFor(dialect: DialectName): MigrationProvider {
   return {
     async getMigrations() {
       return {
@@ -54,6 +55,7 @@ function migrationsFor(dialect: DialectName): MigrationProvider {
         '002_question_fingerprints': questionFingerprintsMigration(dialect),
         '003_group_leases': leaseMigration(dialect),
         '004_group_decisions': groupDecisionsMigration(dialect),
+        '005_question_prints': questionPrintsMigration(dialect),
       };
     },
   };

@@ -17,10 +17,24 @@ export interface QuestionTable {
   analysis: string | null;
   /** Hash of the caller's fields, so a re-import can tell "unchanged" from "updated". */
   row_hash: string;
-  /** The dedup print (FINGERPRINT_WORDS little-endian uint32s), or null until computed. */
-  fingerprint: Uint8Array | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** A question's dedup print, valid while `row_hash` is the question's current one. */
+export interface QuestionPrintTable {
+  question_id: number;
+  row_hash: string;
+  /** FINGERPRINT_WORDS little-endian uint32s. */
+  print: Uint8Array;
+}
+
+/** Questions without a valid print, by group; kept by triggers (migration 005). */
+export interface QuestionBacklogTable {
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  question_id: number;
 }
 
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -100,6 +114,8 @@ export interface DedupClusterMemberTable {
 
 export interface Database {
   questions: QuestionTable;
+  question_prints: QuestionPrintTable;
+  question_backlog: QuestionBacklogTable;
   dedup_tasks: DedupTaskTable;
   dedup_task_groups: DedupTaskGroupTable;
   dedup_group_decisions: DedupGroupDecisionsTable;

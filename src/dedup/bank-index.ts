@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.ts';
 import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions } from './check.ts';
-import { packPrints, storeFingerprints } from './fingerprints.ts';
+import { packPrints, storePrints, type PrintedRow } from './fingerprints.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
 export interface PrintPool {
@@ -47,12 +47,14 @@ interface UnprintedRow {
   channel_code: string;
   content: string;
   options: string | null;
+  row_hash: string;
 }
 
 /**
- * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from the
- * fingerprint column at start-up; questions without a print yet (new or changed) are
- * fingerprinted on the pool in the background and written back, so tasks reuse them too.
+ * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from
+ * `question_prints` at start-up; questions without a valid print (new or changed: the
+ * `question_backlog`) are fingerprinted on the pool in the background and written back, so
+ * tasks reuse them too.
  */
 export class BankIndex {
   private readonly index = new CheckIndex();
@@ -83,11 +85,11 @@ export class BankIndex {
   }
 
   /** Prints computed by a task's worker: persisted for the next run and indexed for checks. */
-  async remember(rows: { id: number; group: string }[], prints: Uint32Array, fresh: Uint8Array): Promise<void> {
+  async remember(rows: (PrintedRow & { group: string })[], prints: Uint32Array, fresh: Uint8Array): Promise<void> {
     const freshRows: number[] = [];
     fresh.forEach((flag, row) => flag === 1 && freshRows.push(row));
     if (freshRows.length === 0) return;
-    await storeFingerprints(this.deps.db, rows.map((row) => row.id), prints, freshRows);
+    await storePrints(this.deps.db, rows, prints, freshRows);
     for (const row of freshRows) this.index.upsert(rows[row]!.id, rows[row]!.group, prints, row * FINGERPRINT_WORDS);
     this.announce(freshRows.map((row) => rows[row]!.id));
   }
@@ -111,15 +113,15 @@ export class BankIndex {
     let afterId = fromId - 1;
     for (;;) {
       const page = await this.deps.db
-        .selectFrom('questions')
-        .select(['id', 'type_name', 'subject_name', 'channel_code', 'fingerprint'])
-        .where('id', '>', afterId)
-        .where('id', '<=', toId)
-        .where('fingerprint', 'is not', null)
-        .orderBy('id')
+        .selectFrom('question_prints as p')
+        .innerJoin('questions as q', (join) => join.onRef('q.id', '=', 'p.question_id').onRef('q.row_hash', '=', 'p.row_hash'))
+        .select(['q.id', 'q.type_name', 'q.subject_name', 'q.channel_code', 'p.print'])
+        .where('p.question_id', '>', afterId)
+        .where('p.question_id', '<=', toId)
+        .orderBy('p.question_id')
         .limit(PAGE)
         .execute();
-      const prints = packPrints(page.map((row) => row.fingerprint));
+      const prints = packPrints(page.map((row) => row.print));
       page.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
       if (page.length < PAGE) return;
       afterId = page[page.length - 1]!.id;
@@ -152,22 +154,27 @@ export class BankIndex {
   }
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {
-    let query = this.deps.db
-      .selectFrom('questions')
-      .select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options'])
-      .where('type_name', '=', input.type_name)
-      .where('subject_name', '=', input.subject_name)
-      .where('fingerprint', 'is', null);
-    if (scope === 'channel') query = query.where('channel_code', '=', input.channel_code);
-    const rows = await query.orderBy('id').limit(CATCH_UP_LIMIT).execute();
+    let query = this.backlog()
+      .where('b.type_name', '=', input.type_name)
+      .where('b.subject_name', '=', input.subject_name);
+    if (scope === 'channel') query = query.where('b.channel_code', '=', input.channel_code);
+    const rows = await query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
     if (rows.length > 0) await this.printAndStore(rows);
+  }
+
+  /** The questions waiting for a print, with what printing them needs. */
+  private backlog() {
+    return this.deps.db
+      .selectFrom('question_backlog as b')
+      .innerJoin('questions as q', 'q.id', 'b.question_id')
+      .select(['q.id', 'q.type_name', 'q.subject_name', 'q.channel_code', 'q.content', 'q.options', 'q.row_hash']);
   }
 
   private async printAndStore(rows: UnprintedRow[]) {
     const { db, pool, printWorker } = this.deps;
     const prints = await pool.run({ contents: rows.map((row) => row.content), options: rows.map((row) => row.options) }, { filename: printWorker.href });
     const ids = rows.map((row) => row.id);
-    await storeFingerprints(db, ids, prints, ids.map((_, i) => i));
+    await storePrints(db, rows.map((row) => ({ id: row.id, rowHash: row.row_hash })), prints, ids.map((_, i) => i));
     rows.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
     this.announce(ids);
   }
@@ -196,24 +203,26 @@ export class BankIndex {
   }
 
   private async backfill() {
-    const { db, logger } = this.deps;
-    let afterId = 0;
+    const { logger } = this.deps;
+    // Keyset over the backlog's key: a row that stays listed (changed again meanwhile) waits for the next pass.
+    let after: [string, string, string, number] = ['', '', '', 0];
     let printed = 0;
     while (!this.closed) {
       if (this.deps.busy?.()) {
         this.scheduleBackfill();
         break;
       }
-      const page = await db
-        .selectFrom('questions')
-        .select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options'])
-        .where('id', '>', afterId)
-        .where('fingerprint', 'is', null)
-        .orderBy('id')
+      const page = await this.backlog()
+        .where((eb) => eb(eb.refTuple('b.type_name', 'b.subject_name', 'b.channel_code', 'b.question_id'), '>', eb.tuple(...after)))
+        .orderBy('b.type_name')
+        .orderBy('b.subject_name')
+        .orderBy('b.channel_code')
+        .orderBy('b.question_id')
         .limit(PAGE)
         .execute();
       if (page.length === 0) break;
-      afterId = page[page.length - 1]!.id;
+      const last = page[page.length - 1]!;
+      after = [last.type_name, last.subject_name, last.channel_code, last.id];
       await this.printAndStore(page);
       printed += page.length;
     }

@@ -1,11 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { nextTurn } from '../pace.ts';
 
 const PRINT_BYTES = FINGERPRINT_WORDS * 4;
-/** Rows per UPDATE: two bound parameters a row, far below SQLite's and PostgreSQL's limits. */
-const STORE_CHUNK = 500;
+/** Rows per INSERT: three bound parameters a row, far below SQLite's and PostgreSQL's limits. */
+const STORE_CHUNK = 1000;
 
 /** Stored blobs into the worker's layout, one row per question; a missing or odd-sized blob stays zeros (recomputed). */
 export function packPrints(blobs: (Uint8Array | null)[]): Uint32Array {
@@ -22,19 +22,28 @@ export function printBlob(prints: Uint32Array, row: number): Buffer {
   return Buffer.from(new Uint8Array(prints.buffer, prints.byteOffset + row * PRINT_BYTES, PRINT_BYTES));
 }
 
-/** Writes the given rows' prints, a few hundred per statement (`CASE id WHEN … THEN …`). */
-export async function storeFingerprints(db: Kysely<Database>, ids: ArrayLike<number>, prints: Uint32Array, rows: number[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += STORE_CHUNK) {
-    // Rewriting a row costs ~10-25 µs on the main thread (the whole record, content included): a big group's prints would hold the event loop for 100+ ms at once.
+/** The version of a question a print was computed from. */
+export interface PrintedRow {
+  id: number;
+  /** The question's row_hash when its text was read: the print is valid while the row still has it. */
+  rowHash: string;
+}
+
+/**
+ * Stores the given rows' prints, a thousand per statement, replacing older ones. A row changed
+ * since it was read keeps its new row_hash, so the print stored here is simply never valid.
+ */
+export async function storePrints(db: Kysely<Database>, rows: readonly PrintedRow[], prints: Uint32Array, which: readonly number[]): Promise<void> {
+  for (let start = 0; start < which.length; start += STORE_CHUNK) {
+    // Each statement is synchronous SQLite work on the main thread: let requests and events in between.
     if (start > 0) await nextTurn();
-    const chunk = rows.slice(start, start + STORE_CHUNK);
-    const cases = chunk.map((row) => sql`when ${ids[row]!} then ${printBlob(prints, row)}`);
+    const chunk = which.slice(start, start + STORE_CHUNK);
     await db
-      .updateTable('questions')
-      // `else fingerprint` never applies (the WHERE names every row) but gives the CASE the column's
-      // type: without it PostgreSQL types the untyped parameters as text, which a bytea column refuses.
-      .set({ fingerprint: sql<Uint8Array>`case id ${sql.join(cases, sql` `)} else fingerprint end` })
-      .where('id', 'in', chunk.map((row) => ids[row]!))
+      .insertInto('question_prints')
+      .values(chunk.map((row) => ({ question_id: rows[row]!.id, row_hash: rows[row]!.rowHash, print: printBlob(prints, row) })))
+      .onConflict((oc) =>
+        oc.column('question_id').doUpdateSet((eb) => ({ row_hash: eb.ref('excluded.row_hash'), print: eb.ref('excluded.print') })),
+      )
       .execute();
   }
 }

@@ -130,8 +130,8 @@ export async function upsertQuestions(db: Db, batch: QuestionInput[], now: strin
         }
         counts.updated++;
         existing.row_hash = row.row_hash;
-        // A new text needs a new print: the fingerprint backfill picks the row up again.
-        await trx.updateTable('questions').set({ ...row, fingerprint: null, updated_at: now }).where('id', '=', existing.id).execute();
+        // A new row_hash makes the stored print stale; a trigger puts the row on the print backlog.
+        await trx.updateTable('questions').set({ ...row, updated_at: now }).where('id', '=', existing.id).execute();
       } else {
         const insert: NewQuestionRow = { ...row, created_at: now, updated_at: now };
         inserts.push(insert);

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { TextPacker } from '../../workers/packed-texts.ts';
 import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
 import { checkGroup } from '../dedup/check.ts';
-import { packPrints } from '../dedup/fingerprints.ts';
+import { packPrints, type PrintedRow } from '../dedup/fingerprints.ts';
 import { dialectOf } from '../db/connect.ts';
 import type { Database, GroupRow } from '../db/schema.ts';
 import { nextTurn } from '../pace.ts';
@@ -17,8 +17,8 @@ const PAGE_SIZE = 2000;
 
 export interface LoadedGroup {
   job: GroupJob;
-  /** Per row of the job: the question's id and its own (type, subject, channel) key, for the check index. */
-  rows: { id: number; group: string }[];
+  /** Per row of the job: the question's id, its row_hash (the version read) and its own (type, subject, channel) key, for the check index. */
+  rows: (PrintedRow & { group: string })[];
 }
 
 /** Reads a group's questions in id order, a page at a time, with their cached prints, into the worker's job format. */
@@ -26,7 +26,7 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   const rows: LoadedGroup['rows'] = [];
   // Texts go to the worker as UTF-8 bytes, never as JS strings on this thread (packed-texts.ts).
   const contents = new TextPacker();
-  const contentUtf8 = utf8Of(db, 'content');
+  const contentUtf8 = utf8Of(db, 'q.content');
   const options: (string | null)[] = [];
   const fingerprints: (Uint8Array | null)[] = [];
   // One key string per channel, shared by its rows, not a new string per question.
@@ -39,17 +39,19 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   let afterId = 0;
   for (;;) {
     let query = db
-      .selectFrom('questions')
-      .select(['id', 'channel_code', contentUtf8.as('content_utf8'), 'options', 'fingerprint'])
-      .where('type_name', '=', group.type_name)
-      .where('subject_name', '=', group.subject_name);
-    if (group.channel_code !== ALL_CHANNELS) query = query.where('channel_code', '=', group.channel_code);
-    const page = await query.where('id', '>', afterId).orderBy('id').limit(PAGE_SIZE).execute();
+      .selectFrom('questions as q')
+      // A print counts only for the version of the row it was computed from.
+      .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
+      .select(['q.id', 'q.channel_code', contentUtf8.as('content_utf8'), 'q.options', 'q.row_hash', 'p.print'])
+      .where('q.type_name', '=', group.type_name)
+      .where('q.subject_name', '=', group.subject_name);
+    if (group.channel_code !== ALL_CHANNELS) query = query.where('q.channel_code', '=', group.channel_code);
+    const page = await query.where('q.id', '>', afterId).orderBy('q.id').limit(PAGE_SIZE).execute();
     for (const row of page) {
-      rows.push({ id: row.id, group: groupKeyOf(row.channel_code) });
+      rows.push({ id: row.id, group: groupKeyOf(row.channel_code), rowHash: row.row_hash });
       contents.add(row.content_utf8);
       options.push(row.options);
-      fingerprints.push(row.fingerprint);
+      fingerprints.push(row.print);
     }
     if (page.length < PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
@@ -64,6 +66,6 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
  * Uint8Array for a BLOB cast (the stored bytes: the database's encoding is UTF-8), pg a
  * Buffer for bytea.
  */
-function utf8Of(db: Kysely<Database>, column: 'content'): RawBuilder<Uint8Array> {
+function utf8Of(db: Kysely<Database>, column: string): RawBuilder<Uint8Array> {
   return dialectOf(db) === 'postgres' ? sql<Uint8Array>`convert_to(${sql.ref(column)}, 'UTF8')` : sql<Uint8Array>`CAST(${sql.ref(column)} AS BLOB)`;
 }

@@ -113,7 +113,9 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
     await trx.deleteFrom('dedup_task_groups').where('task_id', '=', id).execute();
-    const groups = await countGroups(trx, task);
+    // Largest first (groups are claimed in id order): the biggest groups set the task's length,
+    // so they start at once and the small ones fill the threads around them, not after them.
+    const groups = (await countGroups(trx, task)).sort((a, b) => b.question_count - a.question_count);
     for (let start = 0; start < groups.length; start += GROUP_INSERT_CHUNK) {
       await trx
         .insertInto('dedup_task_groups')
@@ -161,7 +163,8 @@ const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
  * that ran out (its instance died), and leases it to `lease.owner`. Several instances may
  * call this at once: on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each take a different row
  * without waiting; the outer conditions re-check the row, so a group is never handed out twice.
- * Returns nothing when no group is left, or when the run is no longer the task's current one.
+ * Returns nothing when no group is left, or none of at most `maxQuestions` questions, or when
+ * the run is no longer the task's current one.
  */
 export async function claimPendingGroup(
   db: Db,
@@ -169,6 +172,7 @@ export async function claimPendingGroup(
   now: string,
   lease: Lease = { owner: 'local', ms: 60_000 },
   runNumber?: number,
+  maxQuestions = Number.POSITIVE_INFINITY,
 ): Promise<GroupRow | undefined> {
   const clock = new Date().toISOString();
   return db
@@ -187,6 +191,7 @@ export async function claimPendingGroup(
         .select('id')
         .where('task_id', '=', taskId)
         .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
+        .$if(Number.isFinite(maxQuestions), (query) => query.where('question_count', '<=', maxQuestions))
         .orderBy('id')
         .limit(1)
         .$if(lease.lockRows === true, (query) => query.forUpdate().skipLocked()),

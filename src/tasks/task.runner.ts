@@ -11,6 +11,7 @@ import { loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { buildGroupJob } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
+import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult } from './result.repository.ts';
 import {
   beginRun,
@@ -54,6 +55,8 @@ export interface RunnerDeps {
   /** Threads of the pool: at most this many groups are handed to it at once (default: maxInFlight). */
   poolThreads?: number;
   groupTimeoutMs: number;
+  /** Questions of the groups read ahead or computing at once, across tasks (default: no limit). */
+  questionsInFlight?: number;
   /**
    * Resident memory (MB) above which the longest-running group is aborted as out of memory.
    * Bun does not enforce Piscina's per-worker heap limits yet, so without this guard one
@@ -111,6 +114,7 @@ export class TaskRunner {
   private readonly active = new Map<number, ActiveRun>();
   private stopping = false;
   private readonly slots: PoolSlots;
+  private readonly budget: QuestionBudget;
   private readonly inFlight = new Set<InFlightGroup>();
   private memoryTimer: ReturnType<typeof setInterval> | undefined;
   private memoryQuietUntil = 0;
@@ -120,6 +124,7 @@ export class TaskRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.slots = new PoolSlots(deps.poolThreads ?? deps.maxInFlight);
+    this.budget = new QuestionBudget(deps.questionsInFlight ?? Number.POSITIVE_INFINITY);
     this.lease = { owner: deps.instanceId ?? randomUUID(), ms: deps.leaseMs ?? 30_000, lockRows: deps.lockRows ?? false };
   }
 
@@ -252,12 +257,29 @@ export class TaskRunner {
     this.deps.progress.completed(rowToTask(completed));
   }
 
-  /** One lane works through groups one at a time; several lanes keep the pool fed. */
+  /**
+   * One lane works through groups one at a time; several lanes keep the pool fed. A lane takes
+   * only a group that fits the question budget; when none does while groups are in flight here,
+   * it waits for one of them to finish and looks again.
+   */
   private async lane(run: ActiveRun) {
     while (!run.controller.signal.aborted && !this.stopping) {
-      const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber);
-      if (!group) return;
-      await this.processGroup(run, group);
+      let room = 0;
+      const group = await this.budget.claim(
+        (free) => claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber, (room = free)),
+        (claimed) => claimed.question_count,
+      );
+      if (!group) {
+        // With the whole budget free, nothing is left to claim; otherwise a group in flight here will make room.
+        if (room === Number.POSITIVE_INFINITY) return;
+        await this.budget.nextRelease(run.controller.signal);
+        continue;
+      }
+      try {
+        await this.processGroup(run, group);
+      } finally {
+        this.budget.release(group.question_count);
+      }
       // Saving a group and reading the next are synchronous SQLite work: let requests and events in between.
       await nextTurn();
     }

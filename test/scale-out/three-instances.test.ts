@@ -155,8 +155,8 @@ describe.skipIf(!testDatabaseServer())('three instances on one PostgreSQL', () =
     const [stored] = await database.db.selectFrom('questions').select(['id']).where('external_id', '=', 'check-across').execute();
     // b fingerprints it in the background; once stored, a must learn of it from b, not print it itself.
     await waitFor('b to store the new question’s print', async () => {
-      const row = await database.db.selectFrom('questions').select('fingerprint').where('id', '=', stored!.id).executeTakeFirst();
-      return row?.fingerprint != null;
+      const row = await database.db.selectFrom('question_prints').select('print').where('question_id', '=', stored!.id).executeTakeFirst();
+      return row !== undefined;
     });
     const hits = await waitFor(
       'a to find the question',
