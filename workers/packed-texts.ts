@@ -6,7 +6,11 @@
  * No I/O imports: both threads use this module.
  */
 
-/** Text i is bytes[ends[i - 1] .. ends[i]) (ends[-1] = 0); an omitted row is an empty text. */
+/**
+ * Text i is bytes[ends[i - 1] .. ends[i]) (ends[-1] = 0); an omitted row is an empty text.
+ * Packed options (JSON text or null) store null as an empty text: stored options JSON is
+ * never empty (optionalTextAt).
+ */
 export interface PackedTexts {
   bytes: Uint8Array;
   ends: Int32Array;
@@ -45,6 +49,11 @@ export class TextPacker {
     this.add(TextPacker.encoder.encode(text));
   }
 
+  /** A value that may be null (options): null is stored as an empty text. */
+  addOptional(utf8: Uint8Array | null): void {
+    this.add(utf8 ?? EMPTY);
+  }
+
   /** A row whose text is left out (GroupJob.omitted): an empty text, marked in omitted(). */
   addOmitted(): void {
     const row = this.ends.length;
@@ -78,10 +87,12 @@ export class TextPacker {
   }
 }
 
-/** Packs strings (tests, benches, fixtures): every row present. */
-export function packTexts(texts: readonly string[]): PackedTexts {
+const EMPTY = new Uint8Array(0);
+
+/** Packs strings (tests, benches, fixtures), null as an empty text: every row present. */
+export function packTexts(texts: readonly (string | null)[]): PackedTexts {
   const packer = new TextPacker();
-  for (const text of texts) packer.addString(text);
+  for (const text of texts) packer.addString(text ?? '');
   return packer.finish();
 }
 
@@ -94,6 +105,12 @@ export const textCount = (texts: PackedTexts): number => texts.ends.length;
 export function textAt(texts: PackedTexts, i: number): string {
   const start = i === 0 ? 0 : texts.ends[i - 1]!;
   return decoder.decode(texts.bytes.subarray(start, texts.ends[i]!));
+}
+
+/** Text i of packed options: null where it is empty. */
+export function optionalTextAt(texts: PackedTexts, i: number): string | null {
+  const start = i === 0 ? 0 : texts.ends[i - 1]!;
+  return start === texts.ends[i] ? null : textAt(texts, i);
 }
 
 /** Every text, decoded (tests and fixtures; the engine reads texts one at a time). */

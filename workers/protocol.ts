@@ -25,8 +25,8 @@ export interface GroupJob {
   ids: Float64Array;
   /** Each question's text as UTF-8 (packed-texts.ts); an omitted row's is empty. */
   contents: PackedTexts;
-  /** The stored JSON text of each question's options, or null. */
-  options: (string | null)[];
+  /** The stored JSON text of each question's options, packed; null as an empty text (optionalTextAt). */
+  options: PackedTexts;
   opts: DedupOptions;
   /**
    * Optional fingerprint cache: FINGERPRINT_WORDS uint32 words per question,
@@ -59,7 +59,7 @@ export interface GroupJob {
  * since moving its buffer would empty every other view of it.
  */
 export function jobTransferList(job: GroupJob): ArrayBuffer[] {
-  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.prints, job.omitted, job.previous];
+  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.previous];
   return wholeBuffersOf(arrays);
 }
 

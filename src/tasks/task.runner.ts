@@ -344,8 +344,6 @@ export class TaskRunner {
         this.untrack(entry);
         release();
       }
-      // The texts were moved to the worker; let the options go too before the save, which may take a while.
-      job.options = [];
       lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
       if (saved) this.deps.progress.progress(rowToTask(saved), group);

@@ -95,7 +95,7 @@ export function runEngineBench(corpus: Corpus, log: (line: string) => void, opts
   const job = (n: number, prints: Uint32Array | null, previous: Uint8Array | null = null): GroupJob => ({
     ids: Float64Array.from({ length: n }, (_, i) => i + 1),
     contents: packTexts(all.slice(0, n).map((q) => q.content)),
-    options: new Array<string | null>(n).fill(null),
+    options: packTexts(new Array<string | null>(n).fill(null)),
     opts: { maxDistance: DEFAULT_MAX_DISTANCE, minSimilarity: DEFAULT_MIN_SIMILARITY },
     prints,
     previous,

@@ -13,7 +13,7 @@ function job(contents: string[], opts = { maxDistance: 3, minSimilarity: 0.8 }, 
   return {
     ids: Float64Array.from(ids ?? contents.map((_, i) => i + 1)),
     contents: packTexts(contents),
-    options: contents.map(() => null),
+    options: packTexts(contents.map(() => null)),
     opts,
   };
 }
@@ -213,7 +213,7 @@ describe('print worker', () => {
     const { default: printWorker } = await import('../../workers/print.worker.ts');
     const contents = [STEM, '另一道题'];
     const prints = printWorker({ contents, options: [null, '["甲","乙"]'] });
-    const group = dedupGroup({ ...job(contents), options: [null, '["甲","乙"]'] });
+    const group = dedupGroup({ ...job(contents), options: packTexts([null, '["甲","乙"]']) });
     expect(Array.from(prints)).toEqual(Array.from(group.prints));
   });
 });

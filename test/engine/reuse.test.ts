@@ -21,7 +21,7 @@ interface Row {
 }
 
 function job(rows: Row[], previous: Uint8Array | null = null, opts = OPTS): GroupJob {
-  return { ids: Float64Array.from(rows, (r) => r.id), contents: packTexts(rows.map((r) => r.content)), options: rows.map(() => null), opts, previous };
+  return { ids: Float64Array.from(rows, (r) => r.id), contents: packTexts(rows.map((r) => r.content)), options: packTexts(rows.map(() => null)), opts, previous };
 }
 
 const stats = (): EngineStats => ({ fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { Piscina } from 'piscina';
 import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import { buildGroupJob } from '../../src/tasks/group-job.ts';
-import { TextPacker } from '../../workers/packed-texts.ts';
+import { packTexts, TextPacker } from '../../workers/packed-texts.ts';
 import { jobTransferList, type GroupJob } from '../../workers/protocol.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import type echoTextsWorker from '../fixtures/echo-texts-worker.ts';
@@ -21,6 +21,8 @@ const TEXTS = [
   'plain ASCII, "quotes" and \\backslashes\\ and a\nnewline',
   '零宽\u200b连接符与组合字符 é',
 ];
+
+const OPTIONS = [null, '["甲","乙"]', '{"A":"😀 x","B":"\\frac{1}{2}"}', null, '[]', null];
 
 let testDb: TestDatabase;
 let handle: DatabaseHandle;
@@ -41,9 +43,9 @@ afterAll(async () => {
 });
 
 describe('group texts on their way to the worker', () => {
-  it('arrive intact from the database, multi-byte, surrogate pairs, BOM and empty texts included', async () => {
+  it('arrive intact from the database, multi-byte, surrogate pairs, BOM, empty texts and options included', async () => {
     const now = new Date().toISOString();
-    const rows = TEXTS.map((content, i) => ({ type_name: '单选题', subject_name: '数学', channel_code: 'texts', content, row_hash: `h${i}`, created_at: now, updated_at: now }));
+    const rows = TEXTS.map((content, i) => ({ type_name: '单选题', subject_name: '数学', channel_code: 'texts', content, options: OPTIONS[i], row_hash: `h${i}`, created_at: now, updated_at: now }));
     await handle.db.insertInto('questions').values(rows).execute();
     const group = { type_name: '单选题', subject_name: '数学', channel_code: 'texts' } as Parameters<typeof buildGroupJob>[1];
     const { job } = await buildGroupJob(handle.db, group, { maxDistance: 3, minSimilarity: 0.8 });
@@ -52,6 +54,7 @@ describe('group texts on their way to the worker', () => {
 
     const arrived = await echo(job);
     expect(arrived.texts).toEqual(TEXTS);
+    expect(arrived.options).toEqual(OPTIONS);
     expect(arrived.bytes).toBe(sentBytes);
     expect(arrived.omitted).toBeNull();
     // Moved, not copied: the sending side's buffers are empty now.
@@ -70,12 +73,13 @@ describe('group texts on their way to the worker', () => {
       ids: Float64Array.of(1, 2, 3, 4, 5),
       contents: packer.finish(),
       omitted: packer.omitted(),
-      options: [null, null, null, null, null],
+      options: packTexts([null, '["甲","乙"]', null, null, '{"A":"😀"}']),
       opts: { maxDistance: 3, minSimilarity: 0.8 },
     };
     const arrived = await echo(job);
     expect(arrived.texts).toEqual([TEXTS[0]!, '', TEXTS[2]!, '', '']);
     expect(Array.from(arrived.omitted!)).toEqual([0, 1, 0, 1, 0]);
+    expect(arrived.options).toEqual([null, '["甲","乙"]', null, null, '{"A":"😀"}']);
   });
 
   it('copies, not moves, an array that is a view into a shared buffer', () => {
@@ -83,11 +87,13 @@ describe('group texts on their way to the worker', () => {
     const job: GroupJob = {
       ids: new Float64Array(shared, 8, 2),
       contents: new TextPacker().finish(),
-      options: [],
+      options: new TextPacker().finish(),
       opts: { maxDistance: 3, minSimilarity: 0.8 },
       previous: new Uint8Array(shared, 32, 8),
     };
-    const { bytes, ends } = job.contents;
-    expect(jobTransferList(job)).toEqual([bytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer]);
+    const moved = jobTransferList(job);
+    expect(moved).toHaveLength(4);
+    expect(moved).not.toContain(shared);
+    for (const array of [job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends]) expect(moved).toContain(array.buffer as ArrayBuffer);
   });
 });

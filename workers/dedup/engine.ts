@@ -3,7 +3,7 @@
  * (SimHash bands for long texts, sketch keys for short ones) → verify →
  * union-find clusters.
  */
-import { textAt } from '../packed-texts.ts';
+import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
@@ -63,8 +63,9 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   const isOmitted = (i: number): boolean => omitted !== null && omitted[i] === 1;
   // Decoded on each call: prints read a text once, verification keeps what it decoded (dataOf).
   const contentOf = (i: number): string | null => (isOmitted(i) ? null : textAt(job.contents, i));
+  const optionsOf = (i: number): string | null => optionalTextAt(job.options, i);
 
-  const { prints, fresh, missing } = computePrints(n, contentOf, job.options, job.prints ?? null);
+  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null);
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
   if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 
@@ -75,7 +76,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     if (d === undefined) {
       const content = contentOf(i);
       if (content === null) throw new Error(`dedup: row ${i} was omitted but must be verified`);
-      d = textData(content, job.options[i] ?? null);
+      d = textData(content, optionsOf(i));
       verifyCache.set(i, d);
     }
     return d;
