@@ -81,7 +81,7 @@ const run = await beginRun(db, task.id, now());
 const group = (await claimPendingGroup(db, task.id, now(), undefined, run.run_number))!;
 
 const pool = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
-await pool.run({ ids: Float64Array.of(1), contents: packTexts(['warm up']), options: [null], opts: { maxDistance: 3, minSimilarity: 0.8 } });
+await pool.run({ ids: Float64Array.of(1), contents: packTexts(['warm up']), options: packTexts([null]), opts: { maxDistance: 3, minSimilarity: 0.8 } });
 
 const gaps = gapMeter();
 const figures: Record<string, string> = {};
