@@ -28,10 +28,15 @@ async function run(service: TestService, id: number) {
 
 /** Every cluster of a task, as canonical id → members (id, distance, similarity), without the storage's cluster ids. */
 async function clustersOf(service: TestService, id: number) {
-  const out: Record<number, unknown> = {};
+  return Object.fromEntries(Object.entries(await storedClustersOf(service, id)).map(([canonical, { members }]) => [canonical, members]));
+}
+
+/** Every cluster of a task, as canonical id → its cluster id and members. */
+async function storedClustersOf(service: TestService, id: number) {
+  const out: Record<number, { cluster_id: number; members: unknown }> = {};
   for (let page = 1; ; page++) {
     const { items } = (await service.api('GET', `/api/dedup/tasks/${id}/clusters?page=${page}&page_size=500`)).body.data;
-    for (const c of items) out[c.canonical_question_id] = c.members;
+    for (const c of items) out[c.canonical_question_id] = { cluster_id: c.cluster_id, members: c.members };
     if (items.length < 500) return out;
   }
 }
@@ -54,6 +59,7 @@ describe('re-running a task after the bank changed', () => {
     expect((await service.api('POST', '/api/questions', bank)).body.data.inserted).toBe(SIZE);
     const task = (await service.api('POST', '/api/dedup/tasks', { task_name: '重跑' })).body.data;
     await run(service, task.id);
+    const stored = await storedClustersOf(service, task.id);
     const before = await clustersOf(service, task.id);
     expect(Object.keys(before).length).toBeGreaterThan(20);
 
@@ -73,12 +79,27 @@ describe('re-running a task after the bank changed', () => {
     expect(again).toEqual(await clustersOf(service, fresh.id));
     expect(again).not.toEqual(before);
 
+    // Clusters the change did not touch were kept as stored, under their ids; the others were replaced.
+    const storedAgain = await storedClustersOf(service, task.id);
+    let kept = 0;
+    for (const [canonical, cluster] of Object.entries(storedAgain)) {
+      const earlier = stored[Number(canonical)];
+      const same = earlier !== undefined && JSON.stringify(earlier.members) === JSON.stringify(cluster.members);
+      if (same) kept++;
+      expect(same ? cluster.cluster_id === earlier.cluster_id : cluster.cluster_id > Math.max(...Object.values(stored).map((c) => c.cluster_id))).toBe(true);
+    }
+    expect(kept).toBeGreaterThan(Object.keys(storedAgain).length * 0.8);
+    expect(kept).toBeLessThan(Object.keys(storedAgain).length);
+
     // The re-run had the first run's decisions to go on: each task keeps one snapshot per group.
     if (testDatabaseServer()) return;
     const db = new Database(join(dir, 'bank.sqlite'), { readonly: true });
-    const kept = db.query('SELECT task_id, length(decisions) AS bytes FROM dedup_group_decisions ORDER BY task_id').all() as { task_id: number; bytes: number }[];
+    const snapshots = db.query('SELECT task_id, length(decisions) AS bytes FROM dedup_group_decisions ORDER BY task_id').all() as { task_id: number; bytes: number }[];
+    // Nothing of the first run is left behind the current one's clusters.
+    const rows = db.query('SELECT count(*) AS clusters FROM dedup_clusters WHERE task_id = ?').get(task.id) as { clusters: number };
     db.close();
-    expect(kept.map((row) => row.task_id)).toEqual([task.id, fresh.id]);
-    expect(kept[0]!.bytes).toBeGreaterThan(SIZE * 12);
+    expect(snapshots.map((row) => row.task_id)).toEqual([task.id, fresh.id]);
+    expect(snapshots[0]!.bytes).toBeGreaterThan(SIZE * 12);
+    expect(rows.clusters).toBe(Object.keys(again).length);
   });
 });

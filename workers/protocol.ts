@@ -88,6 +88,11 @@ export interface Cluster {
   canonicalId: number;
   /** Every member, the canonical question first (distance 0, similarity 1). */
   members: ClusterMember[];
+  /**
+   * True when this is a cluster of the run GroupJob.previous came from, unchanged: the same
+   * members with the same numbers. The runner may keep the stored copy instead of rewriting it.
+   */
+  kept?: boolean;
 }
 
 export interface GroupResult {

@@ -7,6 +7,7 @@ import { questionFingerprintsMigration } from './migrations/002_question_fingerp
 import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
 import { leaseMigration } from './migrations/003_group_leases.ts';
 import { questionPrintsMigration } from './migrations/005_question_prints.ts';
+import { clusterRunsMigration } from './migrations/006_cluster_runs.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -56,6 +57,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '003_group_leases': leaseMigration(dialect),
         '004_group_decisions': groupDecisionsMigration(dialect),
         '005_question_prints': questionPrintsMigration(dialect),
+        '006_cluster_runs': clusterRunsMigration(),
       };
     },
   };

@@ -102,6 +102,8 @@ export interface DedupClusterTable {
   group_id: number;
   canonical_question_id: number;
   member_count: number;
+  /** The task's run that found (or kept) this cluster; only the current run's are results. */
+  run_number: number;
 }
 
 export interface DedupClusterMemberTable {

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
-import { nextTurn } from '../pace.ts';
 import { saveDecisions } from './decisions.repository.ts';
+import { nextTurn } from '../pace.ts';
 import { incrementBy } from './task.repository.ts';
 
 type Db = Kysely<Database>;
@@ -56,7 +56,7 @@ export async function saveGroupResult(
       .executeTakeFirst();
     if (!claimed) return undefined;
 
-    await insertClusters(trx, taskId, group.id, result.clusters);
+    await saveClusters(trx, taskId, runNumber, group.id, result.clusters);
     // With the result it came from: the next run trusts these decisions only as far as they are saved.
     await saveDecisions(trx, taskId, group, result.decisions);
     return trx
@@ -77,23 +77,50 @@ export async function saveGroupResult(
 const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => sum + cluster.members.length - 1, 0);
 
 /**
- * Clusters per multi-row INSERT (4 bound parameters a row, far under SQLite's 32,766): with
+ * Clusters per multi-row INSERT (5 bound parameters a row, far under SQLite's 32,766): with
  * bun:sqlite each statement is one synchronous stretch of the main thread, ~3 µs a cluster
  * with its RETURNING row, so 500 keep a stretch near 2 ms (2,000 took 5-8 ms).
  */
 const CLUSTER_INSERT_CHUNK = 500;
 
+/** Kept clusters looked up per statement. */
+const KEEP_CHUNK = 1000;
+
 /**
- * Inserts a group's clusters a chunk at a time, not one statement per cluster: the save runs
- * on the main thread inside one transaction, and hundreds of single-row INSERTs there held
- * the event loop (and every REST request) for tens to hundreds of milliseconds per group.
- * The event loop runs between chunks (nextTurn): a 150,000-question group's 25,000 clusters
- * were one ~200-500 ms stretch; other queries wait for the connection meanwhile, requests
- * and socket events do not.
- * A question is canonical of at most one cluster per group, so the returned ids are matched
- * by canonical id, whatever order the database returns them in.
+ * Makes the group's stored clusters exactly `clusters`, for run `runNumber`. A cluster the
+ * worker kept whole from the previous run is still stored (saved with that run's decisions): it
+ * moves to this run as it is; every other stored cluster of the group goes, and the rest are
+ * inserted. A re-run after a small change so writes a few rows instead of the whole group's.
  */
-async function insertClusters(db: Db, taskId: number, groupId: number, clusters: Cluster[]) {
+async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
+  const stillStored = new Set<number>();
+  const kept = clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId);
+  for (let start = 0; start < kept.length; start += KEEP_CHUNK) {
+    if (start > 0) await nextTurn();
+    const moved = await db
+      .updateTable('dedup_clusters')
+      .set({ run_number: runNumber })
+      .where('group_id', '=', groupId)
+      .where('canonical_question_id', 'in', kept.slice(start, start + KEEP_CHUNK))
+      .returning('canonical_question_id')
+      .execute();
+    for (const row of moved) stillStored.add(row.canonical_question_id);
+  }
+  await db.deleteFrom('dedup_clusters').where('group_id', '=', groupId).where('run_number', '!=', runNumber).execute();
+  // A kept cluster no longer stored (its group's rows were replaced meanwhile) is written like a new one.
+  await insertClusters(db, taskId, runNumber, groupId, stillStored.size === 0 ? clusters : clusters.filter((cluster) => !stillStored.has(cluster.canonicalId)));
+}
+
+/**
+ * Inserts clusters a chunk at a time, not one statement per cluster: the save runs on the
+ * main thread inside one transaction, and hundreds of single-row INSERTs there held the event
+ * loop (and every REST request) for tens to hundreds of milliseconds per group. The event loop
+ * runs between chunks (nextTurn): a 150,000-question group's 25,000 clusters were one
+ * ~200-500 ms stretch; other queries wait for the connection meanwhile, requests and socket
+ * events do not. A question is canonical of at most one cluster per group, so the returned
+ * ids are matched by canonical id, whatever order the database returns them in.
+ */
+async function insertClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
   let members: Database['dedup_cluster_members'][] = [];
   const flush = async () => {
     if (members.length > 0) {
@@ -106,7 +133,7 @@ async function insertClusters(db: Db, taskId: number, groupId: number, clusters:
     const chunk = clusters.slice(start, start + CLUSTER_INSERT_CHUNK);
     const inserted = await db
       .insertInto('dedup_clusters')
-      .values(chunk.map((cluster) => ({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length })))
+      .values(chunk.map((cluster) => ({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length, run_number: runNumber })))
       .returning(['id', 'canonical_question_id'])
       .execute();
     await nextTurn();
@@ -140,6 +167,8 @@ function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
   let query = db
     .selectFrom('dedup_clusters as c')
     .innerJoin('dedup_task_groups as g', 'g.id', 'c.group_id')
+    // The current run's clusters: a group not saved in this run yet still holds the last run's.
+    .innerJoin('dedup_tasks as t', (join) => join.onRef('t.id', '=', 'c.task_id').onRef('t.run_number', '=', 'c.run_number'))
     .where('c.task_id', '=', taskId);
   if (filter.type_name) query = query.where('g.type_name', '=', filter.type_name);
   if (filter.subject_name) query = query.where('g.subject_name', '=', filter.subject_name);

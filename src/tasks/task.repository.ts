@@ -102,8 +102,10 @@ async function countGroups(db: Db, task: TaskRow) {
 const GROUP_INSERT_CHUNK = 500;
 
 /**
- * Starts a fresh run: the task's groups become `pending` rows (replacing an earlier run's
- * groups and clusters) and the counters restart. 409 while a run is under way.
+ * Starts a fresh run: the task's groups become `pending` and the counters restart. 409 while a
+ * run is under way. A group the previous run had too keeps its row, and with it that run's
+ * clusters (hidden until this run saves the group: then the unchanged ones are kept, the rest
+ * replaced); a group gone from the bank goes with its clusters.
  */
 export async function beginRun(db: Kysely<Database>, id: number, now: string): Promise<TaskRow> {
   return db.transaction().execute(async (trx) => {
@@ -112,14 +114,34 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
     await trx.updateTable('dedup_tasks').set((eb) => ({ run_number: eb.ref('run_number') })).where('id', '=', id).execute();
     const task = await getTaskRow(trx, id);
     if (task.status === 'running') throw new AppError(409, `task ${id} is already running`);
-    await trx.deleteFrom('dedup_task_groups').where('task_id', '=', id).execute();
-    // Largest first (groups are claimed in id order): the biggest groups set the task's length,
-    // so they start at once and the small ones fill the threads around them, not after them.
-    const groups = (await countGroups(trx, task)).sort((a, b) => b.question_count - a.question_count);
-    for (let start = 0; start < groups.length; start += GROUP_INSERT_CHUNK) {
+    const groups = await countGroups(trx, task);
+    const keyOf = (group: { type_name: string; subject_name: string; channel_code: string }) =>
+      `${group.type_name}\u0000${group.subject_name}\u0000${group.channel_code}`;
+    const earlier = new Map(
+      (await trx.selectFrom('dedup_task_groups').select(['id', 'type_name', 'subject_name', 'channel_code']).where('task_id', '=', id).execute()).map(
+        (group) => [keyOf(group), group.id],
+      ),
+    );
+    await trx
+      .updateTable('dedup_task_groups')
+      .set({ status: 'pending', attempts: 0, duplicate_count: 0, cluster_count: 0, elapsed_ms: null, error: null, started_at: null, finished_at: null, lease_owner: null, lease_expires_at: null })
+      .where('task_id', '=', id)
+      .execute();
+    const added: typeof groups = [];
+    for (const group of groups) {
+      const groupId = earlier.get(keyOf(group));
+      if (groupId === undefined) added.push(group);
+      else await trx.updateTable('dedup_task_groups').set({ question_count: group.question_count }).where('id', '=', groupId).execute();
+      earlier.delete(keyOf(group));
+    }
+    const gone = [...earlier.values()];
+    for (let start = 0; start < gone.length; start += GROUP_INSERT_CHUNK) {
+      await trx.deleteFrom('dedup_task_groups').where('id', 'in', gone.slice(start, start + GROUP_INSERT_CHUNK)).execute();
+    }
+    for (let start = 0; start < added.length; start += GROUP_INSERT_CHUNK) {
       await trx
         .insertInto('dedup_task_groups')
-        .values(groups.slice(start, start + GROUP_INSERT_CHUNK).map((group) => ({ ...group, task_id: id, status: 'pending' as const })))
+        .values(added.slice(start, start + GROUP_INSERT_CHUNK).map((group) => ({ ...group, task_id: id, status: 'pending' as const })))
         .execute();
     }
     const started = await trx
@@ -192,6 +214,9 @@ export async function claimPendingGroup(
         .where('task_id', '=', taskId)
         .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
         .$if(Number.isFinite(maxQuestions), (query) => query.where('question_count', '<=', maxQuestions))
+        // Largest first: the biggest groups set the task's length, so they start at once and the
+        // small ones fill the threads around them, not after them.
+        .orderBy('question_count', 'desc')
         .orderBy('id')
         .limit(1)
         .$if(lease.lockRows === true, (query) => query.forUpdate().skipLocked()),

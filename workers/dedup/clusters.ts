@@ -45,7 +45,7 @@ export function buildClusters(
         similarity: known !== undefined ? known[k]! : same ? 1 : Math.round(jaccard(shinglesOf(rep[m]!), shinglesOf(rep[c]!)) * 10000) / 10000,
       });
     }
-    clusters.push({ canonicalId: ids[c]!, members: out });
+    clusters.push(known !== undefined ? { canonicalId: ids[c]!, members: out, kept: true } : { canonicalId: ids[c]!, members: out });
   }
   clusters.sort((x, y) => x.canonicalId - y.canonicalId);
   return clusters;
