@@ -2,6 +2,7 @@
  * What crosses the thread boundary between the task runner (main thread)
  * and the dedup worker. Kept free of I/O imports so both sides can share it.
  */
+import type { PackedTexts } from './packed-texts.ts';
 
 /** Defaults for a dedup task's options; the README explains how to pick them. */
 export const DEFAULT_MAX_DISTANCE = 3;
@@ -17,13 +18,15 @@ export interface DedupOptions {
 /**
  * One group's questions, in ascending id order (the earliest question first,
  * which becomes a cluster's canonical question). Parallel arrays instead of
- * an array of objects: cheaper to clone into the worker.
+ * an array of objects: cheaper to clone into the worker; the typed arrays are
+ * moved, not cloned (jobTransferList).
  */
 export interface GroupJob {
   ids: Float64Array;
-  contents: string[];
-  /** The stored JSON text of each question's options, or null. */
-  options: (string | null)[];
+  /** Each question's text as UTF-8 (packed-texts.ts); an omitted row's is empty. */
+  contents: PackedTexts;
+  /** The stored JSON text of each question's options, packed; null as an empty text (optionalTextAt). */
+  options: PackedTexts;
   opts: DedupOptions;
   /**
    * Optional fingerprint cache: FINGERPRINT_WORDS uint32 words per question,
@@ -33,7 +36,7 @@ export interface GroupJob {
    */
   prints?: Uint32Array | null;
   /**
-   * Optional: 1 where the runner left the content out (sent "") because it
+   * Optional: 1 where the runner left the content out (sent empty) because it
    * vouches for that row's cached print, i.e. the print was stored for this
    * very content. The worker answers with needContent if it must read such a
    * text after all. Lets a re-run skip loading the texts of unchanged rows.
@@ -46,6 +49,28 @@ export interface GroupJob {
    * options or another algorithm version.
    */
   previous?: Uint8Array | null;
+}
+
+/**
+ * The job's buffers to move into the worker instead of copying them (Piscina's
+ * `transferList`): posting then costs no main-thread time whatever the group's size, and
+ * the arrays are left empty (detached) on the sending side. Only arrays spanning their
+ * whole buffer are moved: a view into a shared buffer (a pooled Node Buffer) is copied,
+ * since moving its buffer would empty every other view of it.
+ */
+export function jobTransferList(job: GroupJob): ArrayBuffer[] {
+  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.previous];
+  return wholeBuffersOf(arrays);
+}
+
+/** The distinct buffers of those arrays that span their whole (non-shared) ArrayBuffer. */
+export function wholeBuffersOf(arrays: readonly (ArrayBufferView | null | undefined)[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) {
+    if (!array || !(array.buffer instanceof ArrayBuffer)) continue;
+    if (array.byteOffset === 0 && array.byteLength === array.buffer.byteLength) buffers.add(array.buffer);
+  }
+  return [...buffers];
 }
 
 /** uint32 words per question in GroupJob.prints / GroupResult.prints (64 bytes). */
@@ -77,9 +102,10 @@ export interface GroupResult {
   /** 1 where prints' row was recomputed in this run: the rows worth persisting. */
   fresh?: Uint8Array;
   /**
-   * Row indices (ascending) whose content the worker needs but was sent
-   * null. clusters is then empty: send the same job again with at least
-   * these contents filled in (the second answer never asks again).
+   * Row indices (ascending) whose content the worker needs but was left
+   * out. clusters is then empty: send the job again with at least these
+   * contents filled in (the second answer never asks again). The first
+   * post moved the job's buffers: pack the texts anew for the second.
    */
   needContent?: Int32Array;
   /** This run's decisions (opaque), to send back as GroupJob.previous in the group's next run. */

@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
 import { openPostgresPool } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
@@ -41,6 +41,11 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got ${redactUrl(url)}`);
+}
+
+/** Which dialect a handle speaks, for the few queries written differently per dialect. */
+export function dialectOf(db: Kysely<Database>): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 export function migrationsFor(dialect: DialectName): MigrationProvider {

@@ -7,6 +7,7 @@ import { incrementBy } from './task.repository.ts';
 
 type Db = Kysely<Database>;
 
+/** Members per INSERT: ~2 ms of the main thread each with bun:sqlite. */
 const MEMBER_INSERT_CHUNK = 1000;
 
 /**
@@ -75,8 +76,12 @@ export async function saveGroupResult(
 /** Every member but the canonical question is a duplicate. */
 const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => sum + cluster.members.length - 1, 0);
 
-/** Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters (4 or 5 per row). */
-const CLUSTER_INSERT_CHUNK = 2000;
+/**
+ * Clusters per multi-row INSERT (5 bound parameters a row, far under SQLite's 32,766): with
+ * bun:sqlite each statement is one synchronous stretch of the main thread, ~3 µs a cluster
+ * with its RETURNING row, so 500 keep a stretch near 2 ms (2,000 took 5-8 ms).
+ */
+const CLUSTER_INSERT_CHUNK = 500;
 
 /** Kept clusters looked up per statement. */
 const KEEP_CHUNK = 1000;
@@ -109,14 +114,19 @@ async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: 
 /**
  * Inserts clusters a chunk at a time, not one statement per cluster: the save runs on the
  * main thread inside one transaction, and hundreds of single-row INSERTs there held the event
- * loop (and every REST request) for tens to hundreds of milliseconds per group. A question is
- * canonical of at most one cluster per group, so the returned ids are matched by canonical
- * id, whatever order the database returns them in.
+ * loop (and every REST request) for tens to hundreds of milliseconds per group. The event loop
+ * runs between chunks (nextTurn): a 150,000-question group's 25,000 clusters were one
+ * ~200-500 ms stretch; other queries wait for the connection meanwhile, requests and socket
+ * events do not. A question is canonical of at most one cluster per group, so the returned
+ * ids are matched by canonical id, whatever order the database returns them in.
  */
 async function insertClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
   let members: Database['dedup_cluster_members'][] = [];
   const flush = async () => {
-    if (members.length > 0) await db.insertInto('dedup_cluster_members').values(members).execute();
+    if (members.length > 0) {
+      await db.insertInto('dedup_cluster_members').values(members).execute();
+      await nextTurn();
+    }
     members = [];
   };
   for (let start = 0; start < clusters.length; start += CLUSTER_INSERT_CHUNK) {
@@ -126,6 +136,7 @@ async function insertClusters(db: Db, taskId: number, runNumber: number, groupId
       .values(chunk.map((cluster) => ({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length, run_number: runNumber })))
       .returning(['id', 'canonical_question_id'])
       .execute();
+    await nextTurn();
     const idOf = new Map(inserted.map((row) => [row.canonical_question_id, row.id]));
     for (const cluster of chunk) {
       const id = idOf.get(cluster.canonicalId);

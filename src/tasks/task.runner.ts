@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
+import type { Piscina } from 'piscina';
+import { jobTransferList, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
@@ -32,8 +33,14 @@ import type { Task } from './task.schema.ts';
 
 /** The part of Piscina the runner uses; a real pool in production and in tests. */
 export interface GroupPool {
-  run(job: GroupJob, options: { signal: AbortSignal }): Promise<GroupResult>;
+  run(job: GroupJob, options: { signal: AbortSignal; transferList: TransferList }): Promise<GroupResult>;
 }
+
+/**
+ * Piscina's `transferList`: an array of buffers at run time, but typed after MessagePort's
+ * postMessage, whose last overload in bun-types takes an options object instead.
+ */
+type TransferList = NonNullable<Parameters<Piscina['run']>[1]>['transferList'];
 
 export interface RunnerDeps {
   db: Kysely<Database>;
@@ -330,14 +337,13 @@ export class TaskRunner {
         // The clock starts when a thread is free for this group, not while it waits for one.
         timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
         this.track(entry);
-        result = await pool.run(job, { signal: AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]) });
+        // The job's buffers (texts, ids, prints) are moved into the worker, not copied: see jobTransferList.
+        const signal = AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]);
+        result = await pool.run(job, { signal, transferList: jobTransferList(job) as unknown as TransferList });
       } finally {
         this.untrack(entry);
         release();
       }
-      // The worker had its own copy; let the texts go before the save, which may take a while.
-      job.contents = [];
-      job.options = [];
       lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
       if (saved) this.deps.progress.progress(rowToTask(saved), group);

@@ -12,6 +12,7 @@ import { formulaKey, shingle, shingleBuffer } from '../../workers/dedup/features
 import { simhash64 } from '../../workers/dedup/simhash.ts';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_MIN_SIMILARITY, FINGERPRINT_WORDS, type GroupJob } from '../../workers/protocol.ts';
 import { scaleCorpus, type Corpus } from './corpus.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
 
 export interface EngineFigures {
   texts: number;
@@ -93,8 +94,8 @@ export function runEngineBench(corpus: Corpus, log: (line: string) => void, opts
   const all = scaleCorpus(corpus.base, grown);
   const job = (n: number, prints: Uint32Array | null, previous: Uint8Array | null = null): GroupJob => ({
     ids: Float64Array.from({ length: n }, (_, i) => i + 1),
-    contents: all.slice(0, n).map((q) => q.content),
-    options: new Array<string | null>(n).fill(null),
+    contents: packTexts(all.slice(0, n).map((q) => q.content)),
+    options: packTexts(new Array<string | null>(n).fill(null)),
     opts: { maxDistance: DEFAULT_MAX_DISTANCE, minSimilarity: DEFAULT_MIN_SIMILARITY },
     prints,
     previous,

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'bun:test';
+import { valueSymbol } from 'piscina';
 import { bandCandidates, bandLayout } from '../../workers/dedup/bands.ts';
 import { dedupGroup } from '../../workers/dedup/engine.ts';
 import { hamming64 } from '../../workers/dedup/hash.ts';
 import { NO_KEY, SKETCH_KEYS, sketchCandidates } from '../../workers/dedup/sketch.ts';
 import { UnionFind } from '../../workers/dedup/union-find.ts';
 import dedupWorker from '../../workers/dedup.worker.ts';
+import { packTexts, TextPacker } from '../../workers/packed-texts.ts';
 import type { GroupJob } from '../../workers/protocol.ts';
 
 function job(contents: string[], opts = { maxDistance: 3, minSimilarity: 0.8 }, ids?: number[]): GroupJob {
   return {
     ids: Float64Array.from(ids ?? contents.map((_, i) => i + 1)),
-    contents,
-    options: contents.map(() => null),
+    contents: packTexts(contents),
+    options: packTexts(contents.map(() => null)),
     opts,
   };
 }
@@ -175,18 +177,21 @@ describe('dedupGroup', () => {
   it('asks only for the texts it must verify when the runner omits cached rows', () => {
     const contents = [STEM, '另一道完全不同的题目,求函数f(x)=x^3的导数.', STEM.replace('斜率', '斜率的值'), `<p>${STEM}</p>`];
     const first = dedupGroup(job(contents, { maxDistance: 3, minSimilarity: 0.5 }));
-    const lazy = job(contents.map(() => ''), { maxDistance: 3, minSimilarity: 0.5 });
-    lazy.prints = first.prints;
-    lazy.omitted = new Uint8Array(contents.length).fill(1);
+    // Only the rows in `sent` carry their text, as a runner trusting cached prints would pack them.
+    const packed = (sent: ArrayLike<number>) => {
+      const packer = new TextPacker();
+      for (let i = 0; i < contents.length; i++) {
+        if (Array.from(sent).includes(i)) packer.addString(contents[i]!);
+        else packer.addOmitted();
+      }
+      return { contents: packer.finish(), omitted: packer.omitted() };
+    };
+    const lazy = { ...job([], { maxDistance: 3, minSimilarity: 0.5 }, [1, 2, 3, 4]), ...packed([]), prints: first.prints };
     const ask = dedupGroup(lazy);
     expect(ask.clusters).toEqual([]);
     // Rows 0 and 3 are one exact class; verifying it against row 2 needs rows 0 and 2 only.
     expect(Array.from(ask.needContent ?? [])).toEqual([0, 2]);
-    for (const i of ask.needContent!) {
-      lazy.contents[i] = contents[i]!;
-      lazy.omitted[i] = 0;
-    }
-    const done = dedupGroup(lazy);
+    const done = dedupGroup({ ...lazy, ...packed(ask.needContent!) });
     expect(done.needContent).toBeUndefined();
     expect(done.clusters).toEqual(first.clusters);
   });
@@ -198,7 +203,7 @@ describe('dedupGroup', () => {
   });
 
   it('is what the worker file exports', () => {
-    const r = dedupWorker(job([STEM, STEM]));
+    const r = dedupWorker(job([STEM, STEM]))[valueSymbol];
     expect(r.clusters[0]?.members.length).toBe(2);
   });
 });
@@ -208,7 +213,7 @@ describe('print worker', () => {
     const { default: printWorker } = await import('../../workers/print.worker.ts');
     const contents = [STEM, '另一道题'];
     const prints = printWorker({ contents, options: [null, '["甲","乙"]'] });
-    const group = dedupGroup({ ...job(contents), options: [null, '["甲","乙"]'] });
+    const group = dedupGroup({ ...job(contents), options: packTexts([null, '["甲","乙"]']) });
     expect(Array.from(prints)).toEqual(Array.from(group.prints));
   });
 });

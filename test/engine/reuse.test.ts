@@ -3,6 +3,7 @@ import { dedupGroup, type EngineStats } from '../../workers/dedup/engine.ts';
 import type { Cluster, DedupOptions, GroupJob } from '../../workers/protocol.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { prng } from './evalset.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
 
 /** Clusters as a cold run reports them: whether one was kept from the previous run is not part of the answer. */
 const answer = (clusters: Cluster[]) => clusters.map(({ canonicalId, members }) => ({ canonicalId, members }));
@@ -23,7 +24,7 @@ interface Row {
 }
 
 function job(rows: Row[], previous: Uint8Array | null = null, opts = OPTS): GroupJob {
-  return { ids: Float64Array.from(rows, (r) => r.id), contents: rows.map((r) => r.content), options: rows.map(() => null), opts, previous };
+  return { ids: Float64Array.from(rows, (r) => r.id), contents: packTexts(rows.map((r) => r.content)), options: packTexts(rows.map(() => null)), opts, previous };
 }
 
 const stats = (): EngineStats => ({ fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 });

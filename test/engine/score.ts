@@ -5,6 +5,7 @@
 import { dedupGroup, type EngineTuning } from '../../workers/dedup/engine.ts';
 import type { DedupOptions } from '../../workers/protocol.ts';
 import type { EvalSet, LabelledPair } from './evalset.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
 
 export interface Score {
   precision: number;
@@ -31,7 +32,7 @@ export function predict(set: EvalSet, opts: DedupOptions, tuning: EngineTuning =
   for (const ids of byGroup.values()) {
     const qs = ids.map((id) => set.questions[id - 1]!);
     const result = dedupGroup({
-      ids: Float64Array.from(ids), contents: qs.map((q) => q.content), options: qs.map((q) => q.options), opts,
+      ids: Float64Array.from(ids), contents: packTexts(qs.map((q) => q.content)), options: packTexts(qs.map((q) => q.options)), opts,
     }, tuning);
     for (const c of result.clusters) for (const m of c.members) cluster[m.questionId - 1] = c.canonicalId - 1;
   }

@@ -3,6 +3,7 @@
  * (SimHash bands for long texts, sketch keys for short ones) → verify →
  * union-find clusters.
  */
+import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
@@ -59,9 +60,12 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   const shortShingles = tuning.shortShingles ?? shortShinglesFor(maxDistance);
   const stats = tuning.stats;
   const omitted = job.omitted ?? null;
-  const contentOf = (i: number): string | null => (omitted !== null && omitted[i] === 1 ? null : job.contents[i] ?? '');
+  const isOmitted = (i: number): boolean => omitted !== null && omitted[i] === 1;
+  // Decoded on each call: prints read a text once, verification keeps what it decoded (dataOf).
+  const contentOf = (i: number): string | null => (isOmitted(i) ? null : textAt(job.contents, i));
+  const optionsOf = (i: number): string | null => optionalTextAt(job.options, i);
 
-  const { prints, fresh, missing } = computePrints(n, contentOf, job.options, job.prints ?? null);
+  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null);
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
   if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 
@@ -72,7 +76,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     if (d === undefined) {
       const content = contentOf(i);
       if (content === null) throw new Error(`dedup: row ${i} was omitted but must be verified`);
-      d = textData(content, job.options[i] ?? null);
+      d = textData(content, optionsOf(i));
       verifyCache.set(i, d);
     }
     return d;
@@ -109,14 +113,14 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     }
   }
 
-  // Rows whose text a verification needed but the runner left out (see GroupJob.contents).
+  // Rows whose text a verification needed but the runner left out (see GroupJob.omitted).
   const need = new Set<number>();
   const decide = (a: number, b: number): void => {
     if (uf.find(a) === uf.find(b)) return;
     if (prints[a * FP_WORDS + F_AGREE] !== prints[b * FP_WORDS + F_AGREE]) return;
-    if (contentOf(a) === null || contentOf(b) === null) {
-      if (contentOf(a) === null) need.add(a);
-      if (contentOf(b) === null) need.add(b);
+    if (isOmitted(a) || isOmitted(b)) {
+      if (isOmitted(a)) need.add(a);
+      if (isOmitted(b)) need.add(b);
       return;
     }
     if (stats !== undefined) stats.verifiedPairs++;

@@ -67,7 +67,7 @@ export interface PrintSet {
 export function computePrints(
   n: number,
   contentOf: (i: number) => string | null,
-  options: readonly (string | null)[],
+  optionsOf: (i: number) => string | null,
   cached: Uint32Array | null,
 ): PrintSet {
   const prints = new Uint32Array(n * FP_WORDS);
@@ -76,7 +76,7 @@ export function computePrints(
   for (let i = 0; i < n; i++) {
     const at = i * FP_WORDS;
     const content = contentOf(i);
-    const opts = options[i] ?? null;
+    const opts = optionsOf(i);
     const usable = cached !== null && hasPrint(cached, at);
     if (usable && (content === null || cachedPrintFits(cached, at, content, opts))) {
       prints.set(cached.subarray(at, at + FP_WORDS), at);
