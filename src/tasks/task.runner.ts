@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
-import { jobTransferList, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
+import { jobTransferList, wholeBuffersOf, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
 import { loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
-import { buildGroupJob } from './group-job.ts';
+import { buildGroupJob, withContents } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -338,8 +338,16 @@ export class TaskRunner {
         timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
         this.track(entry);
         // The job's buffers (texts, ids, prints) are moved into the worker, not copied: see jobTransferList.
+        // A job that left texts out may come back asking for some: it keeps its ids, prints and
+        // decisions for the second trip (a copy of those is a few MB), only its texts are moved.
         const signal = AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]);
-        result = await pool.run(job, { signal, transferList: jobTransferList(job) as unknown as TransferList });
+        const moved = job.omitted ? wholeBuffersOf([job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends]) : jobTransferList(job);
+        result = await pool.run(job, { signal, transferList: moved as unknown as TransferList });
+        if (result.needContent) {
+          const filled = await withContents(db, job, result.needContent);
+          result = await pool.run(filled, { signal, transferList: jobTransferList(filled) as unknown as TransferList });
+          if (result.needContent) throw new Error(`the worker asked for ${result.needContent.length} texts it had been sent`);
+        }
       } finally {
         this.untrack(entry);
         release();

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { Piscina } from 'piscina';
+import pino from 'pino';
+import { BankIndex } from '../../src/dedup/bank-index.ts';
+import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
+import { upsertQuestions } from '../../src/questions/question.repository.ts';
+import type { QuestionInput } from '../../src/questions/question.schema.ts';
+import { createProgressSink } from '../../src/realtime/progress.ts';
+import { listClusters } from '../../src/tasks/result.repository.ts';
+import { getTaskRow, insertTask } from '../../src/tasks/task.repository.ts';
+import { TaskRunner, type GroupPool } from '../../src/tasks/task.runner.ts';
+import { dedupGroup } from '../../workers/dedup/engine.ts';
+import { packTexts } from '../../workers/packed-texts.ts';
+import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
+import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+/**
+ * A group whose questions all have valid prints goes to the worker without its texts; the
+ * worker asks for the ones it must verify, and the answer is the one a run with every text
+ * gives. Real database, real pool running the real dedup worker.
+ */
+setDefaultTimeout(60_000);
+
+const SIZE = 600;
+const corpus = loadCorpus();
+// Past the GAOKAO originals: generated questions with near copies among them.
+const texts = scaleCorpus(corpus.base, corpus.base.length + SIZE).slice(corpus.base.length).map((q) => q.content);
+const now = () => new Date().toISOString();
+const silent = pino({ level: 'silent' });
+let testDb: TestDatabase;
+let handle: DatabaseHandle;
+let piscina: Piscina;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase('omitted');
+  handle = await connectDatabase(testDb.url);
+  await migrateToLatest(handle);
+  piscina = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 2 });
+});
+
+afterAll(async () => {
+  await piscina.close({ force: true });
+  await handle.db.destroy();
+  await testDb.drop();
+});
+
+describe('a group whose questions are all printed', () => {
+  it('is sent without texts, asks for the few it verifies, and finds the clusters of a run with every text', async () => {
+    const { db } = handle;
+    const bank = texts.map((content, i) => ({ external_id: `q${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'printed', content }) as QuestionInput);
+    await upsertQuestions(db, bank, now());
+    const printWorker = new URL('../../workers/print.worker.ts', import.meta.url);
+    const index = new BankIndex({ db, pool: piscina, logger: silent, printWorker, backfillDelayMs: 0 });
+    await index.load();
+    const deadline = Date.now() + 20_000;
+    while ((await db.selectFrom('question_backlog').select('question_id').limit(1).execute()).length > 0 && Date.now() < deadline) await Bun.sleep(25);
+    await index.close();
+
+    // The real pool, watched: what each trip carried and what came back.
+    const trips: { rows: number; texts: number; asked: number }[] = [];
+    const pool: GroupPool = {
+      async run(job: GroupJob, options) {
+        const rows = job.ids.length;
+        const texts = rows - (job.omitted?.reduce((a, b) => a + b, 0) ?? 0);
+        const result = (await piscina.run(job, options)) as GroupResult;
+        trips.push({ rows, texts, asked: result.needContent?.length ?? 0 });
+        return result;
+      },
+    };
+    const task = await insertTask(db, { task_name: 'printed', filters: {}, scope: 'channel', max_distance: 3, min_similarity: 0.8 }, now());
+    const runner = new TaskRunner({ db, pool, bank: index, progress: createProgressSink(() => {}, 0), logger: silent, now, maxInFlight: 2, groupTimeoutMs: 30_000 });
+    try {
+      await runner.start(task.id);
+      while ((await getTaskRow(db, task.id)).status === 'running' && Date.now() < deadline) await Bun.sleep(25);
+    } finally {
+      await runner.stop(1_000);
+    }
+    expect(await getTaskRow(db, task.id)).toMatchObject({ status: 'completed', processed_groups: 1 });
+
+    expect(trips).toHaveLength(2);
+    expect(trips[0]).toMatchObject({ rows: SIZE, texts: 0 });
+    expect(trips[0]!.asked).toBeGreaterThan(0);
+    // Second trip: exactly the texts asked for, far fewer than the group; no third trip.
+    expect(trips[1]).toEqual({ rows: SIZE, texts: trips[0]!.asked, asked: 0 });
+    expect(trips[0]!.asked).toBeLessThan(SIZE * 0.8);
+
+    const stored = await listClusters(db, task.id, {}, 0, 1000);
+    const ids = (await db.selectFrom('questions').select('id').orderBy('id').execute()).map((row) => row.id);
+    const everyText = dedupGroup({ ids: Float64Array.from(ids), contents: packTexts(texts), options: packTexts(texts.map(() => null)), opts: { maxDistance: 3, minSimilarity: 0.8 } });
+    expect(everyText.clusters.length).toBeGreaterThan(10);
+    // Members in id order on both sides (the listing orders them by distance).
+    const byId = (members: { questionId: number; distance: number; similarity: number }[]) => [...members].sort((x, y) => x.questionId - y.questionId);
+    const found = stored.items.map((c) => ({
+      canonicalId: c.canonical_question_id,
+      members: byId(c.members.map((m) => ({ questionId: m.question_id, distance: m.distance, similarity: m.similarity }))),
+    }));
+    expect(found).toEqual(everyText.clusters.map(({ canonicalId, members }) => ({ canonicalId, members: byId(members) })));
+  });
+});
