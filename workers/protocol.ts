@@ -104,8 +104,10 @@ export interface GroupResult {
   /**
    * Row indices (ascending) whose content the worker needs but was left
    * out. clusters is then empty: send the job again with at least these
-   * contents filled in (the second answer never asks again). The first
-   * post moved the job's buffers: pack the texts anew for the second.
+   * contents filled in. It asks only for rows it was not sent, so the
+   * trips end; usually the second answer is final, but a text can join a
+   * pair whose cluster then needs one more member's text for its numbers.
+   * The first post moved the job's buffers: pack the texts anew for the next.
    */
   needContent?: Int32Array;
   /** This run's decisions (opaque), to send back as GroupJob.previous in the group's next run. */

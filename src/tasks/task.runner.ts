@@ -93,6 +93,12 @@ interface InFlightGroup {
   kill(reason: string): void;
 }
 
+/** Only the job's texts: what a job that may come back for more texts moves (its ids and prints are copied). */
+const textBuffersOf = (job: GroupJob) => wholeBuffersOf([job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends]);
+
+/** Times a job that left texts out may be sent back with the texts its worker asked for. */
+const MAX_TEXT_TRIPS = 5;
+
 /** A group gets this many attempts before it fails its task. */
 const MAX_ATTEMPTS = 2;
 
@@ -341,12 +347,13 @@ export class TaskRunner {
         // A job that left texts out may come back asking for some: it keeps its ids, prints and
         // decisions for the second trip (a copy of those is a few MB), only its texts are moved.
         const signal = AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]);
-        const moved = job.omitted ? wholeBuffersOf([job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends]) : jobTransferList(job);
+        const moved = job.omitted ? textBuffersOf(job) : jobTransferList(job);
         result = await pool.run(job, { signal, transferList: moved as unknown as TransferList });
-        if (result.needContent) {
-          const filled = await withContents(db, job, result.needContent);
-          result = await pool.run(filled, { signal, transferList: jobTransferList(filled) as unknown as TransferList });
-          if (result.needContent) throw new Error(`the worker asked for ${result.needContent.length} texts it had been sent`);
+        for (let trip = 1, sent = job; result.needContent; trip++) {
+          // Each answer asks for texts it was not sent, so this ends; the bound guards against a broken worker.
+          if (trip > MAX_TEXT_TRIPS) throw new Error(`the worker still asked for ${result.needContent.length} texts after ${MAX_TEXT_TRIPS} trips`);
+          sent = await withContents(db, sent, result.needContent);
+          result = await pool.run(sent, { signal, transferList: textBuffersOf(sent) as unknown as TransferList });
         }
       } finally {
         this.untrack(entry);

@@ -196,6 +196,39 @@ describe('dedupGroup', () => {
     expect(done.clusters).toEqual(first.clusters);
   });
 
+  it('asks, trip after trip, for every text the clusters’ numbers need, and ends with the answer of a run with every text', () => {
+    const opts = { maxDistance: 3, minSimilarity: 0.5 };
+    const before = [STEM, STEM.replace('斜率', '斜率的值'), '另一道完全不同的题目,求函数f(x)=x^3的导数.'];
+    const cold = dedupGroup(job(before, opts, [1, 2, 3]));
+    expect(cold.clusters.map((c) => c.members.map((m) => m.questionId))).toEqual([[1, 2]]);
+    // A new exact copy joins the old cluster without a pair to verify, yet the cluster is no
+    // longer the stored one: its other members' similarities are measured again, on texts.
+    const after = [...before, `<p>${STEM}</p>`];
+    const expected = dedupGroup(job(after, opts, [1, 2, 3, 4])).clusters;
+    expect(expected[0]!.members).toHaveLength(3);
+    const prints = new Uint32Array(after.length * 16);
+    prints.set(cold.prints);
+    let sent = new Set([3]);
+    let result: ReturnType<typeof dedupGroup> | undefined;
+    for (let trip = 0; trip < 5; trip++) {
+      const packer = new TextPacker();
+      for (let i = 0; i < after.length; i++) {
+        if (sent.has(i)) packer.addString(after[i]!);
+        else packer.addOmitted();
+      }
+      result = dedupGroup({ ...job([], opts, [1, 2, 3, 4]), contents: packer.finish(), omitted: packer.omitted(), prints, previous: cold.decisions! });
+      if (!result.needContent) break;
+      for (const row of result.needContent) {
+        expect(sent.has(row)).toBe(false);
+        sent = new Set([...sent, row]);
+      }
+    }
+    expect(result!.needContent).toBeUndefined();
+    expect(result!.clusters.map(({ canonicalId, members }) => ({ canonicalId, members }))).toEqual(expected);
+    // The unrelated question's text was never needed.
+    expect(sent.has(2)).toBe(false);
+  });
+
   it('asks for an omitted row that has no cached print', () => {
     const lazy = job([STEM, STEM]);
     lazy.omitted = Uint8Array.of(0, 1);

@@ -181,11 +181,18 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
       if ((previous.clean[a] !== 1 || previous.clean[b] !== 1) && plausible(a, b)) decide(a, b);
     }
   }
+  // A member's similarity to its canonical is measured on their texts (unless the previous run's
+  // numbers hold): texts left out are asked for too, and the job comes back with them.
+  const noShingles = new Uint32Array(0);
+  const shinglesOf = (i: number): Uint32Array => {
+    if (contentOf(i) !== null) return dataOf(i).shingles;
+    need.add(i);
+    return noShingles;
+  };
+  const clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, previous ? (rows) => previous.similarities(rows) : undefined);
   if (need.size > 0) {
     return { clusters: [], prints, fresh, needContent: Int32Array.from([...need].sort((x, y) => x - y)) };
   }
-
-  const clusters = buildClusters(job.ids, uf, prints, rep, (i) => dataOf(i).shingles, previous ? (rows) => previous.similarities(rows) : undefined);
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;
     stats.exactMerged = n - reps.length;
