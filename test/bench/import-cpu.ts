@@ -3,8 +3,9 @@
  * real service on a temporary SQLite file, N bench questions uploaded as NDJSON by a child
  * process, and the service thread's own CPU time around the import. Another process on the
  * machine hardly moves this figure, unlike the wall time, so it is the one to compare
- * variants of the import path by. Each run uses a fresh database; the second file re-imports
- * the same questions (all unchanged), the path a repeated import takes.
+ * variants of the import path by. Each run uses a fresh database; the second pass re-imports
+ * the same questions (all unchanged), the path a repeated import takes (`bun
+ * test/bench/import-cpu.ts 200000 1 fresh` runs only the first).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { loadCorpus, questionAt } from './corpus.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
+const passes = (process.argv[4] ?? 'fresh,again').split(',');
 const corpus = loadCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'import-cpu-'));
 const file = join(dir, 'bank.ndjson');
@@ -43,7 +45,7 @@ for (let run = 0; run < runs; run++) {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, `run-${run}.sqlite`)}`, LOG_LEVEL: 'silent' });
   const service = await startService(config);
   try {
-    for (const pass of ['fresh', 'again']) {
+    for (const pass of passes) {
       const lag = monitorEventLoopDelay({ resolution: 10 });
       lag.enable();
       const cpu0 = threadCpuMs();
