@@ -13,6 +13,7 @@ import { requestLog } from './http/request-log.ts';
 import { errorBody, handleError, ok } from './http/errors.ts';
 import { mediaType } from './http/validate.ts';
 import type { ServiceMetrics } from './metrics/service-metrics.ts';
+import type { NdjsonParser } from './questions/ndjson-parser.ts';
 import { questionRoutes } from './questions/question.routes.ts';
 import type { TaskRunner } from './tasks/task.runner.ts';
 import { taskRoutes } from './tasks/task.routes.ts';
@@ -20,6 +21,8 @@ import { taskRoutes } from './tasks/task.routes.ts';
 export interface AppDeps {
   db: Kysely<Database>;
   runner: TaskRunner;
+  /** The thread that parses NDJSON imports; created by main.ts. */
+  ndjsonParser: Pick<NdjsonParser, 'open'>;
   /** Prints of the whole bank: answers checks, learns of imports and deletes. */
   bank: Pick<BankIndex, 'check' | 'forget' | 'scheduleBackfill'>;
   logger: Logger;

@@ -15,6 +15,7 @@ import { openPostgresPool } from './db/postgres.ts';
 import { createClusterProgress, shareBankChanges, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
+import { NdjsonParser } from './questions/ndjson-parser.ts';
 import { createProgressSink } from './realtime/progress.ts';
 import { registerSocketHandlers } from './realtime/socket.ts';
 import { TaskRunner } from './tasks/task.runner.ts';
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** The pool's worker file; tests swap in failing or slow fixtures. */
   workerFile?: URL;
+  /** The NDJSON parsing thread's file; tests swap in a failing fixture. */
+  ndjsonParserFile?: URL;
 }
 
 const DEFAULT_WORKER = new URL('../workers/dedup.worker.ts', import.meta.url);
@@ -121,11 +124,13 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   });
   const announceStart = shared ? shareTaskStarts(io as unknown as Server, () => runner.discover(), logger) : undefined;
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
+  const ndjsonParser = new NdjsonParser(options.ndjsonParserFile);
 
   const app = createApp({
     db,
     runner,
     bank,
+    ndjsonParser,
     metrics,
     version: packageJson.version,
     logger,
@@ -157,6 +162,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       logger.info({ graceMs: config.shutdownGraceMs }, 'service stopping');
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.shutdownGraceMs);
+      await ndjsonParser.close();
       await bank.close();
       await pool.close({ force: true });
       progress.close();

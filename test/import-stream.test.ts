@@ -43,3 +43,44 @@ describe('NDJSON import as a stream', () => {
     expect(count.body.data.total).toBe(rows - 4);
   });
 });
+
+describe('NDJSON import when the parsing thread dies', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({}, { ndjsonParserFile: new URL('./fixtures/crashing-ndjson-parser.ts', import.meta.url) });
+  });
+  afterAll(() => service.stop());
+
+  const line = (i: number, content = `第 ${i} 题，线程崩溃之前`) => `${JSON.stringify({ external_id: `crash-${i}`, type_name: '解答题', subject_name: '数学', channel_code: 'crash', content })}\n`;
+
+  it('answers 500 with what was saved, keeps every row parsed before the failure, and parses the next import in a new thread', async () => {
+    const encoder = new TextEncoder();
+    const before = Array.from({ length: 3000 }, (_, i) => line(i)).join('');
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // The good rows first (well over the 64 KB a message holds), then, once they are parsed, the crashing line.
+        if (step === 0) controller.enqueue(encoder.encode(before));
+        else if (step === 1) {
+          await Bun.sleep(500);
+          controller.enqueue(encoder.encode(line(3000, 'CRASH_PARSER') + line(3001)));
+        } else controller.close();
+        step++;
+      },
+    });
+    const response = await fetch(`${service.url}/api/questions`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+    const answer = (await response.json()) as { code: number; message: string; data: unknown };
+    expect(response.status).toBe(500);
+    expect(answer.code).toBe(500);
+    expect(answer.data).toBeNull();
+    expect(answer.message).toContain('the NDJSON parsing thread failed');
+    expect(answer.message).toContain('inserted 3000,');
+    const stored = await service.api('GET', '/api/questions?channel_code=crash&page_size=1');
+    expect(stored.body.data.total).toBe(3000);
+
+    // Sending the file again is safe: the saved rows come back unchanged, the rest is inserted.
+    const again = await service.api('POST', '/api/questions', before + line(3001), { 'content-type': 'application/x-ndjson' });
+    expect(again.status).toBe(201);
+    expect(again.body.data).toMatchObject({ inserted: 1, updated: 0, unchanged: 3000, rejected: [] });
+  });
+});

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../src/db/connect.ts';
-import { listQuestions, upsertQuestions } from '../src/questions/question.repository.ts';
+import { sql } from 'kysely';
+import { packRows, unpackRows } from '../src/questions/packed-rows.ts';
+import { listQuestions, upsertQuestions, upsertStoredQuestions } from '../src/questions/question.repository.ts';
+import { legacyRowHash, toStoredFields } from '../src/questions/stored-question.ts';
 import { questionInput, type QuestionInput } from '../src/questions/question.schema.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
@@ -72,5 +75,36 @@ describe('upsertQuestions', () => {
     const sized = (await allRows()).filter((q) => q.external_id?.startsWith('size-'));
     expect(sized.length).toBe((80 * 81) / 2);
     expect(new Set(sized.map((q) => q.external_id)).size).toBe(sized.length);
+  });
+
+  it('stores rows whose text arrives as UTF-8 bytes (the NDJSON thread) exactly as rows with strings, and updates them', async () => {
+    const inputs = Array.from({ length: 700 }, (_, i) => row(20_000 + i, { external_id: `bytes-${i}`, content: `第 ${i} 题 😀 é`, analysis: i % 3 === 0 ? '' : null }));
+    const asBytes = () => unpackRows(packRows(inputs.map(toStoredFields)));
+    expect(asBytes()[0]!.content).toBeInstanceOf(Uint8Array);
+    expect(await upsertStoredQuestions(handle.db, asBytes(), 't6')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
+    const stored = (await allRows()).filter((q) => q.external_id?.startsWith('bytes-'));
+    expect(stored.map(({ id, created_at, updated_at, ...fields }) => fields)).toEqual(
+      inputs.map((q) => ({ external_id: q.external_id ?? null, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content, options: q.options ?? null, answer: q.answer ?? null, analysis: q.analysis ?? null })),
+    );
+    const types = await sql<{ kind: string }>`select distinct typeof(content) as kind from questions where external_id like 'bytes-%'`.execute(handle.db).catch(() => undefined);
+    if (types) expect(types.rows.map((r) => r.kind)).toEqual(['text']);
+    // The same rows sent again as strings are unchanged; an edited one arriving as bytes is updated.
+    expect(await upsertQuestions(handle.db, inputs, 't7')).toEqual({ inserted: 0, updated: 0, unchanged: 700 });
+    inputs[5] = { ...inputs[5]!, content: '改过的 😀' };
+    expect(await upsertStoredQuestions(handle.db, asBytes(), 't8')).toEqual({ inserted: 0, updated: 1, unchanged: 699 });
+    expect((await allRows()).find((q) => q.external_id === 'bytes-5')).toMatchObject({ content: '改过的 😀', updated_at: 't8' });
+  });
+
+  it('recognises rows stored with the hash of earlier releases as unchanged, and updates them when edited', async () => {
+    const inputs = Array.from({ length: 20 }, (_, i) => row(30_000 + i, { external_id: `legacy-${i}` }));
+    await upsertQuestions(handle.db, inputs, 't9');
+    // As an earlier release stored them.
+    for (const input of inputs) {
+      const stored = toStoredFields(input);
+      await handle.db.updateTable('questions').set({ row_hash: legacyRowHash(stored as never) }).where('external_id', '=', stored.external_id).execute();
+    }
+    expect(await upsertStoredQuestions(handle.db, unpackRows(packRows(inputs.map(toStoredFields))), 't10')).toEqual({ inserted: 0, updated: 0, unchanged: 20 });
+    inputs[0] = { ...inputs[0]!, answer: 'C' };
+    expect(await upsertQuestions(handle.db, inputs, 't11')).toEqual({ inserted: 0, updated: 1, unchanged: 19 });
   });
 });

@@ -1,42 +1,64 @@
 export type NdjsonLine = { index: number; text: string } | { index: number; tooLong: true };
 
 /**
- * Splits a byte stream into lines without ever holding more than one line (capped at
- * `maxLineBytes`) in memory, so an import file of any size streams through. Lines are cut
- * out of each decoded chunk by index, so a chunk of thousands of lines is not re-sliced
- * once per line.
+ * Splits a byte stream, fed chunk by chunk, into numbered lines without ever holding more than
+ * one line (capped at `maxLineBytes`) in memory, so an import file of any size streams through.
+ * Lines are cut out of each decoded chunk by index, so a chunk of thousands of lines is not
+ * re-sliced once per line. A UTF-8 character cut between two chunks is decoded whole.
  */
-export async function* readLines(stream: ReadableStream<Uint8Array>, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
-  const decoder = new TextDecoder();
-  let pending = '';
-  let skipping = false;
-  let index = 0;
-  for await (const chunk of stream) {
-    const text = decoder.decode(chunk, { stream: true });
+export class NdjsonSplitter {
+  private readonly decoder = new TextDecoder();
+  private pending = '';
+  private skipping = false;
+  private index = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** The lines completed by this chunk. */
+  push(chunk: Uint8Array): NdjsonLine[] {
+    return this.split(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** The last line, if the stream did not end with a newline. */
+  end(): NdjsonLine[] {
+    const pending = this.pending + this.decoder.decode();
+    this.pending = '';
+    if (this.skipping || pending.trim() === '') return [];
+    return [{ index: this.index, text: pending }];
+  }
+
+  private split(text: string): NdjsonLine[] {
+    const lines: NdjsonLine[] = [];
     let start = 0;
     let newline = text.indexOf('\n');
     while (newline !== -1) {
-      if (skipping) {
-        skipping = false;
+      if (this.skipping) {
+        this.skipping = false;
       } else {
-        const line = pending === '' ? text.slice(start, newline) : pending + text.slice(start, newline);
-        if (line.length > maxLineBytes) yield { index, tooLong: true };
-        else yield { index, text: line };
+        const line = this.pending === '' ? text.slice(start, newline) : this.pending + text.slice(start, newline);
+        if (line.length > this.maxLineBytes) lines.push({ index: this.index, tooLong: true });
+        else lines.push({ index: this.index, text: line });
       }
-      pending = '';
-      index++;
+      this.pending = '';
+      this.index++;
       start = newline + 1;
       newline = text.indexOf('\n', start);
     }
-    if (skipping) continue;
-    if (start < text.length) pending += start === 0 ? text : text.slice(start);
-    if (pending.length > maxLineBytes) {
+    if (this.skipping) return lines;
+    if (start < text.length) this.pending += start === 0 ? text : text.slice(start);
+    if (this.pending.length > this.maxLineBytes) {
       // Report the oversized line once, then drop the rest of it as it arrives.
-      yield { index, tooLong: true };
-      pending = '';
-      skipping = true;
+      lines.push({ index: this.index, tooLong: true });
+      this.pending = '';
+      this.skipping = true;
     }
+    return lines;
   }
-  pending += decoder.decode();
-  if (!skipping && pending.trim() !== '') yield { index, text: pending };
+}
+
+/** The same lines as an async iterator over a whole stream. */
+export async function* readLines(stream: ReadableStream<Uint8Array>, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
+  const splitter = new NdjsonSplitter(maxLineBytes);
+  for await (const chunk of stream) yield* splitter.push(chunk);
+  yield* splitter.end();
 }

@@ -1,6 +1,9 @@
-import { sql, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, SqliteAdapter, type CompiledQuery, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, NewQuestionRow, QuestionRow } from '../db/schema.ts';
 import type { Question, QuestionInput } from './question.schema.ts';
+import { nextTurn } from '../pace.ts';
+import { decodeTextFields } from './packed-rows.ts';
+import { isLegacyRowHash, legacyRowHash, toStoredFields, type StoredQuestion } from './stored-question.ts';
 
 type Db = Kysely<Database>;
 
@@ -33,28 +36,13 @@ export function rowToQuestion(row: QuestionRow): Question {
   };
 }
 
-function toStoredFields(input: QuestionInput) {
-  const fields = {
-    external_id: input.external_id ?? null,
-    type_name: input.type_name,
-    subject_name: input.subject_name,
-    channel_code: input.channel_code,
-    content: input.content,
-    options: input.options == null ? null : JSON.stringify(input.options),
-    answer: input.answer == null ? null : JSON.stringify(input.answer),
-    analysis: input.analysis ?? null,
-  };
-  const rowHash = Bun.hash(JSON.stringify(fields)).toString(36);
-  return { ...fields, row_hash: rowHash };
-}
-
 const keyOf = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
 
 /** SQLite allows 32,766 bound parameters; PostgreSQL 65,535. Stay well below both. */
 const INSERT_CHUNK = 500;
 const LOOKUP_CHUNK = 500;
 
-/** The stored columns in the order `toStoredFields` plus the timestamps fill them. */
+/** The stored columns in the order `StoredQuestion` plus the timestamps fill them. */
 const INSERT_COLUMNS = ['external_id', 'type_name', 'subject_name', 'channel_code', 'content', 'options', 'answer', 'analysis', 'row_hash', 'created_at', 'updated_at'] as const;
 
 /**
@@ -79,21 +67,38 @@ function template(db: Db, key: string, markerCount: number, build: (markers: str
   return compiled;
 }
 
+/** The columns a StoredText fills: a string, or UTF-8 bytes from the parsing thread. */
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['content', 'options', 'answer', 'analysis']);
+
+/**
+ * SQLite stores UTF-8 bytes bound as a blob as the very same text through `cast(? as text)`
+ * (the database encoding is UTF-8), and a string through the cast unchanged. PostgreSQL
+ * would turn bytes into bytea's hex text, so it is given strings.
+ */
+const bindsUtf8Bytes = (db: Db) => db.getExecutor().adapter instanceof SqliteAdapter;
+
 function insertTemplate(db: Db, rowCount: number): CompiledQuery | null {
+  const castBytes = bindsUtf8Bytes(db);
   return template(db, `insert:${rowCount}`, rowCount * INSERT_COLUMNS.length, (markers) => {
     const rows = Array.from({ length: rowCount }, (_, r) => {
-      const row: Record<string, string> = {};
-      INSERT_COLUMNS.forEach((column, c) => (row[column] = markers[r * INSERT_COLUMNS.length + c]!));
+      const row: Record<string, unknown> = {};
+      INSERT_COLUMNS.forEach((column, c) => {
+        const marker = markers[r * INSERT_COLUMNS.length + c]!;
+        row[column] = castBytes && TEXT_COLUMNS.has(column) ? sql`cast(${marker} as text)` : marker;
+      });
       return row as unknown as NewQuestionRow;
     });
     return db.insertInto('questions').values(rows).compile();
   });
 }
 
-async function insertRows(db: Db, trx: Db, rows: NewQuestionRow[]) {
+type PendingInsert = StoredQuestion & Pick<NewQuestionRow, 'created_at' | 'updated_at'>;
+
+async function insertRows(db: Db, trx: Db, rows: PendingInsert[]) {
   const compiled = insertTemplate(db, rows.length);
+  if (!compiled || !bindsUtf8Bytes(db)) for (const row of rows) decodeTextFields(row);
   if (!compiled) {
-    await trx.insertInto('questions').values(rows).execute();
+    await trx.insertInto('questions').values(rows as NewQuestionRow[]).execute();
     return;
   }
   const parameters: unknown[] = new Array(rows.length * INSERT_COLUMNS.length);
@@ -102,18 +107,29 @@ async function insertRows(db: Db, trx: Db, rows: NewQuestionRow[]) {
   await trx.executeQuery({ ...compiled, parameters });
 }
 
+/** A row stored before hashes were versioned is unchanged if its old hash matches this row's. */
+function sameAsLegacyHash(stored: string, row: StoredQuestion): boolean {
+  if (!isLegacyRowHash(stored)) return false;
+  decodeTextFields(row);
+  return stored === legacyRowHash(row);
+}
+
+/** Validated questions, stored as `upsertStoredQuestions` does. */
+export function upsertQuestions(db: Db, batch: QuestionInput[], now: string): Promise<ImportCounts> {
+  return upsertStoredQuestions(db, batch.map(toStoredFields), now);
+}
+
 /**
  * Inserts or updates one batch in one transaction. A row with an `external_id` already
  * stored for its channel is updated in place (or left alone when nothing changed),
  * which makes re-importing a file idempotent.
  */
-export async function upsertQuestions(db: Db, batch: QuestionInput[], now: string): Promise<ImportCounts> {
+export async function upsertStoredQuestions(db: Db, rows: StoredQuestion[], now: string): Promise<ImportCounts> {
   const counts: ImportCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const rows = batch.map(toStoredFields);
   await db.transaction().execute(async (trx) => {
     const stored = await findByExternalIds(db, trx, rows);
-    const pendingInserts = new Map<string, NewQuestionRow>();
-    const inserts: NewQuestionRow[] = [];
+    const pendingInserts = new Map<string, PendingInsert>();
+    const inserts: PendingInsert[] = [];
     for (const row of rows) {
       const key = row.external_id === null ? null : keyOf(row.channel_code, row.external_id);
       const existing = key === null ? undefined : stored.get(key);
@@ -124,22 +140,25 @@ export async function upsertQuestions(db: Db, batch: QuestionInput[], now: strin
         else counts.updated++;
         Object.assign(pending, row);
       } else if (existing) {
-        if (existing.row_hash === row.row_hash) {
+        if (existing.row_hash === row.row_hash || sameAsLegacyHash(existing.row_hash, row)) {
           counts.unchanged++;
           continue;
         }
         counts.updated++;
+        decodeTextFields(row);
         existing.row_hash = row.row_hash;
         // A new row_hash makes the stored print stale; a trigger puts the row on the print backlog.
         await trx.updateTable('questions').set({ ...row, updated_at: now }).where('id', '=', existing.id).execute();
       } else {
-        const insert: NewQuestionRow = { ...row, created_at: now, updated_at: now };
+        const insert: PendingInsert = { ...row, created_at: now, updated_at: now };
         inserts.push(insert);
         if (key !== null) pendingInserts.set(key, insert);
         counts.inserted++;
       }
     }
     for (let start = 0; start < inserts.length; start += INSERT_CHUNK) {
+      // Other queries wait for this transaction's connection, but timers, sockets and requests run.
+      if (start > 0) await nextTurn();
       await insertRows(db, trx, inserts.slice(start, start + INSERT_CHUNK));
     }
   });

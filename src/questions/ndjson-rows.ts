@@ -1,0 +1,58 @@
+import { NdjsonSplitter, type NdjsonLine } from './ndjson.ts';
+import { packRows, type PackedRows } from './packed-rows.ts';
+import { validateRow, type StoredQuestion } from './stored-question.ts';
+
+export interface RowRejection {
+  index: number;
+  message: string;
+}
+
+/** What one chunk of an NDJSON body yields: rows ready to store, and the lines rejected. */
+export interface ParsedChunk {
+  rows: PackedRows;
+  rejected: RowRejection[];
+}
+
+/**
+ * Turns an NDJSON byte stream, chunk by chunk, into stored-shape rows: decodes, splits,
+ * `JSON.parse`s, validates and hashes each line. Runs in the parsing thread
+ * (ndjson-parser.worker.ts); holds one import's state between its chunks.
+ */
+export class NdjsonRowParser {
+  private readonly splitter: NdjsonSplitter;
+
+  constructor(private readonly maxLineBytes: number) {
+    this.splitter = new NdjsonSplitter(maxLineBytes);
+  }
+
+  push(chunk: Uint8Array): ParsedChunk {
+    return this.parse(this.splitter.push(chunk));
+  }
+
+  end(): ParsedChunk {
+    return this.parse(this.splitter.end());
+  }
+
+  private parse(lines: NdjsonLine[]): ParsedChunk {
+    const rows: StoredQuestion[] = [];
+    const rejected: RowRejection[] = [];
+    for (const line of lines) {
+      if ('tooLong' in line) {
+        rejected.push({ index: line.index, message: `line is longer than ${this.maxLineBytes} bytes` });
+        continue;
+      }
+      if (line.text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line.text);
+      } catch (error) {
+        rejected.push({ index: line.index, message: `malformed JSON: ${(error as Error).message}` });
+        continue;
+      }
+      const checked = validateRow(value);
+      if ('row' in checked) rows.push(checked.row);
+      else rejected.push({ index: line.index, message: checked.message });
+    }
+    return { rows: packRows(rows), rejected };
+  }
+}

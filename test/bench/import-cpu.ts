@@ -1,0 +1,68 @@
+/**
+ * Main-thread CPU per imported row (`bun test/bench/import-cpu.ts [N=200000] [runs=1]`): the
+ * real service on a temporary SQLite file, N bench questions uploaded as NDJSON by a child
+ * process, and the service thread's own CPU time around the import. Another process on the
+ * machine hardly moves this figure, unlike the wall time, so it is the one to compare
+ * variants of the import path by. Each run uses a fresh database; the second pass re-imports
+ * the same questions (all unchanged), the path a repeated import takes (`bun
+ * test/bench/import-cpu.ts 200000 1 fresh` runs only the first).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../../src/config.ts';
+import { startService } from '../../src/main.ts';
+import { loadCorpus, questionAt } from './corpus.ts';
+
+const n = Number(process.argv[2] ?? 200_000);
+const runs = Number(process.argv[3] ?? 1);
+const passes = (process.argv[4] ?? 'fresh,again').split(',');
+const corpus = loadCorpus();
+const dir = mkdtempSync(join(tmpdir(), 'import-cpu-'));
+const file = join(dir, 'bank.ndjson');
+const writer = Bun.file(file).writer();
+for (let i = 0; i < n; i++) {
+  const q = questionAt(corpus.base, i);
+  writer.write(`${JSON.stringify({ external_id: `bench-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`);
+}
+await writer.end();
+
+const threadCpuMs = () => {
+  const usage = process.threadCpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+async function upload(url: string) {
+  const child = Bun.spawn([process.execPath, new URL('./upload.ts', import.meta.url).pathname, url, file], { stdout: 'pipe', stderr: 'inherit' });
+  const output = await new Response(child.stdout).text();
+  if ((await child.exited) !== 0) throw new Error('upload child failed');
+  return JSON.parse(output.trim().split('\n').at(-1)!) as { status: number; ms: number; data: Record<string, unknown> };
+}
+
+console.log(`${n} rows (${corpus.source}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (let run = 0; run < runs; run++) {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, `run-${run}.sqlite`)}`, LOG_LEVEL: 'silent' });
+  const service = await startService(config);
+  try {
+    for (const pass of passes) {
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      const cpu0 = threadCpuMs();
+      const process0 = process.cpuUsage();
+      const answer = await upload(service.url);
+      const cpu = threadCpuMs() - cpu0;
+      const processCpu = process.cpuUsage(process0);
+      lag.disable();
+      const { inserted, updated, unchanged } = answer.data as { inserted: number; updated: number; unchanged: number };
+      console.log(
+        `  ${pass}: ${((cpu * 1000) / n).toFixed(2)} µs main-thread CPU a row (process ${(((processCpu.user + processCpu.system) / n)).toFixed(2)} µs), ` +
+          `${Math.round(n / (answer.ms / 1000))} q/s, lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}`,
+      );
+    }
+  } finally {
+    await service.close();
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
