@@ -16,8 +16,15 @@ export interface MovedGroupResult {
   readonly [transferableSymbol]: ArrayBuffer[];
 }
 
+/** Past this many questions a group's garbage is worth a full collection when it ends. */
+const BIG_GROUP = 10_000;
+
 export default function dedupWorker(job: GroupJob): MovedGroupResult {
-  const result = dedupGroup(job);
+  // Bun.gc(false): a young-generation collection, a few ms; the thread's heap stays near what is live.
+  const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false) });
+  // Once the result is posted, the group's texts, verification data and garbage go, not when the
+  // next group's allocations push the collector: the next group starts in the room this one used.
+  if (job.ids.length >= BIG_GROUP) setTimeout(() => Bun.gc(true), 0);
   // Moved, not copied: deserializing ~12 MB of prints and decisions of a 150,000-question
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
   const moved: MovedGroupResult = { [valueSymbol]: result, [transferableSymbol]: wholeBuffersOf([result.prints, result.fresh, result.decisions, result.needContent]) };

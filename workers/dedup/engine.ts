@@ -40,6 +40,12 @@ export interface EngineTuning {
   bucketCap?: number;
   /** Filled in when given. */
   stats?: EngineStats;
+  /**
+   * Asks the runtime for a quick collection of short-lived garbage. Printing a big group turns
+   * every text into a few strings it drops at once; collected as it goes, they do not pile up
+   * into hundreds of MB of heap before the collector's own schedule gets to them.
+   */
+  collectGarbage?: () => void;
 }
 
 export interface EngineStats {
@@ -65,7 +71,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   const contentOf = (i: number): string | null => (isOmitted(i) ? null : textAt(job.contents, i));
   const optionsOf = (i: number): string | null => optionalTextAt(job.options, i);
 
-  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null);
+  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage);
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
   if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 

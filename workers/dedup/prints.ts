@@ -59,6 +59,9 @@ export interface PrintSet {
   missing: number[];
 }
 
+/** Rows between two calls of computePrints' collectGarbage. */
+const GARBAGE_ROWS = 8192;
+
 /**
  * Every row's print: the cached one when it was made from this content (or
  * when the runner left the content out, vouching for the cached row), else
@@ -69,11 +72,14 @@ export function computePrints(
   contentOf: (i: number) => string | null,
   optionsOf: (i: number) => string | null,
   cached: Uint32Array | null,
+  /** Called every GARBAGE_ROWS rows read: each leaves its decoded and normalized text behind as garbage. */
+  collectGarbage?: () => void,
 ): PrintSet {
   const prints = new Uint32Array(n * FP_WORDS);
   const fresh = new Uint8Array(n);
   const missing: number[] = [];
   for (let i = 0; i < n; i++) {
+    if (collectGarbage !== undefined && i % GARBAGE_ROWS === GARBAGE_ROWS - 1) collectGarbage();
     const at = i * FP_WORDS;
     const content = contentOf(i);
     const opts = optionsOf(i);
