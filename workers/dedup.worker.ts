@@ -2,6 +2,7 @@
  * Piscina entry: one job per group. Pure CPU, no I/O; the algorithm lives
  * in ./dedup/ and is unit-tested there.
  */
+import { gcAndSweep } from 'bun:jsc';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { wholeBuffersOf, type GroupJob, type GroupResult } from './protocol.ts';
 import { dedupGroup } from './dedup/engine.ts';
@@ -16,15 +17,29 @@ export interface MovedGroupResult {
   readonly [transferableSymbol]: ArrayBuffer[];
 }
 
-/** Past this many questions a group's garbage is worth a full collection when it ends. */
+/** Past this many questions a group's garbage is worth a full collection and sweep (~0.1 s) of its own. */
 const BIG_GROUP = 10_000;
 
+/**
+ * Whether this thread's last group was big. Per thread (each worker thread loads this module
+ * once): the collection it asks for concerns this thread's heap alone.
+ */
+let lastGroupWasBig = false;
+
 export default function dedupWorker(job: GroupJob): MovedGroupResult {
+  // The previous group's texts, verification data and garbage are all dead now: free them before
+  // this group allocates its own. During a task the next job is already queued when one ends, so
+  // without this a busy thread never got to sweep, and the two threads' heaps piled up to a peak
+  // RSS of 1.8-2.1 GB on the 1M bench. Swept, not just collected: freed blocks go back at once.
+  if (lastGroupWasBig) gcAndSweep();
+  lastGroupWasBig = job.ids.length >= BIG_GROUP;
   // Bun.gc(false): a young-generation collection, a few ms; the thread's heap stays near what is live.
   const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false) });
-  // Once the result is posted, the group's texts, verification data and garbage go, not when the
-  // next group's allocations push the collector: the next group starts in the room this one used.
-  if (job.ids.length >= BIG_GROUP) setTimeout(() => Bun.gc(true), 0);
+  // Idle after this group (the end of a task): free it now rather than when the next task comes.
+  if (lastGroupWasBig) setTimeout(() => {
+    if (lastGroupWasBig) gcAndSweep();
+    lastGroupWasBig = false;
+  }, 0);
   // Moved, not copied: deserializing ~12 MB of prints and decisions of a 150,000-question
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
   const moved: MovedGroupResult = { [valueSymbol]: result, [transferableSymbol]: wholeBuffersOf([result.prints, result.fresh, result.decisions, result.needContent]) };
