@@ -89,7 +89,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     groupTimeoutMs: integer(env, 'GROUP_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3_600_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     memoryLimitMb: integer(env, 'MEMORY_LIMIT_MB', 4096, 0, 1_048_576),
-    questionsInFlight: integer(env, 'QUESTIONS_IN_FLIGHT', 200_000, 1, 100_000_000),
+    questionsInFlight: integer(env, 'QUESTIONS_IN_FLIGHT', 160_000, 1, 100_000_000),
     instanceId: instanceId(env.INSTANCE_ID),
     leaseMs: integer(env, 'LEASE_MS', 30_000, 300, 3_600_000),
     taskPollMs: integer(env, 'TASK_POLL_MS', 1_000, 50, 600_000),
