@@ -17,28 +17,33 @@ export interface MovedGroupResult {
   readonly [transferableSymbol]: ArrayBuffer[];
 }
 
-/** Past this many questions a group's garbage is worth a full collection and sweep (~0.1 s) of its own. */
-const BIG_GROUP = 10_000;
+/** Questions computed between two full collections and sweeps (~0.1 s each) of this thread's heap. */
+const SWEEP_EVERY = 10_000;
 
 /**
- * Whether this thread's last group was big. Per thread (each worker thread loads this module
- * once): the collection it asks for concerns this thread's heap alone.
+ * Questions this thread computed since its heap was last swept. Per thread (each worker thread
+ * loads this module once): the collection it triggers concerns this thread's heap alone.
  */
-let lastGroupWasBig = false;
+let sinceSweep = 0;
+
+function sweep() {
+  gcAndSweep();
+  sinceSweep = 0;
+}
 
 export default function dedupWorker(job: GroupJob): MovedGroupResult {
-  // The previous group's texts, verification data and garbage are all dead now: free them before
+  // The previous groups' texts, verification data and garbage are dead by now: free them before
   // this group allocates its own. During a task the next job is already queued when one ends, so
-  // without this a busy thread never got to sweep, and the two threads' heaps piled up to a peak
+  // a busy thread never got to sweep by itself, and the two threads' heaps piled up to a peak
   // RSS of 1.8-2.1 GB on the 1M bench. Swept, not just collected: freed blocks go back at once.
-  if (lastGroupWasBig) gcAndSweep();
-  lastGroupWasBig = job.ids.length >= BIG_GROUP;
+  // Counted in questions, not per group: a run of small groups piles up garbage too.
+  if (sinceSweep >= SWEEP_EVERY) sweep();
+  sinceSweep += job.ids.length;
   // Bun.gc(false): a young-generation collection, a few ms; the thread's heap stays near what is live.
   const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false) });
   // Idle after this group (the end of a task): free it now rather than when the next task comes.
-  if (lastGroupWasBig) setTimeout(() => {
-    if (lastGroupWasBig) gcAndSweep();
-    lastGroupWasBig = false;
+  setTimeout(() => {
+    if (sinceSweep >= SWEEP_EVERY) sweep();
   }, 0);
   // Moved, not copied: deserializing ~12 MB of prints and decisions of a 150,000-question
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
