@@ -43,6 +43,13 @@ export interface GroupJob {
    */
   omitted?: Uint8Array | null;
   /**
+   * Optional: 1 where the runner vouches that the row's cached print was made from the very
+   * text it sends (it read both in one query, the print matched to the row's current version).
+   * The worker then takes the print as it is, without decoding and hashing the text to check
+   * it, and reads the text only if it must verify the row.
+   */
+  vouched?: Uint8Array | null;
+  /**
    * Optional: GroupResult.decisions of this group's previous run, stored as is. Pairs of
    * questions present and unchanged then keep that run's answer; only pairs involving a
    * new or changed question are verified. The worker ignores a snapshot made with other
@@ -59,7 +66,7 @@ export interface GroupJob {
  * since moving its buffer would empty every other view of it.
  */
 export function jobTransferList(job: GroupJob): ArrayBuffer[] {
-  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.previous];
+  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.vouched, job.previous];
   return wholeBuffersOf(arrays);
 }
 

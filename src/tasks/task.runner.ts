@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
-import { jobTransferList, wholeBuffersOf, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
+import { jobTransferList, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
 import { loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
-import { buildGroupJob, withContents } from './group-job.ts';
+import { buildGroupJob } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -92,12 +92,6 @@ interface InFlightGroup {
   group: GroupRow;
   kill(reason: string): void;
 }
-
-/** Only the job's texts: what a job that may come back for more texts moves (its ids and prints are copied). */
-const textBuffersOf = (job: GroupJob) => wholeBuffersOf([job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends]);
-
-/** Times a job that left texts out may be sent back with the texts its worker asked for. */
-const MAX_TEXT_TRIPS = 5;
 
 /** Groups this large leave enough garbage on this thread when read to be worth collecting at once. */
 const BIG_GROUP_READ = 10_000;
@@ -351,17 +345,10 @@ export class TaskRunner {
         timeout = AbortSignal.timeout(this.deps.groupTimeoutMs);
         this.track(entry);
         // The job's buffers (texts, ids, prints) are moved into the worker, not copied: see jobTransferList.
-        // A job that left texts out may come back asking for some: it keeps its ids, prints and
-        // decisions for the second trip (a copy of those is a few MB), only its texts are moved.
         const signal = AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]);
-        const moved = job.omitted ? textBuffersOf(job) : jobTransferList(job);
-        result = await pool.run(job, { signal, transferList: moved as unknown as TransferList });
-        for (let trip = 1, sent = job; result.needContent; trip++) {
-          // Each answer asks for texts it was not sent, so this ends; the bound guards against a broken worker.
-          if (trip > MAX_TEXT_TRIPS) throw new Error(`the worker still asked for ${result.needContent.length} texts after ${MAX_TEXT_TRIPS} trips`);
-          sent = await withContents(db, sent, result.needContent);
-          result = await pool.run(sent, { signal, transferList: textBuffersOf(sent) as unknown as TransferList });
-        }
+        result = await pool.run(job, { signal, transferList: jobTransferList(job) as unknown as TransferList });
+        // Every text is sent, so a worker has nothing to ask for; one that does is broken.
+        if (result.needContent) throw new Error(`the worker asked for ${result.needContent.length} texts it had been sent`);
       } finally {
         this.untrack(entry);
         release();

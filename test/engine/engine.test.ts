@@ -174,6 +174,19 @@ describe('dedupGroup', () => {
     expect(second.clusters).toEqual(first.clusters);
   });
 
+  it('takes a vouched print as it is, without checking it against the text, and checks the others', () => {
+    const first = dedupGroup(job([STEM, '另一道题']));
+    // Row 1's print is the one of row 0: vouched, it is used as sent; not vouched, it is found stale and recomputed.
+    const swapped = new Uint32Array(first.prints);
+    swapped.set(first.prints.subarray(0, 16), 16);
+    const vouched = dedupGroup({ ...job([STEM, '另一道题']), prints: swapped, vouched: Uint8Array.of(1, 1) });
+    expect(Array.from(vouched.fresh)).toEqual([0, 0]);
+    expect(Array.from(vouched.prints.subarray(16, 32))).toEqual(Array.from(first.prints.subarray(0, 16)));
+    const checked = dedupGroup({ ...job([STEM, '另一道题']), prints: swapped, vouched: Uint8Array.of(1, 0) });
+    expect(Array.from(checked.fresh)).toEqual([0, 1]);
+    expect(Array.from(checked.prints)).toEqual(Array.from(first.prints));
+  });
+
   it('asks only for the texts it must verify when the runner omits cached rows', () => {
     const contents = [STEM, '另一道完全不同的题目,求函数f(x)=x^3的导数.', STEM.replace('斜率', '斜率的值'), `<p>${STEM}</p>`];
     const first = dedupGroup(job(contents, { maxDistance: 3, minSimilarity: 0.5 }));

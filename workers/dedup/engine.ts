@@ -71,7 +71,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
   const contentOf = (i: number): string | null => (isOmitted(i) ? null : textAt(job.contents, i));
   const optionsOf = (i: number): string | null => optionalTextAt(job.options, i);
 
-  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage);
+  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
   if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 

@@ -74,6 +74,8 @@ export function computePrints(
   cached: Uint32Array | null,
   /** Called every GARBAGE_ROWS rows read: each leaves its decoded and normalized text behind as garbage. */
   collectGarbage?: () => void,
+  /** 1 where the cached print is known to fit the text (GroupJob.vouched): it is not checked. */
+  vouched: Uint8Array | null = null,
 ): PrintSet {
   const prints = new Uint32Array(n * FP_WORDS);
   const fresh = new Uint8Array(n);
@@ -81,6 +83,10 @@ export function computePrints(
   for (let i = 0; i < n; i++) {
     if (collectGarbage !== undefined && i % GARBAGE_ROWS === GARBAGE_ROWS - 1) collectGarbage();
     const at = i * FP_WORDS;
+    if (vouched !== null && vouched[i] === 1 && cached !== null && hasPrint(cached, at)) {
+      prints.set(cached.subarray(at, at + FP_WORDS), at);
+      continue;
+    }
     const content = contentOf(i);
     const opts = optionsOf(i);
     const usable = cached !== null && hasPrint(cached, at);
