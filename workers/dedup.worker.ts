@@ -5,7 +5,7 @@
 import { gcAndSweep } from 'bun:jsc';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { wholeBuffersOf, type GroupJob, type GroupResult } from './protocol.ts';
-import { dedupGroup } from './dedup/engine.ts';
+import { dedupGroup, type EngineStats } from './dedup/engine.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
 // Computation yields the CPU to the main thread's requests and events when cores are short.
@@ -17,12 +17,14 @@ export interface MovedGroupResult {
   readonly [transferableSymbol]: ArrayBuffer[];
 }
 
-/** Questions computed between two full collections and sweeps (~0.1 s each) of this thread's heap. */
+/** Texts read (decoded, normalized, shingled) between two full collections and sweeps (~0.1 s each) of this thread's heap. */
 const SWEEP_EVERY = 10_000;
 
 /**
- * Questions this thread computed since its heap was last swept. Per thread (each worker thread
- * loads this module once): the collection it triggers concerns this thread's heap alone.
+ * Texts this thread read since its heap was last swept: reading them is what leaves garbage (a
+ * re-run whose prints are vouched for reads few, and sweeping it per question cost it more than
+ * its own work). Per thread (each worker thread loads this module once): the collection it
+ * triggers concerns this thread's heap alone.
  */
 let sinceSweep = 0;
 
@@ -36,11 +38,12 @@ export default function dedupWorker(job: GroupJob): MovedGroupResult {
   // this group allocates its own. During a task the next job is already queued when one ends, so
   // a busy thread never got to sweep by itself, and the two threads' heaps piled up to a peak
   // RSS of 1.8-2.1 GB on the 1M bench. Swept, not just collected: freed blocks go back at once.
-  // Counted in questions, not per group: a run of small groups piles up garbage too.
+  // Counted across groups: a run of small groups piles up garbage too.
   if (sinceSweep >= SWEEP_EVERY) sweep();
-  sinceSweep += job.ids.length;
+  const stats: EngineStats = { fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 };
   // Bun.gc(false): a young-generation collection, a few ms; the thread's heap stays near what is live.
-  const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false) });
+  const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false), stats });
+  sinceSweep += stats.fresh + stats.textsRead;
   // Idle after this group (the end of a task): free it now rather than when the next task comes.
   setTimeout(() => {
     if (sinceSweep >= SWEEP_EVERY) sweep();

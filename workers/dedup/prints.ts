@@ -59,7 +59,7 @@ export interface PrintSet {
   missing: number[];
 }
 
-/** Rows between two calls of computePrints' collectGarbage. */
+/** Texts read between two calls of computePrints' collectGarbage. */
 const GARBAGE_ROWS = 8192;
 
 /**
@@ -72,7 +72,7 @@ export function computePrints(
   contentOf: (i: number) => string | null,
   optionsOf: (i: number) => string | null,
   cached: Uint32Array | null,
-  /** Called every GARBAGE_ROWS rows read: each leaves its decoded and normalized text behind as garbage. */
+  /** Called every GARBAGE_ROWS texts read: each leaves its decoded and normalized text behind as garbage. */
   collectGarbage?: () => void,
   /** 1 where the cached print is known to fit the text (GroupJob.vouched): it is not checked. */
   vouched: Uint8Array | null = null,
@@ -80,13 +80,14 @@ export function computePrints(
   const prints = new Uint32Array(n * FP_WORDS);
   const fresh = new Uint8Array(n);
   const missing: number[] = [];
+  let read = 0;
   for (let i = 0; i < n; i++) {
-    if (collectGarbage !== undefined && i % GARBAGE_ROWS === GARBAGE_ROWS - 1) collectGarbage();
     const at = i * FP_WORDS;
     if (vouched !== null && vouched[i] === 1 && cached !== null && hasPrint(cached, at)) {
       prints.set(cached.subarray(at, at + FP_WORDS), at);
       continue;
     }
+    if (collectGarbage !== undefined && ++read % GARBAGE_ROWS === 0) collectGarbage();
     const content = contentOf(i);
     const opts = optionsOf(i);
     const usable = cached !== null && hasPrint(cached, at);
