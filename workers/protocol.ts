@@ -39,7 +39,8 @@ export interface GroupJob {
    * Optional: 1 where the runner left the content out (sent empty) because it
    * vouches for that row's cached print, i.e. the print was stored for this
    * very content. The worker answers with needContent if it must read such a
-   * text after all. Lets a re-run skip loading the texts of unchanged rows.
+   * text after all. (The task runner sends every text and uses `vouched`
+   * instead: asking back cost the worker a second candidate search.)
    */
   omitted?: Uint8Array | null;
   /**

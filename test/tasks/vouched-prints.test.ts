@@ -33,7 +33,7 @@ let handle: DatabaseHandle;
 let piscina: Piscina;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('omitted');
+  testDb = await createTestDatabase('vouched');
   handle = await connectDatabase(testDb.url);
   await migrateToLatest(handle);
   piscina = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 2 });
