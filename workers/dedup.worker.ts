@@ -1,11 +1,12 @@
 /**
- * Piscina entry: one job per group. Pure CPU, no I/O; the algorithm lives
- * in ./dedup/ and is unit-tested there.
+ * Piscina entry: one job per group. Pure CPU, no I/O (texts left out of the job come from the
+ * runner over the job's text channel); the algorithm lives in ./dedup/ and is unit-tested there.
  */
 import { gcAndSweep } from 'bun:jsc';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { wholeBuffersOf, type GroupJob, type GroupResult } from './protocol.ts';
 import { dedupGroup, type EngineStats } from './dedup/engine.ts';
+import { fetchTextsOver } from './text-channel.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
 // Computation yields the CPU to the main thread's requests and events when cores are short.
@@ -42,7 +43,12 @@ export default function dedupWorker(job: GroupJob): MovedGroupResult {
   if (sinceSweep >= SWEEP_EVERY) sweep();
   const stats: EngineStats = { fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 };
   // Bun.gc(false): a young-generation collection, a few ms; the thread's heap stays near what is live.
-  const result = dedupGroup(job, { collectGarbage: () => Bun.gc(false), stats });
+  let result: GroupResult;
+  try {
+    result = dedupGroup(job, { collectGarbage: () => Bun.gc(false), stats }, job.texts ? fetchTextsOver(job.texts) : undefined);
+  } finally {
+    job.texts?.port.close();
+  }
   sinceSweep += stats.fresh + stats.textsRead;
   // Idle after this group (the end of a task): free it now rather than when the next task comes.
   setTimeout(() => {

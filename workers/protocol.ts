@@ -2,6 +2,7 @@
  * What crosses the thread boundary between the task runner (main thread)
  * and the dedup worker. Kept free of I/O imports so both sides can share it.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { PackedTexts } from './packed-texts.ts';
 
 /** Defaults for a dedup task's options; the README explains how to pick them. */
@@ -36,13 +37,14 @@ export interface GroupJob {
    */
   prints?: Uint32Array | null;
   /**
-   * Optional: 1 where the runner left the content out (sent empty) because it
-   * vouches for that row's cached print, i.e. the print was stored for this
-   * very content. The worker answers with needContent if it must read such a
-   * text after all. (The task runner sends every text and uses `vouched`
-   * instead: asking back cost the worker a second candidate search.)
+   * Optional: 1 where the runner left the content and options out (sent empty) because it
+   * vouches for that row's cached print, i.e. the print was stored for this very content.
+   * The worker fetches such a text over `texts` if it must read it after all (a pair to
+   * verify, a cluster's similarity); without `texts` it answers with needContent.
    */
   omitted?: Uint8Array | null;
+  /** Optional: where the worker fetches omitted rows' texts while it waits (text-channel.ts). */
+  texts?: TextChannel | null;
   /**
    * Optional: 1 where the runner vouches that the row's cached print was made from the very
    * text it sends (it read both in one query, the print matched to the row's current version).
@@ -66,9 +68,29 @@ export interface GroupJob {
  * whole buffer are moved: a view into a shared buffer (a pooled Node Buffer) is copied,
  * since moving its buffer would empty every other view of it.
  */
-export function jobTransferList(job: GroupJob): ArrayBuffer[] {
+export function jobTransferList(job: GroupJob): (ArrayBuffer | MessagePort)[] {
   const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.vouched, job.previous];
-  return wholeBuffersOf(arrays);
+  const buffers: (ArrayBuffer | MessagePort)[] = wholeBuffersOf(arrays);
+  // A port goes over only moved: the worker's end of the text channel.
+  if (job.texts) buffers.push(job.texts.port);
+  return buffers;
+}
+
+/** The texts of some rows, packed in the order asked for. */
+export interface FetchedTexts {
+  contents: PackedTexts;
+  /** Options as in GroupJob.options (null stored as an empty text). */
+  options: PackedTexts;
+}
+
+/**
+ * The worker's end of a text channel: it posts the rows it needs (an Int32Array of row
+ * indices) on `port` and waits on `answered` (one Int32 in shared memory) until the runner has
+ * posted FetchedTexts, or { error }, back and set it to 1.
+ */
+export interface TextChannel {
+  port: MessagePort;
+  answered: Int32Array;
 }
 
 /** The distinct buffers of those arrays that span their whole (non-shared) ArrayBuffer. */

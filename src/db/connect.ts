@@ -8,6 +8,7 @@ import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
 import { leaseMigration } from './migrations/003_group_leases.ts';
 import { questionPrintsMigration } from './migrations/005_question_prints.ts';
 import { clusterRunsMigration } from './migrations/006_cluster_runs.ts';
+import { groupIndexRowHashMigration } from './migrations/007_group_index_row_hash.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -58,6 +59,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '004_group_decisions': groupDecisionsMigration(dialect),
         '005_question_prints': questionPrintsMigration(dialect),
         '006_cluster_runs': clusterRunsMigration(),
+        '007_group_index_row_hash': groupIndexRowHashMigration(),
       };
     },
   };

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { TextPacker } from '../../workers/packed-texts.ts';
-import type { DedupOptions, GroupJob } from '../../workers/protocol.ts';
+import { FINGERPRINT_WORDS, type DedupOptions, type FetchedTexts, type GroupJob } from '../../workers/protocol.ts';
 import { checkGroup } from '../dedup/check.ts';
 import { packPrints, type PrintedRow } from '../dedup/fingerprints.ts';
 import { dialectOf } from '../db/connect.ts';
@@ -15,48 +15,62 @@ import { ALL_CHANNELS } from './task.schema.ts';
  */
 const PAGE_SIZE = 2000;
 
+/** Rows per page of a prints-only read: ~100 bytes a row instead of ~1 KB. */
+const PRINT_PAGE_SIZE = 5000;
+/** Question ids per IN list when texts are read by id. */
+const IDS_PER_QUERY = 500;
+const PRINT_BYTES = FINGERPRINT_WORDS * 4;
+
 export interface LoadedGroup {
   job: GroupJob;
-  /** Per row of the job: the question's id, its row_hash (the version read) and its own (type, subject, channel) key, for the check index. */
+  /**
+   * Per row of the job: the question's id, its row_hash (the version read; '' for a row sent
+   * without its text, whose print is stored already) and its own (type, subject, channel) key,
+   * for the check index.
+   */
   rows: (PrintedRow & { group: string })[];
+}
+
+export interface ReadOptions {
+  /**
+   * Leave out the texts of rows with a stored print (GroupJob.omitted): the worker fetches the
+   * few it must read over a text channel (readTexts). For re-runs, where the previous run's
+   * decisions settle almost every pair without a text.
+   */
+  omitPrinted?: boolean;
+}
+
+/** Reads a group into the worker's job format: every text, or (omitPrinted) only those without a stored print. */
+export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, read: ReadOptions = {}): Promise<LoadedGroup> {
+  return read.omitPrinted ? readPrintsFirst(db, group, opts) : readEveryText(db, group, opts);
 }
 
 /**
  * Reads a group's questions in id order, a page at a time, with their cached prints, into the
  * worker's job format. A print read with its text in one query, matched to the row's current
  * version, is vouched for (GroupJob.vouched): the worker takes it without decoding and hashing
- * the text, and reads the text only to verify a pair. (Leaving such texts out and sending the
- * ones the worker asks for cost a second trip, in which the worker searched all candidates
- * again: a re-run took 22 % of a cold run that way.)
+ * the text, and reads the text only to verify a pair. A first run reads this way: it verifies
+ * most rows, and a range scan reads their texts faster than lookups by id.
  */
-export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
+async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
   const rows: LoadedGroup['rows'] = [];
   // Texts go to the worker as UTF-8 bytes, never as JS strings on this thread (packed-texts.ts).
   const contents = new TextPacker();
-  const contentUtf8 = utf8Of(db, 'q.content');
   // Options too: short, but 150,000 strings cost ~15 ms to clone.
   const options = new TextPacker();
-  const optionsUtf8 = utf8Of(db, 'q.options').$castTo<Uint8Array | null>();
   const fingerprints: (Uint8Array | null)[] = [];
   const vouched: number[] = [];
-  // One key string per channel, shared by its rows, not a new string per question.
-  const keys = new Map<string, string>();
-  const groupKeyOf = (channel: string) => {
-    let key = keys.get(channel);
-    if (key === undefined) keys.set(channel, (key = checkGroup(group.type_name, group.subject_name, channel)));
-    return key;
-  };
+  const groupKeyOf = groupKeys(group);
   let afterId = 0;
   for (;;) {
-    let query = db
-      .selectFrom('questions as q')
+    const page = await groupQuery(db, group)
       // A print counts only for the version of the row it was computed from.
       .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
-      .select(['q.id', 'q.channel_code', contentUtf8.as('content_utf8'), optionsUtf8.as('options_utf8'), 'q.row_hash', 'p.print'])
-      .where('q.type_name', '=', group.type_name)
-      .where('q.subject_name', '=', group.subject_name);
-    if (group.channel_code !== ALL_CHANNELS) query = query.where('q.channel_code', '=', group.channel_code);
-    const page = await query.where('q.id', '>', afterId).orderBy('q.id').limit(PAGE_SIZE).execute();
+      .select(['q.id', 'q.channel_code', utf8Of(db, 'q.content').as('content_utf8'), optionsUtf8(db).as('options_utf8'), 'q.row_hash', 'p.print'])
+      .where('q.id', '>', afterId)
+      .orderBy('q.id')
+      .limit(PAGE_SIZE)
+      .execute();
     for (const row of page) {
       rows.push({ id: row.id, group: groupKeyOf(row.channel_code), rowHash: row.row_hash });
       contents.add(row.content_utf8);
@@ -78,6 +92,137 @@ export async function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts:
   };
   return { job, rows };
 }
+
+/**
+ * Every row's id and stored print first, along the questions_group index alone (it holds
+ * row_hash, so no ~1 KB question record is read), then the texts of the rows without a print
+ * (new or changed since printed) by id. A row deleted between the two reads is left out.
+ */
+async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
+  const ids: number[] = [];
+  const channels: string[] = [];
+  const stored: (Uint8Array | null)[] = [];
+  let afterId = 0;
+  for (;;) {
+    const page = await groupQuery(db, group)
+      .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
+      .select(['q.id', 'q.channel_code', 'p.print'])
+      .where('q.id', '>', afterId)
+      .orderBy('q.id')
+      .limit(PRINT_PAGE_SIZE)
+      .execute();
+    for (const row of page) {
+      ids.push(row.id);
+      channels.push(row.channel_code);
+      // A blob of another size is no print the worker could use: its text is read instead.
+      stored.push(row.print !== null && row.print.byteLength === PRINT_BYTES ? row.print : null);
+    }
+    if (page.length < PRINT_PAGE_SIZE) break;
+    afterId = page[page.length - 1]!.id;
+    await nextTurn();
+  }
+
+  const unprinted = ids.filter((_, i) => stored[i] === null);
+  const rows: LoadedGroup['rows'] = [];
+  const contents = new TextPacker();
+  const options = new TextPacker();
+  const fingerprints: (Uint8Array | null)[] = [];
+  const groupKeyOf = groupKeys(group);
+  // The texts of the next IDS_PER_QUERY unprinted rows, read when the walk reaches the first of them.
+  let texts = new Map<number, TextRow>();
+  let nextUnprinted = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    const print = stored[i]!;
+    if (print !== null) {
+      rows.push({ id, group: groupKeyOf(channels[i]!), rowHash: '' });
+      contents.addOmitted();
+      options.addOptional(null);
+      fingerprints.push(print);
+      continue;
+    }
+    if (nextUnprinted < unprinted.length && unprinted[nextUnprinted] === id) {
+      const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
+      nextUnprinted += chunk.length;
+      texts = await readTextRows(db, chunk);
+    }
+    const text = texts.get(id);
+    if (text === undefined) continue;
+    rows.push({ id, group: groupKeyOf(text.channel_code), rowHash: text.row_hash });
+    contents.add(text.content_utf8);
+    options.addOptional(text.options_utf8);
+    fingerprints.push(null);
+  }
+  const omitted = contents.omitted();
+  const job: GroupJob = {
+    ids: Float64Array.from(rows, (row) => row.id),
+    contents: contents.finish(),
+    options: options.finish(),
+    opts,
+    prints: packPrints(fingerprints),
+    omitted,
+    // A row left out is vouched for: its print was read matched to the row's current version.
+    vouched: omitted?.slice() ?? null,
+  };
+  return { job, rows };
+}
+
+interface TextRow {
+  id: number;
+  channel_code: string;
+  row_hash: string;
+  content_utf8: Uint8Array;
+  options_utf8: Uint8Array | null;
+}
+
+async function readTextRows(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, TextRow>> {
+  const found = await db
+    .selectFrom('questions as q')
+    .select(['q.id', 'q.channel_code', 'q.row_hash', utf8Of(db, 'q.content').as('content_utf8'), optionsUtf8(db).as('options_utf8')])
+    .where('q.id', 'in', ids)
+    .execute();
+  return new Map(found.map((row) => [row.id, row]));
+}
+
+/**
+ * The current texts of some questions, packed in the order given, for a worker's text channel
+ * (GroupJob.texts); a question deleted meanwhile comes back as an empty text.
+ */
+export async function readTexts(db: Kysely<Database>, ids: readonly number[]): Promise<FetchedTexts> {
+  const contents = new TextPacker();
+  const options = new TextPacker();
+  for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+    if (start > 0) await nextTurn();
+    const chunk = ids.slice(start, start + IDS_PER_QUERY);
+    const texts = await readTextRows(db, chunk);
+    for (const id of chunk) {
+      const text = texts.get(id);
+      contents.add(text?.content_utf8 ?? EMPTY);
+      options.addOptional(text?.options_utf8 ?? null);
+    }
+  }
+  return { contents: contents.finish(), options: options.finish() };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The group's questions (alias q), by its key: one channel, or every channel of its type and subject. */
+function groupQuery(db: Kysely<Database>, group: GroupRow) {
+  const query = db.selectFrom('questions as q').where('q.type_name', '=', group.type_name).where('q.subject_name', '=', group.subject_name);
+  return group.channel_code === ALL_CHANNELS ? query : query.where('q.channel_code', '=', group.channel_code);
+}
+
+/** The check index's key per channel, one string shared by the channel's rows. */
+function groupKeys(group: GroupRow): (channel: string) => string {
+  const keys = new Map<string, string>();
+  return (channel) => {
+    let key = keys.get(channel);
+    if (key === undefined) keys.set(channel, (key = checkGroup(group.type_name, group.subject_name, channel)));
+    return key;
+  };
+}
+
+const optionsUtf8 = (db: Kysely<Database>) => utf8Of(db, 'q.options').$castTo<Uint8Array | null>();
 
 /**
  * A text column as its UTF-8 bytes, read without building a JS string: SQLite gives a

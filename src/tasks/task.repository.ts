@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database, GroupRow, Scope, TaskRow, TaskStatus } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import { nextTurn } from '../pace.ts';
@@ -202,12 +202,25 @@ export interface Lease {
 const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 /**
+ * A re-run group, read with the previous run's decisions, leaves the texts of its printed rows
+ * in the database (the worker fetches the few it must read), so it holds a fraction of the
+ * memory of a group read whole: about its prints and the worker's arrays, ~100 bytes a row
+ * against ~1 KB of text and its shingles.
+ */
+export const DECIDED_WEIGHT_DIVISOR = 8;
+
+/** What a group weighs against the runner's question budget (QuestionBudget). */
+export function groupWeight(questionCount: number, hasDecisions: boolean): number {
+  return hasDecisions ? Math.floor((questionCount + DECIDED_WEIGHT_DIVISOR - 1) / DECIDED_WEIGHT_DIVISOR) : questionCount;
+}
+
+/**
  * Takes the next group of the task's current run that is pending, or running under a lease
  * that ran out (its instance died), and leases it to `lease.owner`. Several instances may
  * call this at once: on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each take a different row
  * without waiting; the outer conditions re-check the row, so a group is never handed out twice.
- * Returns nothing when no group is left, or none of at most `maxQuestions` questions, or when
- * the run is no longer the task's current one.
+ * Returns nothing when no group is left, or none weighing at most `maxWeight` (groupWeight), or
+ * when the run is no longer the task's current one.
  */
 export async function claimPendingGroup(
   db: Db,
@@ -215,9 +228,20 @@ export async function claimPendingGroup(
   now: string,
   lease: Lease = { owner: 'local', ms: 60_000 },
   runNumber?: number,
-  maxQuestions = Number.POSITIVE_INFINITY,
+  maxWeight = Number.POSITIVE_INFINITY,
 ): Promise<GroupRow | undefined> {
   const clock = new Date().toISOString();
+  // groupWeight() in SQL: a group with decisions kept from a previous run weighs a fraction of its questions.
+  const decided = (eb: ExpressionBuilder<Database, 'dedup_task_groups'>) =>
+    eb.exists(
+      eb
+        .selectFrom('dedup_group_decisions as d')
+        .select('d.task_id')
+        .whereRef('d.task_id', '=', 'dedup_task_groups.task_id')
+        .whereRef('d.type_name', '=', 'dedup_task_groups.type_name')
+        .whereRef('d.subject_name', '=', 'dedup_task_groups.subject_name')
+        .whereRef('d.channel_code', '=', 'dedup_task_groups.channel_code'),
+    );
   return db
     .updateTable('dedup_task_groups')
     .set((eb) => ({
@@ -234,7 +258,15 @@ export async function claimPendingGroup(
         .select('id')
         .where('task_id', '=', taskId)
         .where((w) => w.or([w('status', '=', 'pending'), w.and([w('status', '=', 'running'), w('lease_expires_at', '<', clock)])]))
-        .$if(Number.isFinite(maxQuestions), (query) => query.where('question_count', '<=', maxQuestions))
+        .$if(Number.isFinite(maxWeight), (query) =>
+          query.where((eb) =>
+            eb(
+              eb.case().when(decided(eb)).then(sql<number>`(question_count + ${DECIDED_WEIGHT_DIVISOR - 1}) / ${DECIDED_WEIGHT_DIVISOR}`).else(eb.ref('question_count')).end(),
+              '<=',
+              maxWeight,
+            ),
+          ),
+        )
         // Largest first: the biggest groups set the task's length, so they start at once and the
         // small ones fill the threads around them, not after them.
         .orderBy('question_count', 'desc')

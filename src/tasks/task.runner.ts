@@ -9,7 +9,8 @@ import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
 import { loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
-import { buildGroupJob } from './group-job.ts';
+import { serveTexts } from '../../workers/text-channel.ts';
+import { buildGroupJob, readTexts } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult } from './result.repository.ts';
@@ -20,6 +21,7 @@ import {
   findFailedGroup,
   finishRun,
   getTaskRow,
+  groupWeight,
   listClaimableTasks,
   markGroupFailed,
   renewLease,
@@ -268,20 +270,24 @@ export class TaskRunner {
   private async lane(run: ActiveRun) {
     while (!run.controller.signal.aborted && !this.stopping) {
       let room = 0;
-      const group = await this.budget.claim(
-        (free) => claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber, (room = free)),
-        (claimed) => claimed.question_count,
+      const claimed = await this.budget.claim(
+        async (free) => {
+          const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber, (room = free));
+          // The last finished run's decisions: only pairs with a new or changed question are verified again.
+          return group && { group, previous: await loadDecisions(this.deps.db, run.taskId, group) };
+        },
+        ({ group, previous }) => groupWeight(group.question_count, previous !== null),
       );
-      if (!group) {
+      if (!claimed) {
         // With the whole budget free, nothing is left to claim; otherwise a group in flight here will make room.
         if (room === Number.POSITIVE_INFINITY) return;
         await this.budget.nextRelease(run.controller.signal);
         continue;
       }
       try {
-        await this.processGroup(run, group);
+        await this.processGroup(run, claimed.group, claimed.previous);
       } finally {
-        this.budget.release(group.question_count);
+        this.budget.release(groupWeight(claimed.group.question_count, claimed.previous !== null));
       }
       // Saving a group and reading the next are synchronous SQLite work: let requests and events in between.
       await nextTurn();
@@ -308,21 +314,27 @@ export class TaskRunner {
     return { signal: lost.signal, release: () => clearInterval(timer) };
   }
 
-  private async processGroup(run: ActiveRun, group: GroupRow) {
+  private async processGroup(run: ActiveRun, group: GroupRow, previous: Uint8Array | null) {
     const { db, pool, now, logger } = this.deps;
     const startedAt = performance.now();
     let timeout: AbortSignal | undefined;
     let killedFor: string | undefined;
     const lease = this.keepLease(run, group);
+    let texts: ReturnType<typeof serveTexts> | undefined;
     try {
       const task = await getTaskRow(db, run.taskId);
-      const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity });
+      // With the previous run's decisions, the texts of rows whose prints are stored stay here: the worker fetches the
+      // few it must read over a text channel. A first run verifies most rows and gets every text.
+      const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity }, { omitPrinted: previous !== null });
+      job.previous = previous;
+      if (job.omitted) {
+        texts = serveTexts(async (asked) => readTexts(db, Array.from(asked, (row) => rows[row]!.id)));
+        job.texts = texts.channel;
+      }
       // Reading a big group leaves a row object and a byte copy per question behind as garbage
       // (its bytes are in the job now): a young-generation collection frees it before it piles up
       // beside the next groups' (peak RSS). It costs a few ms of this thread per big group.
       if (group.question_count >= BIG_GROUP_READ) Bun.gc(false);
-      // The last finished run's decisions: only pairs with a new or changed question are verified again.
-      job.previous = await loadDecisions(db, run.taskId, group);
       const release = await this.slots.acquire(AbortSignal.any([run.controller.signal, lease.signal]));
       if (this.stopping) {
         // Shutting down: a group that has not started computing is not in flight; leave it for the next start.
@@ -347,11 +359,12 @@ export class TaskRunner {
         // The job's buffers (texts, ids, prints) are moved into the worker, not copied: see jobTransferList.
         const signal = AbortSignal.any([run.controller.signal, timeout, killer.signal, lease.signal]);
         result = await pool.run(job, { signal, transferList: jobTransferList(job) as unknown as TransferList });
-        // Every text is sent, so a worker has nothing to ask for; one that does is broken.
-        if (result.needContent) throw new Error(`the worker asked for ${result.needContent.length} texts it had been sent`);
+        // Texts left out are fetched over the channel, so a worker has nothing to ask back for; one that does is broken.
+        if (result.needContent) throw new Error(`the worker asked back for ${result.needContent.length} texts`);
       } finally {
         this.untrack(entry);
         release();
+        texts?.close();
       }
       lease.release();
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
@@ -387,6 +400,7 @@ export class TaskRunner {
       await this.failTask(run, `group ${describeGroup(group)} failed: ${reason}`, error);
     } finally {
       lease.release();
+      texts?.close();
     }
   }
 

@@ -242,6 +242,36 @@ describe('dedupGroup', () => {
     expect(sent.has(2)).toBe(false);
   });
 
+  it('fetches the texts it must read while it runs, each once, and answers like a run with every text', () => {
+    const opts = { maxDistance: 3, minSimilarity: 0.5 };
+    const before = [STEM, STEM.replace('斜率', '斜率的值'), '另一道完全不同的题目,求函数f(x)=x^3的导数.'];
+    const cold = dedupGroup(job(before, opts, [1, 2, 3]));
+    // A new exact copy and a new near copy of the old cluster's stem.
+    const after = [...before, `<p>${STEM}</p>`, STEM.replace('斜率', '切线的斜率')];
+    const ids = [1, 2, 3, 4, 5];
+    const expected = dedupGroup(job(after, opts, ids)).clusters;
+    expect(expected[0]!.members).toHaveLength(4);
+    const prints = new Uint32Array(after.length * 16);
+    prints.set(cold.prints);
+    const packer = new TextPacker();
+    after.forEach((text, i) => (i < before.length ? packer.addOmitted() : packer.addString(text)));
+    const omitted = packer.omitted()!;
+    const asked: number[][] = [];
+    const fetchTexts = (rows: Int32Array) => {
+      asked.push(Array.from(rows));
+      return { contents: packTexts(Array.from(rows, (row) => after[row]!)), options: packTexts(Array.from(rows, () => null)) };
+    };
+    const lazy = { ...job([], opts, ids), contents: packer.finish(), omitted, vouched: omitted.slice(), prints, previous: cold.decisions! };
+    const result = dedupGroup(lazy, {}, fetchTexts);
+    expect(result.needContent).toBeUndefined();
+    expect(result.clusters.map(({ canonicalId, members }) => ({ canonicalId, members }))).toEqual(expected);
+    const fetched = asked.flat();
+    expect(new Set(fetched).size).toBe(fetched.length);
+    // Only rows left out, and never the unrelated question's.
+    expect(fetched.every((row) => row < before.length)).toBe(true);
+    expect(fetched).not.toContain(2);
+  });
+
   it('asks for an omitted row that has no cached print', () => {
     const lazy = job([STEM, STEM]);
     lazy.omitted = Uint8Array.of(0, 1);

@@ -4,7 +4,7 @@
  * union-find clusters.
  */
 import { optionalTextAt, textAt } from '../packed-texts.ts';
-import type { GroupJob, GroupResult } from '../protocol.ts';
+import type { FetchedTexts, GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
 import { duplicateSimilarity, textData, type TextData } from './compare.ts';
@@ -60,20 +60,50 @@ export interface EngineStats {
   windowedBuckets?: number;
 }
 
-export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResult {
+/**
+ * The texts (content and options, packed in the order asked) of rows the runner left out
+ * (GroupJob.omitted), fetched while the worker waits: the engine asks once it knows every row
+ * it must read, and carries on with its state. A row gone meanwhile comes back as an empty text.
+ */
+export type FetchTexts = (rows: Int32Array) => FetchedTexts;
+
+/**
+ * fetchTexts: how to get the texts of omitted rows. Without it, a job that needs one comes back
+ * with needContent (and no clusters), to be sent again with those texts filled in.
+ */
+export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?: FetchTexts): EngineResult {
   const n = job.ids.length;
   const { maxDistance, minSimilarity } = job.opts;
   const shortShingles = tuning.shortShingles ?? shortShinglesFor(maxDistance);
   const stats = tuning.stats;
   const omitted = job.omitted ?? null;
-  const isOmitted = (i: number): boolean => omitted !== null && omitted[i] === 1;
+  // Omitted rows' texts fetched so far: row → [content, options].
+  const fetched = new Map<number, [string, string | null]>();
+  const hasText = (i: number): boolean => omitted === null || omitted[i] !== 1 || fetched.has(i);
   // Decoded on each call: prints read a text once, verification keeps what it decoded (dataOf).
-  const contentOf = (i: number): string | null => (isOmitted(i) ? null : textAt(job.contents, i));
-  const optionsOf = (i: number): string | null => optionalTextAt(job.options, i);
+  const contentOf = (i: number): string | null => (omitted !== null && omitted[i] === 1 ? (fetched.get(i)?.[0] ?? null) : textAt(job.contents, i));
+  const optionsOf = (i: number): string | null => (omitted !== null && omitted[i] === 1 ? (fetched.get(i)?.[1] ?? null) : optionalTextAt(job.options, i));
+  // Rows whose text is needed but was left out and not fetched yet.
+  const need = new Set<number>();
+  /** Fetches the texts of `need`; false when there is no way to (the job goes back with needContent). */
+  const fetchNeeded = (): boolean => {
+    if (fetchTexts === undefined) return false;
+    const rows = Int32Array.from(need).sort();
+    const texts = fetchTexts(rows.slice());
+    rows.forEach((row, k) => fetched.set(row, [textAt(texts.contents, k), optionalTextAt(texts.options, k)]));
+    need.clear();
+    return true;
+  };
 
-  const { prints, fresh, missing } = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
+  let printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
+  if (printSet.missing.length > 0) {
+    // Omitted rows without a usable print: their texts are needed before anything else.
+    for (const row of printSet.missing) need.add(row);
+    if (!fetchNeeded()) return { clusters: [], prints: printSet.prints, fresh: printSet.fresh, needContent: Int32Array.from(printSet.missing) };
+    printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
+  }
+  const { prints, fresh } = printSet;
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
-  if (missing.length > 0) return { clusters: [], prints, fresh, needContent: Int32Array.from(missing) };
 
   // Verification needs the text itself; only candidates pay for it, and only once.
   const verifyCache = new Map<number, TextData>();
@@ -119,14 +149,15 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
     }
   }
 
-  // Rows whose text a verification needed but the runner left out (see GroupJob.omitted).
-  const need = new Set<number>();
+  // Pairs to verify that wait for an omitted row's text: decided once the texts are fetched.
+  const waiting: number[] = [];
   const decide = (a: number, b: number): void => {
     if (uf.find(a) === uf.find(b)) return;
     if (prints[a * FP_WORDS + F_AGREE] !== prints[b * FP_WORDS + F_AGREE]) return;
-    if (isOmitted(a) || isOmitted(b)) {
-      if (isOmitted(a)) need.add(a);
-      if (isOmitted(b)) need.add(b);
+    if (!hasText(a) || !hasText(b)) {
+      if (!hasText(a)) need.add(a);
+      if (!hasText(b)) need.add(b);
+      waiting.push(a, b);
       return;
     }
     if (stats !== undefined) stats.verifiedPairs++;
@@ -187,17 +218,24 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}): EngineResu
       if ((previous.clean[a] !== 1 || previous.clean[b] !== 1) && plausible(a, b)) decide(a, b);
     }
   }
+  // All pairs waiting for texts at once: one fetch (or one trip back) for the whole search.
+  if (need.size > 0) {
+    if (!fetchNeeded()) return { clusters: [], prints, fresh, needContent: Int32Array.from(need).sort() };
+    for (let k = 0; k < waiting.length; k += 2) decide(waiting[k]!, waiting[k + 1]!);
+  }
   // A member's similarity to its canonical is measured on their texts (unless the previous run's
-  // numbers hold): texts left out are asked for too, and the job comes back with them.
+  // numbers hold): texts left out are noted on a first pass, fetched, and the clusters built again.
   const noShingles = new Uint32Array(0);
   const shinglesOf = (i: number): Uint32Array => {
-    if (contentOf(i) !== null) return dataOf(i).shingles;
+    if (hasText(i)) return dataOf(i).shingles;
     need.add(i);
     return noShingles;
   };
-  const clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, previous ? (rows) => previous.similarities(rows) : undefined);
+  const known = previous ? (rows: readonly number[]) => previous.similarities(rows) : undefined;
+  let clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
   if (need.size > 0) {
-    return { clusters: [], prints, fresh, needContent: Int32Array.from([...need].sort((x, y) => x - y)) };
+    if (!fetchNeeded()) return { clusters: [], prints, fresh, needContent: Int32Array.from(need).sort() };
+    clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
   }
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;

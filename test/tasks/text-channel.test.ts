@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { Piscina } from 'piscina';
+import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
+import type { GroupRow } from '../../src/db/schema.ts';
+import { storePrints } from '../../src/dedup/fingerprints.ts';
+import { upsertQuestions } from '../../src/questions/question.repository.ts';
+import type { QuestionInput } from '../../src/questions/question.schema.ts';
+import { buildGroupJob, readTexts, type LoadedGroup } from '../../src/tasks/group-job.ts';
+import { unpackTexts } from '../../workers/packed-texts.ts';
+import { jobTransferList, type Cluster, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
+import { serveTexts } from '../../workers/text-channel.ts';
+import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+/**
+ * A re-run reads a group's stored prints without their texts; the worker fetches the few texts
+ * it must read over the job's text channel while it waits, in the same trip. Real database,
+ * real pool running the real dedup worker, a real MessageChannel between them.
+ */
+setDefaultTimeout(60_000);
+
+const OLD = 400;
+const NEW = 40;
+const corpus = loadCorpus();
+// Generated questions with near copies among them, past the GAOKAO originals.
+const texts = scaleCorpus(corpus.base, corpus.base.length + OLD + NEW).slice(corpus.base.length).map((q) => q.content);
+const opts = { maxDistance: 3, minSimilarity: 0.8 };
+const now = () => new Date().toISOString();
+const question = (i: number): QuestionInput => ({ external_id: `q${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'channel', content: texts[i]!, options: i % 7 === 0 ? ['甲', '乙'] : undefined });
+const group = { type_name: '单选题', subject_name: '数学', channel_code: 'channel' } as GroupRow;
+
+let testDb: TestDatabase;
+let handle: DatabaseHandle;
+let pool: Piscina;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase('text-channel');
+  handle = await connectDatabase(testDb.url);
+  await migrateToLatest(handle);
+  pool = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+});
+
+afterAll(async () => {
+  await pool.destroy();
+  await handle.db.destroy();
+  await testDb.drop();
+});
+
+const run = (job: GroupJob): Promise<GroupResult> => pool.run(job, { transferList: jobTransferList(job) as never });
+const answer = (clusters: Cluster[]) => clusters.map(({ canonicalId, members }) => ({ canonicalId, members }));
+
+/** Sends a job read with omitPrinted, its texts served by `read`; returns the result and every row the worker asked for. */
+async function runServed(loaded: LoadedGroup, read = (rows: Int32Array) => readTexts(handle.db, Array.from(rows, (row) => loaded.rows[row]!.id))) {
+  const asked: number[][] = [];
+  const served = serveTexts(async (rows) => {
+    asked.push(Array.from(rows));
+    return read(rows);
+  });
+  loaded.job.texts = served.channel;
+  try {
+    return { result: await run(loaded.job), asked };
+  } finally {
+    served.close();
+  }
+}
+
+describe('a re-run group read without its printed texts', () => {
+  it('leaves out exactly the printed rows, fetches only some of their texts, in one trip, and finds what a run with every text finds', async () => {
+    const { db } = handle;
+    await upsertQuestions(db, Array.from({ length: OLD }, (_, i) => question(i)), now());
+    const first = await buildGroupJob(db, group, opts);
+    const cold = await run(first.job);
+    await storePrints(db, first.rows, cold.prints!, first.rows.map((_, row) => row));
+
+    await upsertQuestions(db, Array.from({ length: NEW }, (_, i) => question(OLD + i)), now());
+    const lazy = await buildGroupJob(db, group, opts, { omitPrinted: true });
+    expect(lazy.rows).toHaveLength(OLD + NEW);
+    // The old rows go without text, their prints vouched for; the new ones with their texts.
+    expect(Array.from(lazy.job.omitted!)).toEqual(Array.from({ length: OLD + NEW }, (_, row) => (row < OLD ? 1 : 0)));
+    expect(Array.from(lazy.job.vouched!)).toEqual(Array.from(lazy.job.omitted!));
+    expect(unpackTexts(lazy.job.contents).slice(OLD)).toEqual(texts.slice(OLD, OLD + NEW));
+    expect(unpackTexts(lazy.job.contents).slice(0, OLD).every((text) => text === '')).toBe(true);
+    lazy.job.previous = cold.decisions!;
+    const { result, asked } = await runServed(lazy);
+
+    const whole = await buildGroupJob(db, group, opts);
+    const expected = await run(whole.job);
+    expect(result.needContent).toBeUndefined();
+    expect(answer(result.clusters)).toEqual(answer(expected.clusters));
+    // New questions joined old clusters, so some old texts were needed, but never all, never twice, never a new row's.
+    const fetched = asked.flat();
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.length).toBeLessThan(OLD / 2);
+    expect(new Set(fetched).size).toBe(fetched.length);
+    expect(fetched.every((row) => row < OLD)).toBe(true);
+  });
+
+  it('fails the group with the runner’s reason when a fetch fails, and the worker thread stays usable', async () => {
+    const { db } = handle;
+    const lazy = await buildGroupJob(db, group, opts, { omitPrinted: true });
+    expect(lazy.job.omitted).not.toBeNull();
+    // No previous decisions: every candidate pair is verified, so texts are needed.
+    await expect(runServed(lazy, async () => Promise.reject(new Error('database went away')))).rejects.toThrow('fetching texts failed: database went away');
+    const again = await buildGroupJob(db, group, opts, { omitPrinted: true });
+    const { result } = await runServed(again);
+    expect(result.clusters.length).toBeGreaterThan(0);
+  });
+});
+
+describe('readTexts', () => {
+  it('returns texts and options in the order asked, a question gone as an empty text', async () => {
+    const { db } = handle;
+    const rows = await db.selectFrom('questions').select(['id', 'content', 'options']).where('external_id', 'in', ['q0', 'q7', 'q8']).orderBy('id').execute();
+    const gone = Math.max(...rows.map((row) => row.id)) + 10_000;
+    const asked = [rows[2]!.id, gone, rows[0]!.id, rows[1]!.id];
+    const { contents, options } = await readTexts(db, asked);
+    expect(unpackTexts(contents)).toEqual([rows[2]!.content, '', rows[0]!.content, rows[1]!.content]);
+    expect(unpackTexts(options)).toEqual([rows[2]!.options ?? '', '', rows[0]!.options ?? '', rows[1]!.options ?? '']);
+  });
+});
