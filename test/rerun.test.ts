@@ -102,4 +102,23 @@ describe('re-running a task after the bank changed', () => {
     expect(snapshots[0]!.bytes).toBeGreaterThan(SIZE * 12);
     expect(rows.clusters).toBe(Object.keys(again).length);
   });
+
+  it('runs a group again from scratch when its stored clusters no longer match its previous run', async () => {
+    // The stored clusters are changed behind the service's back, which it never does itself.
+    if (testDatabaseServer()) return;
+    const task = (await service.api('POST', '/api/dedup/tasks', { task_name: '被改过的结果' })).body.data;
+    await run(service, task.id);
+    const db = new Database(join(dir, 'bank.sqlite'));
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec('PRAGMA busy_timeout = 5000');
+    const biggest = db.query('SELECT id FROM dedup_clusters WHERE task_id = ? ORDER BY member_count DESC, id LIMIT 1').get(task.id) as { id: number };
+    db.query('DELETE FROM dedup_clusters WHERE id = ?').run(biggest.id);
+    db.close();
+    expect((await service.api('POST', '/api/questions', [question('late', `${texts[20]}！`)])).body.data.inserted).toBe(1);
+
+    await run(service, task.id);
+    const fresh = (await service.api('POST', '/api/dedup/tasks', { task_name: '对照' })).body.data;
+    await run(service, fresh.id);
+    expect(await clustersOf(service, task.id)).toEqual(await clustersOf(service, fresh.id));
+  });
 });

@@ -54,9 +54,26 @@ export default function dedupWorker(job: GroupJob): MovedGroupResult {
   setTimeout(() => {
     if (sinceSweep >= SWEEP_EVERY) sweep();
   }, 0);
+  const posted = result.dropped ? withoutKeptClusters(result) : result;
   // Moved, not copied: deserializing ~12 MB of prints and decisions of a 150,000-question
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
-  const moved: MovedGroupResult = { [valueSymbol]: result, [transferableSymbol]: wholeBuffersOf([result.prints, result.fresh, result.decisions, result.needContent]) };
+  const moved: MovedGroupResult = {
+    [valueSymbol]: posted,
+    [transferableSymbol]: wholeBuffersOf([posted.prints, posted.fresh, posted.decisions, posted.needContent, posted.dropped]),
+  };
   move(moved);
   return moved;
+}
+
+/** The result with only the clusters to write: kept ones are counted (GroupResult.kept), their stored copies stay. */
+function withoutKeptClusters(result: GroupResult): GroupResult {
+  let clusters = 0;
+  let duplicates = 0;
+  const written = result.clusters.filter((cluster) => {
+    if (!cluster.kept) return true;
+    clusters++;
+    duplicates += cluster.members.length - 1;
+    return false;
+  });
+  return { ...result, clusters: written, kept: { clusters, duplicates } };
 }

@@ -142,4 +142,16 @@ export interface GroupResult {
   needContent?: Int32Array;
   /** This run's decisions (opaque), to send back as GroupJob.previous in the group's next run. */
   decisions?: Uint8Array;
+  /**
+   * With GroupJob.previous taken into account: the canonical ids of that run's clusters that are
+   * not kept (changed or gone). The stored copies of these go; those of kept clusters stay.
+   */
+  dropped?: Float64Array;
+  /**
+   * Set by the worker when it leaves the kept clusters (Cluster.kept) out of `clusters`, which
+   * then lists only the clusters to write: how many it left out, and their duplicates. Their
+   * stored copies are the previous run's clusters not in `dropped`; sending them back and
+   * forth again cost both threads more than the rest of a re-run's result.
+   */
+  kept?: { clusters: number; duplicates: number };
 }

@@ -20,19 +20,21 @@ export async function loadDecisions(db: Db, taskId: number, group: GroupKey): Pr
   return row?.decisions ?? null;
 }
 
+/** Forgets the group's decisions: its next run decides every pair afresh. */
+export async function forgetDecisions(db: Db, taskId: number, group: GroupKey): Promise<void> {
+  await db
+    .deleteFrom('dedup_group_decisions')
+    .where('task_id', '=', taskId)
+    .where('type_name', '=', group.type_name)
+    .where('subject_name', '=', group.subject_name)
+    .where('channel_code', '=', group.channel_code)
+    .execute();
+}
+
 /** Keeps this run's decisions for the next one; without any (an older worker), forgets the old ones. */
 export async function saveDecisions(db: Db, taskId: number, group: GroupKey, decisions: Uint8Array | undefined): Promise<void> {
   const key = { task_id: taskId, type_name: group.type_name, subject_name: group.subject_name, channel_code: group.channel_code };
-  if (decisions === undefined) {
-    await db
-      .deleteFrom('dedup_group_decisions')
-      .where('task_id', '=', taskId)
-      .where('type_name', '=', group.type_name)
-      .where('subject_name', '=', group.subject_name)
-      .where('channel_code', '=', group.channel_code)
-      .execute();
-    return;
-  }
+  if (decisions === undefined) return forgetDecisions(db, taskId, group);
   // A Buffer: pg binds it as bytea (a bare Uint8Array it would not), bun:sqlite as a blob.
   const blob = Buffer.from(decisions.buffer, decisions.byteOffset, decisions.byteLength);
   await db

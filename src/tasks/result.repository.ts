@@ -26,6 +26,8 @@ export async function saveGroupResult(
   elapsedMs: number,
   now: string,
 ): Promise<TaskRow | undefined> {
+  const clusterCount = result.clusters.length + (result.kept?.clusters ?? 0);
+  const duplicateCount = duplicatesIn(result.clusters) + (result.kept?.duplicates ?? 0);
   return db.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('dedup_task_groups')
@@ -34,8 +36,8 @@ export async function saveGroupResult(
         elapsed_ms: Math.round(elapsedMs),
         finished_at: now,
         error: null,
-        cluster_count: result.clusters.length,
-        duplicate_count: duplicatesIn(result.clusters),
+        cluster_count: clusterCount,
+        duplicate_count: duplicateCount,
         // lease_owner stays: it tells which instance did the group.
         lease_expires_at: null,
       })
@@ -56,7 +58,8 @@ export async function saveGroupResult(
       .executeTakeFirst();
     if (!claimed) return undefined;
 
-    await saveClusters(trx, taskId, runNumber, group.id, result.clusters);
+    if (result.kept && result.dropped) await saveChangedClusters(trx, taskId, runNumber, group.id, result.clusters, result.dropped, result.kept.clusters);
+    else await saveClusters(trx, taskId, runNumber, group.id, result.clusters);
     // With the result it came from: the next run trusts these decisions only as far as they are saved.
     await saveDecisions(trx, taskId, group, result.decisions);
     return trx
@@ -64,8 +67,8 @@ export async function saveGroupResult(
       .set({
         processed_groups: incrementBy('processed_groups', 1),
         processed_questions: incrementBy('processed_questions', group.question_count),
-        duplicate_count: incrementBy('duplicate_count', duplicatesIn(result.clusters)),
-        cluster_count: incrementBy('cluster_count', result.clusters.length),
+        duplicate_count: incrementBy('duplicate_count', duplicateCount),
+        cluster_count: incrementBy('cluster_count', clusterCount),
       })
       .where('id', '=', taskId)
       .returningAll()
@@ -109,6 +112,52 @@ async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: 
   await db.deleteFrom('dedup_clusters').where('group_id', '=', groupId).where('run_number', '!=', runNumber).execute();
   // A kept cluster no longer stored (its group's rows were replaced meanwhile) is written like a new one.
   await insertClusters(db, taskId, runNumber, groupId, stillStored.size === 0 ? clusters : clusters.filter((cluster) => !stillStored.has(cluster.canonicalId)));
+}
+
+/** Stored clusters moved to the new run per statement: each is one synchronous stretch of the main thread. */
+const MOVE_CHUNK = 5000;
+
+/**
+ * The stored clusters of a group are not the ones its previous run's decisions describe (they
+ * are saved together, so something else changed them): the result of a run built on those
+ * decisions cannot be saved. The group is to be run again without them.
+ */
+export class StaleDecisionsError extends Error {
+  constructor(groupId: number, detail: string) {
+    super(`the stored clusters of group ${groupId} do not match its previous run (${detail}); it runs again from scratch`);
+  }
+}
+
+/**
+ * A re-run's save when the worker left its kept clusters out (GroupResult.kept): the stored
+ * copies of the previous run's clusters it dropped go, every other stored cluster of the group
+ * (a kept one) moves to this run as it is, and `clusters` are inserted. Throws
+ * StaleDecisionsError, saving nothing (the caller's transaction rolls back), when the stored
+ * clusters turn out not to be the previous run's.
+ */
+async function saveChangedClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], dropped: Float64Array, kept: number) {
+  for (let start = 0; start < dropped.length; start += KEEP_CHUNK) {
+    if (start > 0) await nextTurn();
+    await db
+      .deleteFrom('dedup_clusters')
+      .where('group_id', '=', groupId)
+      .where('run_number', '!=', runNumber)
+      .where('canonical_question_id', 'in', Array.from(dropped.subarray(start, start + KEEP_CHUNK)))
+      .execute();
+  }
+  let moved = 0;
+  for (;;) {
+    const { numUpdatedRows } = await db
+      .updateTable('dedup_clusters')
+      .set({ run_number: runNumber })
+      .where('id', 'in', (eb) => eb.selectFrom('dedup_clusters').select('id').where('group_id', '=', groupId).where('run_number', '!=', runNumber).limit(MOVE_CHUNK))
+      .executeTakeFirstOrThrow();
+    moved += Number(numUpdatedRows);
+    if (Number(numUpdatedRows) < MOVE_CHUNK) break;
+    await nextTurn();
+  }
+  if (moved !== kept) throw new StaleDecisionsError(groupId, `${moved} stored clusters left to keep, ${kept} kept`);
+  await insertClusters(db, taskId, runNumber, groupId, clusters);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database, GroupRow, Scope, TaskRow, TaskStatus } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
+import { forgetDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { ALL_CHANNELS, progressPercentage, type Task, type TaskFilters } from './task.schema.ts';
 
@@ -140,7 +141,7 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
       `${group.type_name}\u0000${group.subject_name}\u0000${group.channel_code}`;
     const earlier = new Map(
       (await trx.selectFrom('dedup_task_groups').select(['id', 'type_name', 'subject_name', 'channel_code']).where('task_id', '=', id).execute()).map(
-        (group) => [keyOf(group), group.id],
+        (group) => [keyOf(group), group],
       ),
     );
     await trx
@@ -150,15 +151,18 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
       .execute();
     const added: typeof groups = [];
     for (const group of groups) {
-      const groupId = earlier.get(keyOf(group));
-      if (groupId === undefined) added.push(group);
-      else await trx.updateTable('dedup_task_groups').set({ question_count: group.question_count }).where('id', '=', groupId).execute();
+      const kept = earlier.get(keyOf(group));
+      if (kept === undefined) added.push(group);
+      else await trx.updateTable('dedup_task_groups').set({ question_count: group.question_count }).where('id', '=', kept.id).execute();
       earlier.delete(keyOf(group));
     }
     const gone = [...earlier.values()];
     for (let start = 0; start < gone.length; start += GROUP_INSERT_CHUNK) {
-      await trx.deleteFrom('dedup_task_groups').where('id', 'in', gone.slice(start, start + GROUP_INSERT_CHUNK)).execute();
+      await trx.deleteFrom('dedup_task_groups').where('id', 'in', gone.slice(start, start + GROUP_INSERT_CHUNK).map((group) => group.id)).execute();
     }
+    // Their decisions go with their clusters: decisions describe the stored clusters, and a group
+    // that comes back later starts afresh.
+    for (const group of gone) await forgetDecisions(trx, id, group);
     for (let start = 0; start < added.length; start += GROUP_INSERT_CHUNK) {
       await trx
         .insertInto('dedup_task_groups')

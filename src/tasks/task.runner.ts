@@ -7,13 +7,13 @@ import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { ProgressSink } from '../realtime/progress.ts';
 import type { BankIndex } from '../dedup/bank-index.ts';
-import { loadDecisions } from './decisions.repository.ts';
+import { forgetDecisions, loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
 import { buildGroupJob, readTexts } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
-import { saveGroupResult } from './result.repository.ts';
+import { saveGroupResult, StaleDecisionsError } from './result.repository.ts';
 import {
   beginRun,
   claimPendingGroup,
@@ -384,6 +384,8 @@ export class TaskRunner {
       }
       // Another instance has the group now, or the run ended elsewhere: nothing of ours to record.
       if (lease.signal.aborted) return;
+      // Its next attempt runs without the previous run's decisions, which no longer fit what is stored.
+      if (error instanceof StaleDecisionsError) await forgetDecisions(db, run.taskId, group);
       const reason =
         killedFor ??
         (timeout?.aborted

@@ -117,6 +117,8 @@ function rowOf(ids: Float64Array, id: number): number {
 interface PreviousCluster {
   /** Rows of this job; -1 for a member no longer in the group. */
   rows: Int32Array;
+  /** Its canonical question (the first member), present or not. */
+  canonicalId: number;
 }
 
 /** The previous run of a group, seen from this one. */
@@ -177,7 +179,7 @@ export class PreviousRun {
     for (let c = 0; c < count; c++) {
       const size = words[at++];
       if (size === undefined || at + 2 * size > words.length) return null;
-      const cluster = { rows: new Int32Array(size) };
+      const cluster = { rows: new Int32Array(size), canonicalId: words[at]! };
       for (let m = 0; m < size; m++, at += 2) {
         const i = rowOf(ids, words[at]!);
         cluster.rows[m] = i;
@@ -273,6 +275,21 @@ export class PreviousRun {
     }
   }
 
+  /**
+   * After bucket(): false when every pair of the current bucket with this doc keeps the previous
+   * answer as long as both docs stay clean (it is clean now, and not touched). Such pairs can
+   * wait until settle() has said which rows stay clean: only those with a row that did not are
+   * decided then.
+   */
+  decidesNow(doc: number): boolean {
+    return this.clean[doc] !== 1 || this.touched[doc] === 1;
+  }
+
+  /** Clean when the search began but no longer: its waiting pairs (see decidesNow) are decided after all. */
+  lostClean(doc: number): boolean {
+    return this.kept[doc] === 1 && this.clean[doc] !== 1;
+  }
+
   /** True when the pair, just met in the current bucket, keeps the previous answer if both rows stay clean. */
   keepsAnswer(a: number, b: number): boolean {
     if (this.clean[a] !== 1 || this.clean[b] !== 1) return false;
@@ -296,6 +313,11 @@ export class PreviousRun {
       this.clusterOf[i] = -1;
     }
     return whole;
+  }
+
+  /** The canonical ids of the previous run's clusters that are not among `kept` (changed, split, or gone). */
+  dropped(kept: ReadonlySet<number>): Float64Array {
+    return Float64Array.from(this.clusters.filter((cluster) => !kept.has(cluster.canonicalId)), (cluster) => cluster.canonicalId);
   }
 
   /**

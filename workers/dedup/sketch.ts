@@ -40,6 +40,8 @@ export function sketchKeys(shingles: Uint32Array, n: number, out: Uint32Array, a
  * A key shared by more than bucketCap docs (a stock phrase) only pairs each
  * doc with its next bucketCap neighbours in `order` (by fingerprint, so
  * near texts tend to sit together); a real duplicate also shares rarer keys.
+ *
+ * Returns a function reporting the pairs held back under `later` (nothing without it).
  */
 export function sketchCandidates(
   docs: Int32Array,
@@ -57,9 +59,15 @@ export function sketchCandidates(
    * Which pairs of a windowed bucket meet depends on every doc in it, not on the pair alone.
    */
   onBucket?: (bucket: readonly number[], id: number, window: number) => void,
-): void {
+  /**
+   * Pairs that may wait (a re-run's pairs of unchanged docs, see engine.ts): during the search,
+   * after onBucket, only pairs with a doc `now` approves are reported; the returned function
+   * later reports the held pairs with a doc `involving` approves then (a pair may come twice).
+   */
+  later?: { now: (doc: number) => boolean },
+): (involving: (doc: number) => boolean, onPair: (a: number, b: number) => void) => void {
   const r = docs.length;
-  if (r < 2) return;
+  if (r < 2) return () => {};
   let posBits = 1;
   while (1 << posBits < r) posBits++;
   const scale = 2 ** posBits;
@@ -78,30 +86,67 @@ export function sketchCandidates(
   const keys = packed.subarray(0, m);
   keys.sort();
   const bucket: number[] = [];
+  /** The bucket of keys[s..e), in the order its pairs are taken. */
+  const fill = (s: number, e: number, key: number) => {
+    bucket.length = 0;
+    for (let q = s; q < e; q++) bucket.push(docs[keys[q]! - key * scale]!);
+    if (bucket.length > bucketCap) bucket.sort(order);
+  };
+  const pair = (a: number, b: number, key: number, report: (a: number, b: number) => void) => {
+    if (a === b || !accept(a, b)) return;
+    const first = firstSharedKey(prints, a * stride + offset, b * stride + offset);
+    if (first >>> keyShift === key) report(a < b ? a : b, a < b ? b : a);
+  };
+  /** The bucket's pairs (docs at most window-1 apart), or only those with a doc `involving` approves. */
+  const pairs = (key: number, report: (a: number, b: number) => void, involving?: (doc: number) => boolean) => {
+    const n = bucket.length;
+    const window = Math.min(n, bucketCap);
+    if (involving === undefined) {
+      for (let i = 0; i < n; i++) {
+        const end = Math.min(n, i + window);
+        for (let j = i + 1; j < end; j++) pair(bucket[i]!, bucket[j]!, key, report);
+      }
+      return;
+    }
+    for (let p = 0; p < n; p++) {
+      if (!involving(bucket[p]!)) continue;
+      const end = Math.min(n, p + window);
+      // A pair of two approved docs is taken from the first of them only.
+      for (let q = Math.max(0, p - window + 1); q < p; q++) if (!involving(bucket[q]!)) pair(bucket[q]!, bucket[p]!, key, report);
+      for (let q = p + 1; q < end; q++) pair(bucket[p]!, bucket[q]!, key, report);
+    }
+  };
+  // Postponed buckets as (start, end) in keys.
+  const held: number[] = [];
   let s = 0;
   while (s < m) {
     const key = Math.floor(keys[s]! / scale);
     let e = s + 1;
     while (e < m && Math.floor(keys[e]! / scale) === key) e++;
     if (e - s > 1) {
-      bucket.length = 0;
-      for (let q = s; q < e; q++) bucket.push(docs[keys[q]! - key * scale]!);
-      if (bucket.length > bucketCap) bucket.sort(order);
-      const window = Math.min(bucket.length, bucketCap);
+      fill(s, e, key);
       onBucket?.(bucket, key, bucket.length > bucketCap ? bucketCap : 0);
-      for (let i = 0; i < bucket.length; i++) {
-        const end = Math.min(bucket.length, i + window);
-        for (let j = i + 1; j < end; j++) {
-          const a = bucket[i]!;
-          const b = bucket[j]!;
-          if (a === b || !accept(a, b)) continue;
-          const first = firstSharedKey(prints, a * stride + offset, b * stride + offset);
-          if (first >>> keyShift === key) onPair(a < b ? a : b, a < b ? b : a);
-        }
+      if (later === undefined) pairs(key, onPair);
+      else {
+        // Now, the pairs with a doc that decides now; the others wait with their bucket.
+        pairs(key, onPair, later.now);
+        held.push(s, e);
       }
     }
     s = e;
   }
+  return (involving, report) => {
+    for (let k = 0; k < held.length; k += 2) {
+      const start = held[k]!;
+      const end = held[k + 1]!;
+      const key = Math.floor(keys[start]! / scale);
+      let any = false;
+      for (let q = start; q < end && !any; q++) any = involving(docs[keys[q]! - key * scale]!);
+      if (!any) continue;
+      fill(start, end, key);
+      pairs(key, report, involving);
+    }
+  };
 }
 
 /**
