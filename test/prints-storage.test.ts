@@ -58,7 +58,7 @@ describe('question prints and their backlog', () => {
     expect(await backlog(handle)).toEqual(rows.map((row) => `${row.id}@default`));
 
     const printed = rows.slice(0, 2).map((row) => ({ id: row.id, rowHash: row.row_hash }));
-    await storePrints(handle.db, printed, printsFor(2), [0, 1]);
+    await storePrints(handle.db, printed.map((row, i) => ({ ...row, row: i })), printsFor(2));
     expect(await backlog(handle)).toEqual([`${rows[2]!.id}@default`]);
     expect(await validPrints(handle)).toEqual([rows[0]!.id, rows[1]!.id]);
     const stored = await handle.db.selectFrom('question_prints').select('print').where('question_id', '=', rows[1]!.id).executeTakeFirstOrThrow();
@@ -70,7 +70,7 @@ describe('question prints and their backlog', () => {
     await migrateToLatest(handle);
     await upsertQuestions(handle.db, [question('a', '甲'), question('b', '乙')], NOW);
     const before = await rowsOf(handle);
-    await storePrints(handle.db, before.map((row) => ({ id: row.id, rowHash: row.row_hash })), printsFor(2), [0, 1]);
+    await storePrints(handle.db, before.map((row, i) => ({ id: row.id, rowHash: row.row_hash, row: i })), printsFor(2));
     expect(await backlog(handle)).toEqual([]);
 
     // Same external id, new text and type; and an identical re-import, which changes nothing.
@@ -80,12 +80,12 @@ describe('question prints and their backlog', () => {
     expect(await validPrints(handle)).toEqual([b!.id]);
 
     // A print computed from the version read before the change arrives late: it stays invalid, the row stays listed.
-    await storePrints(handle.db, [{ id: a!.id, rowHash: a!.row_hash }], printsFor(1), [0]);
+    await storePrints(handle.db, [{ id: a!.id, rowHash: a!.row_hash, row: 0 }], printsFor(1));
     expect(await validPrints(handle)).toEqual([b!.id]);
     expect(await backlog(handle)).toEqual([`${a!.id}@多选题/default`]);
 
     const after = await rowsOf(handle);
-    await storePrints(handle.db, [{ id: a!.id, rowHash: after[0]!.row_hash }], printsFor(1), [0]);
+    await storePrints(handle.db, [{ id: a!.id, rowHash: after[0]!.row_hash, row: 0 }], printsFor(1));
     expect(await validPrints(handle)).toEqual([a!.id, b!.id]);
     expect(await backlog(handle)).toEqual([]);
   });
@@ -95,7 +95,7 @@ describe('question prints and their backlog', () => {
     await migrateToLatest(handle);
     await upsertQuestions(handle.db, [question('a', '甲'), question('b', '乙')], NOW);
     const [a, b] = await rowsOf(handle);
-    await storePrints(handle.db, [{ id: a!.id, rowHash: a!.row_hash }], printsFor(1), [0]);
+    await storePrints(handle.db, [{ id: a!.id, rowHash: a!.row_hash, row: 0 }], printsFor(1));
     await handle.db.deleteFrom('questions').where('id', 'in', [a!.id, b!.id]).execute();
     expect(await backlog(handle)).toEqual([]);
     expect(await handle.db.selectFrom('question_prints').selectAll().execute()).toEqual([]);

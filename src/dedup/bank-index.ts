@@ -87,19 +87,20 @@ export class BankIndex {
     this.timer = setTimeout(() => this.startBackfill(), delayMs);
   }
 
-  /** Prints computed by a task's worker: persisted for the next run and indexed for checks. */
-  async remember(rows: (PrintedRow & { group: string })[], prints: Uint32Array, fresh: Uint8Array): Promise<void> {
-    const freshRows: number[] = [];
-    fresh.forEach((flag, row) => flag === 1 && freshRows.push(row));
-    if (freshRows.length === 0) return;
-    await storePrints(this.deps.db, rows, prints, freshRows);
-    for (let k = 0; k < freshRows.length; k++) {
+  /**
+   * Prints computed by a task's worker: persisted for the next run and indexed for checks.
+   * rows: the questions they were computed from, each with its row in `prints`.
+   */
+  async remember(rows: readonly (PrintedRow & { row: number; group: string })[], prints: Uint32Array): Promise<void> {
+    if (rows.length === 0) return;
+    await storePrints(this.deps.db, rows, prints);
+    for (let k = 0; k < rows.length; k++) {
       // ~1 µs a row: a 150,000-question group would hold the event loop for a good part of a second.
       if (k > 0 && k % INDEX_CHUNK === 0) await nextTurn();
-      const row = freshRows[k]!;
-      this.index.upsert(rows[row]!.id, rows[row]!.group, prints, row * FINGERPRINT_WORDS);
+      const { id, group, row } = rows[k]!;
+      this.index.upsert(id, group, prints, row * FINGERPRINT_WORDS);
     }
-    this.announce(freshRows.map((row) => rows[row]!.id));
+    this.announce(rows.map((row) => row.id));
   }
 
   forget(id: number): void {
@@ -182,7 +183,7 @@ export class BankIndex {
     const { db, pool, printWorker } = this.deps;
     const prints = await pool.run({ contents: rows.map((row) => row.content), options: rows.map((row) => row.options) }, { filename: printWorker.href });
     const ids = rows.map((row) => row.id);
-    await storePrints(db, rows.map((row) => ({ id: row.id, rowHash: row.row_hash })), prints, ids.map((_, i) => i));
+    await storePrints(db, rows.map((row, i) => ({ id: row.id, rowHash: row.row_hash, row: i })), prints);
     rows.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
     this.announce(ids);
   }

@@ -30,17 +30,18 @@ export interface PrintedRow {
 }
 
 /**
- * Stores the given rows' prints, a thousand per statement, replacing older ones. A row changed
- * since it was read keeps its new row_hash, so the print stored here is simply never valid.
+ * Stores the given questions' prints (each at its `row` of `prints`), a thousand per statement,
+ * replacing older ones. A row changed since it was read keeps its new row_hash, so the print
+ * stored here is simply never valid.
  */
-export async function storePrints(db: Kysely<Database>, rows: readonly PrintedRow[], prints: Uint32Array, which: readonly number[]): Promise<void> {
-  for (let start = 0; start < which.length; start += STORE_CHUNK) {
+export async function storePrints(db: Kysely<Database>, rows: readonly (PrintedRow & { row: number })[], prints: Uint32Array): Promise<void> {
+  for (let start = 0; start < rows.length; start += STORE_CHUNK) {
     // Each statement is synchronous SQLite work on the main thread: let requests and events in between.
     if (start > 0) await nextTurn();
-    const chunk = which.slice(start, start + STORE_CHUNK);
+    const chunk = rows.slice(start, start + STORE_CHUNK);
     await db
       .insertInto('question_prints')
-      .values(chunk.map((row) => ({ question_id: rows[row]!.id, row_hash: rows[row]!.rowHash, print: printBlob(prints, row) })))
+      .values(chunk.map(({ id, rowHash, row }) => ({ question_id: id, row_hash: rowHash, print: printBlob(prints, row) })))
       .onConflict((oc) =>
         oc.column('question_id').doUpdateSet((eb) => ({ row_hash: eb.ref('excluded.row_hash'), print: eb.ref('excluded.print') })),
       )

@@ -21,14 +21,29 @@ const PRINT_PAGE_SIZE = 5000;
 const IDS_PER_QUERY = 500;
 const PRINT_BYTES = FINGERPRINT_WORDS * 4;
 
+/** A question as read with its text: the version read and its own (type, subject, channel) key, for the check index. */
+export interface ReadVersion {
+  rowHash: string;
+  group: string;
+}
+
 export interface LoadedGroup {
   job: GroupJob;
-  /**
-   * Per row of the job: the question's id, its row_hash (the version read; '' for a row sent
-   * without its text, whose print is stored already) and its own (type, subject, channel) key,
-   * for the check index.
-   */
-  rows: (PrintedRow & { group: string })[];
+  /** The question id of each job row: a copy kept on this side (the job's own array is moved to the worker). */
+  ids: Float64Array;
+  /** Per job row read with its text, its version (the print the worker computes from it is stored for it); a hole for a row sent without. */
+  versions: (ReadVersion | undefined)[];
+}
+
+/** The rows of a group whose prints the worker computed, as the print store wants them. */
+export function printedRows(loaded: LoadedGroup, fresh: Uint8Array): (PrintedRow & { row: number; group: string })[] {
+  const out: (PrintedRow & { row: number; group: string })[] = [];
+  fresh.forEach((flag, row) => {
+    const version = loaded.versions[row];
+    // A row sent without its text is never recomputed (its print is vouched for); if it were, its version is unknown here.
+    if (flag === 1 && version !== undefined) out.push({ row, id: loaded.ids[row]!, rowHash: version.rowHash, group: version.group });
+  });
+  return out;
 }
 
 export interface ReadOptions {
@@ -53,7 +68,8 @@ export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: Dedup
  * most rows, and a range scan reads their texts faster than lookups by id.
  */
 async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
-  const rows: LoadedGroup['rows'] = [];
+  const ids: number[] = [];
+  const versions: ReadVersion[] = [];
   // Texts go to the worker as UTF-8 bytes, never as JS strings on this thread (packed-texts.ts).
   const contents = new TextPacker();
   // Options too: short, but 150,000 strings cost ~15 ms to clone.
@@ -72,7 +88,8 @@ async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupO
       .limit(PAGE_SIZE)
       .execute();
     for (const row of page) {
-      rows.push({ id: row.id, group: groupKeyOf(row.channel_code), rowHash: row.row_hash });
+      ids.push(row.id);
+      versions.push({ group: groupKeyOf(row.channel_code), rowHash: row.row_hash });
       contents.add(row.content_utf8);
       options.addOptional(row.options_utf8);
       vouched.push(row.print === null ? 0 : 1);
@@ -83,88 +100,104 @@ async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupO
     await nextTurn();
   }
   const job: GroupJob = {
-    ids: Float64Array.from(rows, (row) => row.id),
+    ids: Float64Array.from(ids),
     contents: contents.finish(),
     options: options.finish(),
     opts,
     prints: packPrints(fingerprints),
     vouched: Uint8Array.from(vouched),
   };
-  return { job, rows };
+  return { job, ids: job.ids.slice(), versions };
 }
 
 /**
  * Every row's id and stored print first, along the questions_group index alone (it holds
  * row_hash, so no ~1 KB question record is read), then the texts of the rows without a print
  * (new or changed since printed) by id. A row deleted between the two reads is left out.
+ * Typed arrays, not an object per row: a re-run reads a million rows this way.
  */
 async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
-  const ids: number[] = [];
-  const channels: string[] = [];
-  const stored: (Uint8Array | null)[] = [];
+  let ids = new Float64Array(Math.max(16, group.question_count));
+  let prints = new Uint32Array(ids.length * FINGERPRINT_WORDS);
+  let count = 0;
+  const unprinted: number[] = [];
   let afterId = 0;
   for (;;) {
     const page = await groupQuery(db, group)
       .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
-      .select(['q.id', 'q.channel_code', 'p.print'])
+      .select(['q.id', 'p.print'])
       .where('q.id', '>', afterId)
       .orderBy('q.id')
       .limit(PRINT_PAGE_SIZE)
       .execute();
+    if (count + page.length > ids.length) {
+      // More rows than counted when the run began (imported since): grow.
+      const grown = new Float64Array(2 * (count + page.length));
+      grown.set(ids.subarray(0, count));
+      ids = grown;
+      const grownPrints = new Uint32Array(grown.length * FINGERPRINT_WORDS);
+      grownPrints.set(prints.subarray(0, count * FINGERPRINT_WORDS));
+      prints = grownPrints;
+    }
+    const bytes = new Uint8Array(prints.buffer);
     for (const row of page) {
-      ids.push(row.id);
-      channels.push(row.channel_code);
+      ids[count] = row.id;
       // A blob of another size is no print the worker could use: its text is read instead.
-      stored.push(row.print !== null && row.print.byteLength === PRINT_BYTES ? row.print : null);
+      if (row.print !== null && row.print.byteLength === PRINT_BYTES) bytes.set(row.print, count * PRINT_BYTES);
+      else unprinted.push(row.id);
+      count++;
     }
     if (page.length < PRINT_PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
     await nextTurn();
   }
 
-  const unprinted = ids.filter((_, i) => stored[i] === null);
-  const rows: LoadedGroup['rows'] = [];
+  // The job's rows: the printed ones without text, the others with theirs (if still there),
+  // compacted in place over the arrays read.
+  const groupKeyOf = groupKeys(group);
+  const versions: (ReadVersion | undefined)[] = [];
   const contents = new TextPacker();
   const options = new TextPacker();
-  const fingerprints: (Uint8Array | null)[] = [];
-  const groupKeyOf = groupKeys(group);
+  let rows = 0;
   // The texts of the next IDS_PER_QUERY unprinted rows, read when the walk reaches the first of them.
   let texts = new Map<number, TextRow>();
   let nextUnprinted = 0;
-  for (let i = 0; i < ids.length; i++) {
+  let readUntil = 0;
+  for (let i = 0; i < count; i++) {
     const id = ids[i]!;
-    const print = stored[i]!;
-    if (print !== null) {
-      rows.push({ id, group: groupKeyOf(channels[i]!), rowHash: '' });
+    if (nextUnprinted < unprinted.length && unprinted[nextUnprinted] === id) {
+      if (nextUnprinted === readUntil) {
+        const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
+        texts = await readTextRows(db, chunk);
+        readUntil += chunk.length;
+      }
+      nextUnprinted++;
+      const text = texts.get(id);
+      if (text === undefined) continue;
+      versions[rows] = { group: groupKeyOf(text.channel_code), rowHash: text.row_hash };
+      contents.add(text.content_utf8);
+      options.addOptional(text.options_utf8);
+    } else {
+      // In place unless a row before it was left out: only then does the print move up.
+      if (rows !== i) prints.copyWithin(rows * FINGERPRINT_WORDS, i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS);
       contents.addOmitted();
       options.addOptional(null);
-      fingerprints.push(print);
-      continue;
     }
-    if (nextUnprinted < unprinted.length && unprinted[nextUnprinted] === id) {
-      const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
-      nextUnprinted += chunk.length;
-      texts = await readTextRows(db, chunk);
-    }
-    const text = texts.get(id);
-    if (text === undefined) continue;
-    rows.push({ id, group: groupKeyOf(text.channel_code), rowHash: text.row_hash });
-    contents.add(text.content_utf8);
-    options.addOptional(text.options_utf8);
-    fingerprints.push(null);
+    ids[rows++] = id;
   }
   const omitted = contents.omitted();
   const job: GroupJob = {
-    ids: Float64Array.from(rows, (row) => row.id),
+    ids: ids.slice(0, rows),
     contents: contents.finish(),
     options: options.finish(),
     opts,
-    prints: packPrints(fingerprints),
+    prints: prints.slice(0, rows * FINGERPRINT_WORDS),
     omitted,
     // A row left out is vouched for: its print was read matched to the row's current version.
     vouched: omitted?.slice() ?? null,
   };
-  return { job, rows };
+  versions.length = rows;
+  return { job, ids: job.ids.slice(), versions };
 }
 
 interface TextRow {

@@ -10,7 +10,7 @@ import type { BankIndex } from '../dedup/bank-index.ts';
 import { forgetDecisions, loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
-import { buildGroupJob, readTexts } from './group-job.ts';
+import { buildGroupJob, printedRows, readTexts } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult, StaleDecisionsError } from './result.repository.ts';
@@ -325,10 +325,11 @@ export class TaskRunner {
       const task = await getTaskRow(db, run.taskId);
       // With the previous run's decisions, the texts of rows whose prints are stored stay here: the worker fetches the
       // few it must read over a text channel. A first run verifies most rows and gets every text.
-      const { job, rows } = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity }, { omitPrinted: previous !== null });
+      const loaded = await buildGroupJob(db, group, { maxDistance: task.max_distance, minSimilarity: task.min_similarity }, { omitPrinted: previous !== null });
+      const { job } = loaded;
       job.previous = previous;
       if (job.omitted) {
-        texts = serveTexts(async (asked) => readTexts(db, Array.from(asked, (row) => rows[row]!.id)));
+        texts = serveTexts(async (asked) => readTexts(db, Array.from(asked, (row) => loaded.ids[row]!)));
         job.texts = texts.channel;
       }
       // Reading a big group leaves a row object and a byte copy per question behind as garbage
@@ -372,7 +373,7 @@ export class TaskRunner {
       // The prints the worker had to compute are kept for the next run and for checks. They are a
       // cache: failing to store them must not fail (and re-run, and count again) a group already saved.
       if (result.prints && result.fresh) {
-        await this.deps.bank.remember(rows, result.prints, result.fresh).catch((error) => {
+        await this.deps.bank.remember(printedRows(loaded, result.fresh), result.prints).catch((error) => {
           logger.warn({ taskId: run.taskId, group: describeGroup(group), err: error }, 'storing fingerprints failed');
         });
       }

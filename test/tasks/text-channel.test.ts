@@ -5,7 +5,7 @@ import type { GroupRow } from '../../src/db/schema.ts';
 import { storePrints } from '../../src/dedup/fingerprints.ts';
 import { upsertQuestions } from '../../src/questions/question.repository.ts';
 import type { QuestionInput } from '../../src/questions/question.schema.ts';
-import { buildGroupJob, readTexts, type LoadedGroup } from '../../src/tasks/group-job.ts';
+import { buildGroupJob, printedRows, readTexts, type LoadedGroup } from '../../src/tasks/group-job.ts';
 import { unpackTexts } from '../../workers/packed-texts.ts';
 import { jobTransferList, type Cluster, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
@@ -50,7 +50,7 @@ const run = (job: GroupJob): Promise<GroupResult> => pool.run(job, { transferLis
 const answer = (clusters: Cluster[]) => clusters.map(({ canonicalId, members }) => ({ canonicalId, members }));
 
 /** Sends a job read with omitPrinted, its texts served by `read`; returns the result and every row the worker asked for. */
-async function runServed(loaded: LoadedGroup, read = (rows: Int32Array) => readTexts(handle.db, Array.from(rows, (row) => loaded.rows[row]!.id))) {
+async function runServed(loaded: LoadedGroup, read = (rows: Int32Array) => readTexts(handle.db, Array.from(rows, (row) => loaded.ids[row]!))) {
   const asked: number[][] = [];
   const served = serveTexts(async (rows) => {
     asked.push(Array.from(rows));
@@ -70,11 +70,13 @@ describe('a re-run group read without its printed texts', () => {
     await upsertQuestions(db, Array.from({ length: OLD }, (_, i) => question(i)), now());
     const first = await buildGroupJob(db, group, opts);
     const cold = await run(first.job);
-    await storePrints(db, first.rows, cold.prints!, first.rows.map((_, row) => row));
+    await storePrints(db, printedRows(first, cold.fresh!), cold.prints!);
 
     await upsertQuestions(db, Array.from({ length: NEW }, (_, i) => question(OLD + i)), now());
     const lazy = await buildGroupJob(db, group, opts, { omitPrinted: true });
-    expect(lazy.rows).toHaveLength(OLD + NEW);
+    expect(lazy.ids).toHaveLength(OLD + NEW);
+    // Only the rows read with their text have a version to store a print for.
+    expect(lazy.versions.filter((version) => version !== undefined)).toHaveLength(NEW);
     // The old rows go without text, their prints vouched for; the new ones with their texts.
     expect(Array.from(lazy.job.omitted!)).toEqual(Array.from({ length: OLD + NEW }, (_, row) => (row < OLD ? 1 : 0)));
     expect(Array.from(lazy.job.vouched!)).toEqual(Array.from(lazy.job.omitted!));
