@@ -19,18 +19,23 @@ export function buildClusters(
   /** Members' similarities already known (a cluster kept whole from the previous run), so no text is read. */
   knownSimilarities?: (members: readonly number[]) => number[] | undefined,
 ): Cluster[] {
-  const byRoot = new Map<number, number[]>();
-  for (let i = 0; i < ids.length; i++) {
-    const root = uf.find(i);
-    const list = byRoot.get(root);
-    if (list === undefined) byRoot.set(root, [i]);
-    else list.push(i);
-  }
+  // Rows by root in typed arrays (a counting sort), not a list per row: most rows are alone,
+  // and a re-run goes through every row of the group.
+  const n = ids.length;
+  const root = new Int32Array(n);
+  const size = new Int32Array(n);
+  for (let i = 0; i < n; i++) size[(root[i] = uf.find(i))]!++;
+  const start = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) start[r + 1] = start[r]! + (size[r]! >= 2 ? size[r]! : 0);
+  const rows = new Int32Array(start[n]!);
+  const filled = start.slice(0, n);
+  for (let i = 0; i < n; i++) if (size[root[i]!]! >= 2) rows[filled[root[i]!]!++] = i;
   const clusters: Cluster[] = [];
-  for (const members of byRoot.values()) {
-    if (members.length < 2) continue;
-    // Lowest id first, whatever order the runner sent.
-    members.sort((x, y) => ids[x]! - ids[y]!);
+  for (let r = 0; r < n; r++) {
+    if (size[r]! < 2) continue;
+    const members = Array.from(rows.subarray(start[r]!, start[r + 1]!));
+    // Lowest id first, whatever order the runner sent (rows ascend: already so when ids do).
+    if (!ascendingIds(ids, members)) members.sort((x, y) => ids[x]! - ids[y]!);
     const c = members[0]!;
     const pc = c * FP_WORDS;
     const known = knownSimilarities?.(members);
@@ -49,4 +54,9 @@ export function buildClusters(
   }
   clusters.sort((x, y) => x.canonicalId - y.canonicalId);
   return clusters;
+}
+
+function ascendingIds(ids: Float64Array, rows: readonly number[]): boolean {
+  for (let k = 1; k < rows.length; k++) if (!(ids[rows[k - 1]!]! < ids[rows[k]!]!)) return false;
+  return true;
 }
