@@ -50,7 +50,7 @@ export function runEngineBench(corpus: Corpus, log: (line: string) => void, opts
   const out = new Uint32Array(FINGERPRINT_WORDS);
   let sink = 0;
   // Warm-up: let both JITs settle before anything is timed.
-  for (const t of texts) sink ^= theirs.hash(t) ^ fingerprintQuestion(t, null, out, 0).length;
+  for (const t of texts) sink ^= theirs.hash(t) ^ fingerprintQuestion(t, null, out, 0).text.length;
 
   const r = rates(opts.rounds ?? 5, {
     'simhash-js': () => {
@@ -68,7 +68,7 @@ export function runEngineBench(corpus: Corpus, log: (line: string) => void, opts
     },
     // Everything the worker does per question: normalize, hashes, SimHash, sketch.
     'ours-full': () => {
-      for (const t of texts) sink ^= fingerprintQuestion(t, null, out, 0).length;
+      for (const t of texts) sink ^= fingerprintQuestion(t, null, out, 0).text.length;
       return texts.length;
     },
   });

@@ -1,6 +1,6 @@
 /** The verify stage on two texts: shingle Jaccard and option agreement. */
 import { extract, shingleCopy } from './features.ts';
-import { normalize } from './normalize.ts';
+import { normalize, type Normalized } from './normalize.ts';
 import { jaccard, jaccardUpperBound, optionsAgree } from './verify.ts';
 
 export interface TextData {
@@ -9,7 +9,11 @@ export interface TextData {
 }
 
 export function textData(content: string, options: string | null): TextData {
-  const norm = normalize(content, options);
+  return textDataOf(normalize(content, options));
+}
+
+/** TextData of a question already normalized. */
+export function textDataOf(norm: Normalized): TextData {
   return {
     shingles: shingleCopy(extract(norm.text)),
     options: norm.options === '' ? [] : norm.options.split('\n').filter((o) => o !== ''),

@@ -7,7 +7,8 @@ import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { FetchedTexts, GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
-import { duplicateSimilarity, textData, type TextData } from './compare.ts';
+import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
+import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
 import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { computePrints } from './prints.ts';
@@ -27,6 +28,9 @@ export function shortShinglesFor(maxDistance: number): number {
   const table = [4096, 4096, 2048, 1024, 768, 512, 384, 256];
   return maxDistance < table.length ? table[Math.max(0, Math.floor(maxDistance))]! : 128;
 }
+
+/** Normalized forms kept from printing to verification (see dedupGroup), at most. */
+const NORMALIZED_KEPT = 16_384;
 
 export interface EngineResult extends GroupResult {
   prints: Uint32Array;
@@ -95,12 +99,18 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     return true;
   };
 
-  let printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
+  // Normalized forms of rows printed now, kept for their verification: a re-run prints its few new
+  // questions and verifies nearly all of them, and normalizing each again was a tenth of its work.
+  const normalizedOf = new Map<number, Normalized>();
+  const keepNormalized = (row: number, normalized: Normalized) => {
+    if (normalizedOf.size < NORMALIZED_KEPT) normalizedOf.set(row, normalized);
+  };
+  let printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null, keepNormalized);
   if (printSet.missing.length > 0) {
     // Omitted rows without a usable print: their texts are needed before anything else.
     for (const row of printSet.missing) need.add(row);
     if (!fetchNeeded()) return { clusters: [], prints: printSet.prints, fresh: printSet.fresh, needContent: Int32Array.from(printSet.missing) };
-    printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null);
+    printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null, keepNormalized);
   }
   const { prints, fresh } = printSet;
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
@@ -110,9 +120,15 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   const dataOf = (i: number): TextData => {
     let d = verifyCache.get(i);
     if (d === undefined) {
-      const content = contentOf(i);
-      if (content === null) throw new Error(`dedup: row ${i} was omitted but must be verified`);
-      d = textData(content, optionsOf(i));
+      const normalized = normalizedOf.get(i);
+      if (normalized !== undefined) {
+        d = textDataOf(normalized);
+        normalizedOf.delete(i);
+      } else {
+        const content = contentOf(i);
+        if (content === null) throw new Error(`dedup: row ${i} was omitted but must be verified`);
+        d = textData(content, optionsOf(i));
+      }
       verifyCache.set(i, d);
     }
     return d;

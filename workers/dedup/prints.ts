@@ -5,7 +5,7 @@
  */
 import { formulaKey, shingle, shingleBuffer } from './features.ts';
 import { combine, hashString64 } from './hash.ts';
-import { normalize } from './normalize.ts';
+import { normalize, type Normalized } from './normalize.ts';
 import { F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_SIM_HI, F_SKETCH, FP_WORDS } from './print.ts';
 import { sketchKeys } from './sketch.ts';
 import { simhash64 } from './simhash.ts';
@@ -27,9 +27,10 @@ function contentHash(content: string, options: string | null, out: Uint32Array, 
   }
 }
 
-/** Computes one question's print into out[at..at+FP_WORDS); returns its normalized text. */
-export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): string {
-  const { text } = normalize(content, options);
+/** Computes one question's print into out[at..at+FP_WORDS); returns its normalized form. */
+export function fingerprintQuestion(content: string, options: string | null, out: Uint32Array, at: number): Normalized {
+  const normalized = normalize(content, options);
+  const { text } = normalized;
   // SimHash and sketch need no sorted set: the unsorted shingles (with repeats) will do.
   const n = shingle(text);
   const shingles = shingleBuffer();
@@ -39,7 +40,7 @@ export function fingerprintQuestion(content: string, options: string | null, out
   out[at + F_AGREE] = formulaKey();
   out[at + F_COUNT] = n;
   sketchKeys(shingles, n, out, at + F_SKETCH);
-  return text;
+  return normalized;
 }
 
 function cachedPrintFits(prints: Uint32Array, at: number, content: string, options: string | null): boolean {
@@ -76,6 +77,8 @@ export function computePrints(
   collectGarbage?: () => void,
   /** 1 where the cached print is known to fit the text (GroupJob.vouched): it is not checked. */
   vouched: Uint8Array | null = null,
+  /** Told of each row printed now, with its normalized form. */
+  onPrinted?: (row: number, normalized: Normalized) => void,
 ): PrintSet {
   const prints = new Uint32Array(n * FP_WORDS);
   const fresh = new Uint8Array(n);
@@ -96,7 +99,8 @@ export function computePrints(
     } else if (content === null) {
       missing.push(i);
     } else {
-      fingerprintQuestion(content, opts, prints, at);
+      const normalized = fingerprintQuestion(content, opts, prints, at);
+      onPrinted?.(i, normalized);
       fresh[i] = 1;
     }
   }
