@@ -38,11 +38,12 @@ export interface LoadedGroup {
 /** The rows of a group whose prints the worker computed, as the print store wants them. */
 export function printedRows(loaded: LoadedGroup, fresh: Uint8Array): (PrintedRow & { row: number; group: string })[] {
   const out: (PrintedRow & { row: number; group: string })[] = [];
-  fresh.forEach((flag, row) => {
+  for (let row = 0; row < fresh.length; row++) {
+    if (fresh[row] !== 1) continue;
     const version = loaded.versions[row];
     // A row sent without its text is never recomputed (its print is vouched for); if it were, its version is unknown here.
-    if (flag === 1 && version !== undefined) out.push({ row, id: loaded.ids[row]!, rowHash: version.rowHash, group: version.group });
-  });
+    if (version !== undefined) out.push({ row, id: loaded.ids[row]!, rowHash: version.rowHash, group: version.group });
+  }
   return out;
 }
 

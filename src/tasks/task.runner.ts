@@ -332,10 +332,11 @@ export class TaskRunner {
         texts = serveTexts(async (asked) => readTexts(db, Array.from(asked, (row) => loaded.ids[row]!)));
         job.texts = texts.channel;
       }
-      // Reading a big group leaves a row object and a byte copy per question behind as garbage
-      // (its bytes are in the job now): a young-generation collection frees it before it piles up
-      // beside the next groups' (peak RSS). It costs a few ms of this thread per big group.
-      if (group.question_count >= BIG_GROUP_READ) Bun.gc(false);
+      // Reading a big group with its texts leaves a row object and a byte copy per question behind
+      // as garbage (its bytes are in the job now): a young-generation collection frees it before it
+      // piles up beside the next groups' (peak RSS). It costs a few ms of this thread per big
+      // group; a read without the texts leaves too little to be worth it.
+      if (group.question_count >= BIG_GROUP_READ && !job.omitted) Bun.gc(false);
       const release = await this.slots.acquire(AbortSignal.any([run.controller.signal, lease.signal]));
       if (this.stopping) {
         // Shutting down: a group that has not started computing is not in flight; leave it for the next start.
