@@ -114,9 +114,6 @@ async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: 
   await insertClusters(db, taskId, runNumber, groupId, stillStored.size === 0 ? clusters : clusters.filter((cluster) => !stillStored.has(cluster.canonicalId)));
 }
 
-/** Stored clusters moved to the new run per statement: each is one synchronous stretch of the main thread. */
-const MOVE_CHUNK = 5000;
-
 /**
  * The stored clusters of a group are not the ones its previous run's decisions describe (they
  * are saved together, so something else changed them): the result of a run built on those
@@ -131,9 +128,9 @@ export class StaleDecisionsError extends Error {
 /**
  * A re-run's save when the worker left its kept clusters out (GroupResult.kept): the stored
  * copies of the previous run's clusters it dropped go, every other stored cluster of the group
- * (a kept one) moves to this run as it is, and `clusters` are inserted. Throws
- * StaleDecisionsError, saving nothing (the caller's transaction rolls back), when the stored
- * clusters turn out not to be the previous run's.
+ * (a kept one) stays as it is, untouched (it is shown again once the group is done), and
+ * `clusters` are inserted. Throws StaleDecisionsError, saving nothing (the caller's transaction
+ * rolls back), when the stored clusters turn out not to be the previous run's.
  */
 async function saveChangedClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], dropped: Float64Array, kept: number) {
   for (let start = 0; start < dropped.length; start += KEEP_CHUNK) {
@@ -145,18 +142,12 @@ async function saveChangedClusters(db: Db, taskId: number, runNumber: number, gr
       .where('canonical_question_id', 'in', Array.from(dropped.subarray(start, start + KEEP_CHUNK)))
       .execute();
   }
-  let moved = 0;
-  for (;;) {
-    const { numUpdatedRows } = await db
-      .updateTable('dedup_clusters')
-      .set({ run_number: runNumber })
-      .where('id', 'in', (eb) => eb.selectFrom('dedup_clusters').select('id').where('group_id', '=', groupId).where('run_number', '!=', runNumber).limit(MOVE_CHUNK))
-      .executeTakeFirstOrThrow();
-    moved += Number(numUpdatedRows);
-    if (Number(numUpdatedRows) < MOVE_CHUNK) break;
-    await nextTurn();
-  }
-  if (moved !== kept) throw new StaleDecisionsError(groupId, `${moved} stored clusters left to keep, ${kept} kept`);
+  const { count } = await db
+    .selectFrom('dedup_clusters')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('group_id', '=', groupId)
+    .executeTakeFirstOrThrow();
+  if (Number(count) !== kept) throw new StaleDecisionsError(groupId, `${count} stored clusters left to keep, ${kept} kept`);
   await insertClusters(db, taskId, runNumber, groupId, clusters);
 }
 
@@ -216,8 +207,9 @@ function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
   let query = db
     .selectFrom('dedup_clusters as c')
     .innerJoin('dedup_task_groups as g', 'g.id', 'c.group_id')
-    // The current run's clusters: a group not saved in this run yet still holds the last run's.
-    .innerJoin('dedup_tasks as t', (join) => join.onRef('t.id', '=', 'c.task_id').onRef('t.run_number', '=', 'c.run_number'))
+    // The current run's clusters: those of the groups it saved. A group not saved in this run
+    // yet still holds the last run's (a run begins with every group pending).
+    .where('g.status', '=', 'done')
     .where('c.task_id', '=', taskId);
   if (filter.type_name) query = query.where('g.type_name', '=', filter.type_name);
   if (filter.subject_name) query = query.where('g.subject_name', '=', filter.subject_name);
