@@ -102,7 +102,7 @@ describe('sketchCandidates', () => {
       [40, 41, 42, 43, 44, 45, 46, 47],
     ]);
     const pairs: string[] = [];
-    sketchCandidates(Int32Array.of(0, 1, 2, 3, 4), prints, SKETCH_KEYS, 0, (x, y) => x - y, (a, b) => pairs.push(`${a},${b}`));
+    sketchCandidates(Int32Array.of(0, 1, 2, 3, 4), prints, SKETCH_KEYS, 0, null, (a, b) => pairs.push(`${a},${b}`));
     expect(pairs.sort()).toEqual(['0,1', '2,3']);
   });
 
@@ -111,7 +111,7 @@ describe('sketchCandidates', () => {
     const prints = new Uint32Array(n * SKETCH_KEYS).fill(NO_KEY);
     for (let d = 0; d < n; d++) prints[d * SKETCH_KEYS] = 7;
     let calls = 0;
-    sketchCandidates(Int32Array.from({ length: n }, (_, i) => i), prints, SKETCH_KEYS, 0, (x, y) => x - y, () => calls++, 16);
+    sketchCandidates(Int32Array.from({ length: n }, (_, i) => i), prints, SKETCH_KEYS, 0, null, () => calls++, 16);
     expect(calls).toBeLessThan(n * 16);
   });
 });

@@ -209,7 +209,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   const deferredShort: number[] = [];
   const revisitShort = sketchCandidates(
     Int32Array.from(shortDocs), prints, FP_WORDS, F_SKETCH,
-    (x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!,
+    fp,
     (a, b) => {
       if (previous?.keepsAnswer(a, b)) deferredShort.push(a, b);
       else if (plausible(a, b)) tryPair(a, b);

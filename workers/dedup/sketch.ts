@@ -48,7 +48,8 @@ export function sketchCandidates(
   prints: Uint32Array,
   stride: number,
   offset: number,
-  order: (x: number, y: number) => number,
+  /** Two words (high, low) per doc index giving the order of a windowed bucket (a fingerprint); null: doc order. */
+  order: Uint32Array | null,
   onPair: (a: number, b: number) => void,
   bucketCap = 16,
   /** A cheap test run before the once-per-pair bookkeeping; false drops the pair. */
@@ -73,14 +74,17 @@ export function sketchCandidates(
   const scale = 2 ** posBits;
   // Key and position share one float64; very large inputs give up low key bits.
   const keyShift = Math.max(0, 32 + posBits - 53);
+  // Docs ranked by `order` once; a key's docs then come out of the key sort in rank order,
+  // so no bucket is sorted on its own (thousands of crowded buckets a group, by comparator).
+  const ranked = rankDocs(docs, order, posBits);
   const packed = new Float64Array(r * SKETCH_KEYS);
   let m = 0;
-  for (let p = 0; p < r; p++) {
-    const at = docs[p]! * stride + offset;
+  for (let rank = 0; rank < r; rank++) {
+    const at = ranked[rank]! * stride + offset;
     for (let k = 0; k < SKETCH_KEYS; k++) {
       const key = prints[at + k]!;
       if (key === NO_KEY) break;
-      packed[m++] = (key >>> keyShift) * scale + p;
+      packed[m++] = (key >>> keyShift) * scale + rank;
     }
   }
   const keys = packed.subarray(0, m);
@@ -89,8 +93,7 @@ export function sketchCandidates(
   /** The bucket of keys[s..e), in the order its pairs are taken. */
   const fill = (s: number, e: number, key: number) => {
     bucket.length = 0;
-    for (let q = s; q < e; q++) bucket.push(docs[keys[q]! - key * scale]!);
-    if (bucket.length > bucketCap) bucket.sort(order);
+    for (let q = s; q < e; q++) bucket.push(ranked[keys[q]! - key * scale]!);
   };
   const pair = (a: number, b: number, key: number, report: (a: number, b: number) => void) => {
     if (a === b || !accept(a, b)) return;
@@ -141,12 +144,41 @@ export function sketchCandidates(
       const end = held[k + 1]!;
       const key = Math.floor(keys[start]! / scale);
       let any = false;
-      for (let q = start; q < end && !any; q++) any = involving(docs[keys[q]! - key * scale]!);
+      for (let q = start; q < end && !any; q++) any = involving(ranked[keys[q]! - key * scale]!);
       if (!any) continue;
       fill(start, end, key);
       pairs(key, report, involving);
     }
   };
+}
+
+/**
+ * The docs in (order high word, low word, position in docs) order: one typed-array sort of
+ * (high word, position), then the rare runs of equal high words by their low words.
+ */
+function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number): Int32Array {
+  const r = docs.length;
+  if (order === null) return docs;
+  const scale = 2 ** posBits;
+  // The high word and the position share one float64: past 2^21 docs it gives up low bits (the runs below restore the order).
+  const shift = Math.max(0, 32 + posBits - 53);
+  const byHigh = new Float64Array(r);
+  for (let p = 0; p < r; p++) byHigh[p] = (order[2 * docs[p]!]! >>> shift) * scale + p;
+  byHigh.sort();
+  const positions = Int32Array.from(byHigh, (v) => v % scale);
+  let s = 0;
+  while (s < r) {
+    const high = Math.floor(byHigh[s]! / scale);
+    let e = s + 1;
+    while (e < r && Math.floor(byHigh[e]! / scale) === high) e++;
+    if (e - s > 1) {
+      const run = Array.from(positions.subarray(s, e));
+      run.sort((x, y) => order[2 * docs[x]!]! - order[2 * docs[y]!]! || order[2 * docs[x]! + 1]! - order[2 * docs[y]! + 1]! || x - y);
+      positions.set(run, s);
+    }
+    s = e;
+  }
+  return Int32Array.from(positions, (p) => docs[p]!);
 }
 
 /**
