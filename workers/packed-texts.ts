@@ -54,16 +54,21 @@ export class TextPacker {
     this.add(utf8 ?? EMPTY);
   }
 
-  /** A row whose text is left out (GroupJob.omitted): an empty text, marked in omitted(). */
-  addOmitted(): void {
+  /** `count` rows (default one) whose text is left out (GroupJob.omitted): empty texts, marked in omitted(). */
+  addOmitted(count = 1): void {
     const row = this.ends.length;
-    this.ends.push(this.used);
-    if (this.omittedRows === null || this.omittedRows.length <= row) {
-      const grown = new Uint8Array(Math.max(64, 2 * (row + 1)));
+    this.addEmpty(count);
+    if (this.omittedRows === null || this.omittedRows.length < row + count) {
+      const grown = new Uint8Array(Math.max(64, 2 * (row + count)));
       if (this.omittedRows !== null) grown.set(this.omittedRows);
       this.omittedRows = grown;
     }
-    this.omittedRows[row] = 1;
+    this.omittedRows.fill(1, row, row + count);
+  }
+
+  /** `count` empty texts (null options). */
+  addEmpty(count: number): void {
+    for (let k = 0; k < count; k++) this.ends.push(this.used);
   }
 
   /** 1 for every row added with addOmitted, or null when none was. */

@@ -164,9 +164,17 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   let texts = new Map<number, TextRow>();
   let nextUnprinted = 0;
   let readUntil = 0;
+  // Printed rows come in runs between the few read with text: each run is left out at once.
+  let printedRun = 0;
+  const endRun = () => {
+    contents.addOmitted(printedRun);
+    options.addEmpty(printedRun);
+    printedRun = 0;
+  };
   for (let i = 0; i < count; i++) {
     const id = ids[i]!;
     if (nextUnprinted < unprinted.length && unprinted[nextUnprinted] === id) {
+      endRun();
       if (nextUnprinted === readUntil) {
         const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
         texts = await readTextRows(db, chunk);
@@ -181,11 +189,11 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
     } else {
       // In place unless a row before it was left out: only then does the print move up.
       if (rows !== i) prints.copyWithin(rows * FINGERPRINT_WORDS, i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS);
-      contents.addOmitted();
-      options.addOptional(null);
+      printedRun++;
     }
     ids[rows++] = id;
   }
+  endRun();
   const omitted = contents.omitted();
   const job: GroupJob = {
     ids: ids.slice(0, rows),
