@@ -10,7 +10,7 @@
  * Run as its own process (`bun test/bench/service.ts N`, as run.ts does) so
  * the RSS is the service's alone; the last line printed is the JSON figures.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -114,6 +114,36 @@ function stallRecorder() {
   };
 }
 
+/** CPU time (ms) of every thread of this process by thread name, from /proc (Linux; empty elsewhere). */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const id of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${id}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks (10 ms).
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      byName.set(`${id} ${name}`, ms);
+    }
+  } catch {
+    // No /proc: no breakdown.
+  }
+  return byName;
+}
+
+/** CPU spent since `before`, summed by thread name (the main thread is named after the executable), largest first. */
+function cpuSince(before: Map<string, number>): string {
+  const spent = new Map<string, number>();
+  for (const [key, ms] of threadCpu()) {
+    const name = key.slice(key.indexOf(' ') + 1);
+    const delta = ms - (before.get(key) ?? 0);
+    if (delta > 0) spent.set(name, (spent.get(name) ?? 0) + delta);
+  }
+  const total = [...spent.values()].reduce((a, b) => a + b, 0);
+  return total === 0 ? '' : `${total} in all; ${[...spent].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${ms}`).join(', ')}`;
+}
+
 async function api<T>(url: string, method: string, body?: unknown): Promise<T> {
   const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const payload = (await response.json()) as { code: number; message: string; data: T };
@@ -162,7 +192,9 @@ export async function runServiceBench(corpus: Corpus, log: (line: string) => voi
 
     // 1 % more questions, then the same task again: prints and decisions of unchanged questions are reused.
     await importNdjson(service.url, moreFile);
+    const threadsBefore = threadCpu();
     const { ms: rerunMs } = await runTask(service.url, task.id);
+    const rerunCpu = cpuSince(threadsBefore);
     const figures: ServiceFigures = {
       questions: n,
       importMs,
@@ -178,6 +210,7 @@ export async function runServiceBench(corpus: Corpus, log: (line: string) => voi
     log(`  dedup task: ${(taskMs / 1000).toFixed(1)} s over ${figures.groups} groups, ${figures.clusters} clusters`);
     log(`  stalls > 50 ms during the task: ${taskStalls}`);
     log(`  the same task after importing ${more} more questions (1 %): ${(rerunMs / 1000).toFixed(1)} s = ${(100 * rerunMs / taskMs).toFixed(1)} % of the first run`);
+    if (rerunCpu) log(`  CPU of that re-run by thread (ms): ${rerunCpu}`);
     log(`  load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     log(`  peak RSS ${figures.peakRssMb.toFixed(0)} MB; event-loop delay p99 ${importLagP99Ms.toFixed(1)} ms during import, ${figures.taskLagP99Ms.toFixed(1)} ms during the task (max ${figures.lagMaxMs.toFixed(0)} ms)`);
     return figures;
