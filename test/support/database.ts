@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 
 /**
  * Where a test's service keeps its data. Set TEST_DATABASE_URL=postgres://… (an account that
@@ -31,6 +32,20 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     dialect: 'postgres',
     // FORCE: a test that failed half-way may have left connections open.
     drop: () => admin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+/** A fresh database with the service's schema, connected; close() disconnects and drops it. */
+export async function openTestDatabase(label: string): Promise<DatabaseHandle & { close(): Promise<void> }> {
+  const database = await createTestDatabase(label);
+  const handle = await connectDatabase(database.url);
+  await migrateToLatest(handle);
+  return {
+    ...handle,
+    close: async () => {
+      await handle.db.destroy();
+      await database.drop();
+    },
   };
 }
 

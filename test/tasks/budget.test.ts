@@ -2,34 +2,29 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { BankIndex } from '../../src/dedup/bank-index.ts';
-import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import { createProgressSink } from '../../src/realtime/progress.ts';
 import { getTaskRow, insertTask } from '../../src/tasks/task.repository.ts';
 import { TaskRunner, type GroupPool } from '../../src/tasks/task.runner.ts';
 import type { GroupJob } from '../../workers/protocol.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { openTestDatabase } from '../support/database.ts';
 
 // A real pool and database on a shared 2-core machine: bunfig's timeout is not read by bun 1.4.
 setDefaultTimeout(60_000);
 
 const now = () => new Date().toISOString();
 const silent = pino({ level: 'silent' });
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let handle: Awaited<ReturnType<typeof openTestDatabase>>;
 let piscina: Piscina;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('budget');
-  handle = await connectDatabase(testDb.url);
-  await migrateToLatest(handle);
+  handle = await openTestDatabase('budget');
   // Holds its thread 150 ms per group, so groups overlap long enough to be seen together.
   piscina = new Piscina({ filename: new URL('../fixtures/slow-worker.ts', import.meta.url).href, minThreads: 2, maxThreads: 2 });
 });
 
 afterAll(async () => {
   await piscina.close({ force: true });
-  await handle.db.destroy();
-  await testDb.drop();
+  await handle.close();
 });
 
 describe('the question budget', () => {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
-import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import { buildGroupJob } from '../../src/tasks/group-job.ts';
 import { packTexts, TextPacker } from '../../workers/packed-texts.ts';
 import { jobTransferList, type GroupJob } from '../../workers/protocol.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { openTestDatabase } from '../support/database.ts';
 import type echoTextsWorker from '../fixtures/echo-texts-worker.ts';
 
 /**
@@ -24,22 +23,18 @@ const TEXTS = [
 
 const OPTIONS = [null, '["甲","乙"]', '{"A":"😀 x","B":"\\frac{1}{2}"}', null, '[]', null];
 
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let handle: Awaited<ReturnType<typeof openTestDatabase>>;
 let pool: Piscina;
 const echo = (job: GroupJob): Promise<ReturnType<typeof echoTextsWorker>> => pool.run(job, { transferList: jobTransferList(job) as never });
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('group-texts');
-  handle = await connectDatabase(testDb.url);
-  await migrateToLatest(handle);
+  handle = await openTestDatabase('group-texts');
   pool = new Piscina({ filename: new URL('../fixtures/echo-texts-worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
 });
 
 afterAll(async () => {
   await pool.destroy();
-  await handle.db.destroy();
-  await testDb.drop();
+  await handle.close();
 });
 
 describe('group texts on their way to the worker', () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
-import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import type { GroupRow } from '../../src/db/schema.ts';
 import { storePrints } from '../../src/dedup/fingerprints.ts';
 import { upsertQuestions } from '../../src/questions/question.repository.ts';
@@ -10,7 +9,7 @@ import { unpackTexts } from '../../workers/packed-texts.ts';
 import { jobTransferList, type Cluster, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { openTestDatabase } from '../support/database.ts';
 
 /**
  * A re-run reads a group's stored prints without their texts; the worker fetches the few texts
@@ -29,21 +28,17 @@ const now = () => new Date().toISOString();
 const question = (i: number): QuestionInput => ({ external_id: `q${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'channel', content: texts[i]!, options: i % 7 === 0 ? ['甲', '乙'] : undefined });
 const group = { type_name: '单选题', subject_name: '数学', channel_code: 'channel' } as GroupRow;
 
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let handle: Awaited<ReturnType<typeof openTestDatabase>>;
 let pool: Piscina;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('text-channel');
-  handle = await connectDatabase(testDb.url);
-  await migrateToLatest(handle);
+  handle = await openTestDatabase('text-channel');
   pool = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
 });
 
 afterAll(async () => {
   await pool.destroy();
-  await handle.db.destroy();
-  await testDb.drop();
+  await handle.close();
 });
 
 const run = (job: GroupJob): Promise<GroupResult> => pool.run(job, { transferList: jobTransferList(job) as never });

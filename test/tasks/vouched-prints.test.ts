@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { BankIndex } from '../../src/dedup/bank-index.ts';
-import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
 import { upsertQuestions } from '../../src/questions/question.repository.ts';
 import type { QuestionInput } from '../../src/questions/question.schema.ts';
 import { createProgressSink } from '../../src/realtime/progress.ts';
@@ -13,7 +12,7 @@ import { dedupGroup } from '../../workers/dedup/engine.ts';
 import { packTexts } from '../../workers/packed-texts.ts';
 import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { openTestDatabase } from '../support/database.ts';
 
 /**
  * A group whose questions all have valid prints goes to the worker with those prints vouched
@@ -28,21 +27,17 @@ const corpus = loadCorpus();
 const texts = scaleCorpus(corpus.base, corpus.base.length + SIZE).slice(corpus.base.length).map((q) => q.content);
 const now = () => new Date().toISOString();
 const silent = pino({ level: 'silent' });
-let testDb: TestDatabase;
-let handle: DatabaseHandle;
+let handle: Awaited<ReturnType<typeof openTestDatabase>>;
 let piscina: Piscina;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('vouched');
-  handle = await connectDatabase(testDb.url);
-  await migrateToLatest(handle);
+  handle = await openTestDatabase('vouched');
   piscina = new Piscina({ filename: new URL('../../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 2 });
 });
 
 afterAll(async () => {
   await piscina.close({ force: true });
-  await handle.db.destroy();
-  await testDb.drop();
+  await handle.close();
 });
 
 describe('a group whose questions are all printed', () => {
