@@ -33,7 +33,8 @@ export function buildClusters(
   const clusters: Cluster[] = [];
   for (let r = 0; r < n; r++) {
     if (size[r]! < 2) continue;
-    const members = Array.from(rows.subarray(start[r]!, start[r + 1]!));
+    const members: number[] = [];
+    for (let k = start[r]!; k < start[r + 1]!; k++) members.push(rows[k]!);
     // Lowest id first, whatever order the runner sent (rows ascend: already so when ids do).
     if (!ascendingIds(ids, members)) members.sort((x, y) => ids[x]! - ids[y]!);
     const c = members[0]!;

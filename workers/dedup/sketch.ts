@@ -165,7 +165,8 @@ function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number):
   const byHigh = new Float64Array(r);
   for (let p = 0; p < r; p++) byHigh[p] = (order[2 * docs[p]!]! >>> shift) * scale + p;
   byHigh.sort();
-  const positions = Int32Array.from(byHigh, (v) => v % scale);
+  const positions = new Int32Array(r);
+  for (let k = 0; k < r; k++) positions[k] = byHigh[k]! % scale;
   let s = 0;
   while (s < r) {
     const high = Math.floor(byHigh[s]! / scale);
@@ -178,7 +179,9 @@ function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number):
     }
     s = e;
   }
-  return Int32Array.from(positions, (p) => docs[p]!);
+  const ranked = new Int32Array(r);
+  for (let k = 0; k < r; k++) ranked[k] = docs[positions[k]!]!;
+  return ranked;
 }
 
 /**
