@@ -112,6 +112,32 @@ describe('a re-run group read without its printed texts', () => {
   });
 });
 
+describe('a question deleted while its group is read', () => {
+  it('is left out, and the rows after it keep their own prints', async () => {
+    const { db } = handle;
+    const small = { ...group, channel_code: 'vanishing' } as GroupRow;
+    const inChannel = (i: number): QuestionInput => ({ ...question(i), external_id: `v${i}`, channel_code: 'vanishing' });
+    await upsertQuestions(db, [0, 1, 2].map(inChannel), now());
+    const whole = await buildGroupJob(db, small, opts);
+    const cold = await run(whole.job);
+    await storePrints(db, printedRows(whole, cold.fresh!), cold.prints!);
+    const ids = Array.from(whole.ids);
+    // The middle question changes, so its print no longer counts: it is to be read with its text.
+    await db.updateTable('questions').set({ content: `${texts[1]}（改）`, row_hash: 'changed' }).where('id', '=', ids[1]!).execute();
+
+    // The delete queues behind the read's first query: on SQLite's one connection it lands between
+    // reading the prints and reading the texts, where a row to read by id is gone.
+    const reading = buildGroupJob(db, small, opts, { omitPrinted: true });
+    const deleting = db.deleteFrom('questions').where('id', '=', ids[1]!).execute();
+    const [loaded] = await Promise.all([reading, deleting]);
+    expect(Array.from(loaded.job.ids)).toEqual([ids[0]!, ids[2]!]);
+    expect(Array.from(loaded.ids)).toEqual([ids[0]!, ids[2]!]);
+    expect(Array.from(loaded.job.omitted!)).toEqual([1, 1]);
+    // The last row's print moved up to its new place.
+    expect(Array.from(loaded.job.prints!)).toEqual([...cold.prints!.subarray(0, 16), ...cold.prints!.subarray(32, 48)]);
+  });
+});
+
 describe('readTexts', () => {
   it('returns texts and options in the order asked, a question gone as an empty text', async () => {
     const { db } = handle;
