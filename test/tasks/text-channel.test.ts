@@ -114,6 +114,9 @@ describe('a re-run group read without its printed texts', () => {
 
 describe('a question deleted while its group is read', () => {
   it('is left out, and the rows after it keep their own prints', async () => {
+    // Needs the delete to land between the read's two queries: SQLite's one connection orders them,
+    // a PostgreSQL pool does not.
+    if (handle.dialect !== 'sqlite') return;
     const { db } = handle;
     const small = { ...group, channel_code: 'vanishing' } as GroupRow;
     const inChannel = (i: number): QuestionInput => ({ ...question(i), external_id: `v${i}`, channel_code: 'vanishing' });
@@ -125,8 +128,8 @@ describe('a question deleted while its group is read', () => {
     // The middle question changes, so its print no longer counts: it is to be read with its text.
     await db.updateTable('questions').set({ content: `${texts[1]}（改）`, row_hash: 'changed' }).where('id', '=', ids[1]!).execute();
 
-    // The delete queues behind the read's first query: on SQLite's one connection it lands between
-    // reading the prints and reading the texts, where a row to read by id is gone.
+    // The delete queues behind the read's first query, so it lands between reading the prints and
+    // reading the texts, where a row to read by id is gone.
     const reading = buildGroupJob(db, small, opts, { omitPrinted: true });
     const deleting = db.deleteFrom('questions').where('id', '=', ids[1]!).execute();
     const [loaded] = await Promise.all([reading, deleting]);
