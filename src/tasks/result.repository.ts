@@ -86,32 +86,17 @@ const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => 
  */
 const CLUSTER_INSERT_CHUNK = 500;
 
-/** Kept clusters looked up per statement. */
+/** Dropped clusters deleted per statement. */
 const KEEP_CHUNK = 1000;
 
 /**
- * Makes the group's stored clusters exactly `clusters`, for run `runNumber`. A cluster the
- * worker kept whole from the previous run is still stored (saved with that run's decisions): it
- * moves to this run as it is; every other stored cluster of the group goes, and the rest are
- * inserted. A re-run after a small change so writes a few rows instead of the whole group's.
+ * Makes the group's stored clusters exactly `clusters`, for run `runNumber`: a first run, or
+ * a result that lists every cluster (GroupResult.kept unset). Every earlier stored cluster of
+ * the group goes.
  */
 async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
-  const stillStored = new Set<number>();
-  const kept = clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId);
-  for (let start = 0; start < kept.length; start += KEEP_CHUNK) {
-    if (start > 0) await nextTurn();
-    const moved = await db
-      .updateTable('dedup_clusters')
-      .set({ run_number: runNumber })
-      .where('group_id', '=', groupId)
-      .where('canonical_question_id', 'in', kept.slice(start, start + KEEP_CHUNK))
-      .returning('canonical_question_id')
-      .execute();
-    for (const row of moved) stillStored.add(row.canonical_question_id);
-  }
   await db.deleteFrom('dedup_clusters').where('group_id', '=', groupId).where('run_number', '!=', runNumber).execute();
-  // A kept cluster no longer stored (its group's rows were replaced meanwhile) is written like a new one.
-  await insertClusters(db, taskId, runNumber, groupId, stillStored.size === 0 ? clusters : clusters.filter((cluster) => !stillStored.has(cluster.canonicalId)));
+  await insertClusters(db, taskId, runNumber, groupId, clusters);
 }
 
 /**

@@ -216,7 +216,7 @@ const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
  * memory of a group read whole: about its prints and the worker's arrays, ~100 bytes a row
  * against ~1 KB of text and its shingles.
  */
-export const DECIDED_WEIGHT_DIVISOR = 8;
+const DECIDED_WEIGHT_DIVISOR = 8;
 
 /** What a group weighs against the runner's question budget (QuestionBudget). */
 export function groupWeight(questionCount: number, hasDecisions: boolean): number {
