@@ -56,6 +56,7 @@ export class TextPacker {
 
   /** `count` rows (default one) whose text is left out (GroupJob.omitted): empty texts, marked in omitted(). */
   addOmitted(count = 1): void {
+    if (count === 0) return;
     const row = this.ends.length;
     this.addEmpty(count);
     if (this.omittedRows === null || this.omittedRows.length < row + count) {
