@@ -96,17 +96,14 @@ async function countGroups(db: Db, task: TaskRow): Promise<GroupCount[]> {
   const filters: TaskFilters = JSON.parse(task.filters);
   const bySubject = task.scope === 'subject';
   const columns = bySubject ? (['type_name', 'subject_name'] as const) : (['type_name', 'subject_name', 'channel_code'] as const);
-  const filtered = () => {
-    let query = db.selectFrom('questions');
-    if (filters.type_names) query = query.where('type_name', 'in', filters.type_names);
-    if (filters.subject_names) query = query.where('subject_name', 'in', filters.subject_names);
-    if (filters.channel_codes) query = query.where('channel_code', 'in', filters.channel_codes);
-    return query;
-  };
+  let filtered = db.selectFrom('questions');
+  if (filters.type_names) filtered = filtered.where('type_name', 'in', filters.type_names);
+  if (filters.subject_names) filtered = filtered.where('subject_name', 'in', filters.subject_names);
+  if (filters.channel_codes) filtered = filtered.where('channel_code', 'in', filters.channel_codes);
   const groups: GroupCount[] = [];
   let after: string[] | undefined;
   for (;;) {
-    let next = filtered().select([...columns, (eb) => eb.fn.countAll<number>().as('count')]);
+    let next = filtered.select([...columns, (eb) => eb.fn.countAll<number>().as('count')]);
     if (after) next = next.where(sql<boolean>`(${sql.join(columns.map((column) => sql.ref(column)))}) > (${sql.join(after)})`);
     next = next.groupBy([...columns]);
     for (const column of columns) next = next.orderBy(column);

@@ -6,6 +6,7 @@
  * compared, so the work follows the number of near pairs, not n².
  */
 import { combine, hamming64 } from './hash.ts';
+import { forEachSharedKey } from './sorted-runs.ts';
 
 export interface BandLayout {
   starts: number[];
@@ -93,25 +94,18 @@ export function bandCandidates(
       packed[p] = key * scale + p;
     }
     packed.sort();
-    let s = 0;
-    while (s < r) {
-      const key = Math.floor(packed[s]! / scale);
-      let e = s + 1;
-      while (e < r && Math.floor(packed[e]! / scale) === key) e++;
-      if (e - s > 1) {
-        bucket.length = 0;
-        for (let q = s; q < e; q++) bucket.push(docs[packed[q]! - key * scale]!);
-        if (bucket.length > bucketCap) {
-          bucket.sort((x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!);
-        }
-        const window = bucket.length > bucketCap ? bucketCap : bucket.length;
-        onBucket?.(bucket, band * 2 ** 32 + key, bucket.length > bucketCap ? bucketCap : 0);
-        for (let i = 0; i < bucket.length; i++) {
-          const end = Math.min(bucket.length, i + window);
-          for (let j = i + 1; j < end; j++) consider(bucket[i]!, bucket[j]!, band);
-        }
+    forEachSharedKey(packed, scale, (key, s, e) => {
+      bucket.length = 0;
+      for (let q = s; q < e; q++) bucket.push(docs[packed[q]! - key * scale]!);
+      if (bucket.length > bucketCap) {
+        bucket.sort((x, y) => fp[2 * x]! - fp[2 * y]! || fp[2 * x + 1]! - fp[2 * y + 1]!);
       }
-      s = e;
-    }
+      const window = bucket.length > bucketCap ? bucketCap : bucket.length;
+      onBucket?.(bucket, band * 2 ** 32 + key, bucket.length > bucketCap ? bucketCap : 0);
+      for (let i = 0; i < bucket.length; i++) {
+        const end = Math.min(bucket.length, i + window);
+        for (let j = i + 1; j < end; j++) consider(bucket[i]!, bucket[j]!, band);
+      }
+    });
   }
 }

@@ -9,6 +9,8 @@
  * with the fingerprint. The verify stage decides every candidate.
  */
 
+import { forEachSharedKey } from './sorted-runs.ts';
+
 export const SKETCH_KEYS = 8;
 /** Marks an unused key slot of a text with fewer shingles than SKETCH_KEYS. */
 export const NO_KEY = 0xffffffff;
@@ -121,23 +123,16 @@ export function sketchCandidates(
   };
   // Postponed buckets as (start, end) in keys.
   const held: number[] = [];
-  let s = 0;
-  while (s < m) {
-    const key = Math.floor(keys[s]! / scale);
-    let e = s + 1;
-    while (e < m && Math.floor(keys[e]! / scale) === key) e++;
-    if (e - s > 1) {
-      fill(s, e, key);
-      onBucket?.(bucket, key, bucket.length > bucketCap ? bucketCap : 0);
-      if (later === undefined) pairs(key, onPair);
-      else {
-        // Now, the pairs with a doc that decides now; the others wait with their bucket.
-        pairs(key, onPair, later.now);
-        held.push(s, e);
-      }
+  forEachSharedKey(keys, scale, (key, s, e) => {
+    fill(s, e, key);
+    onBucket?.(bucket, key, bucket.length > bucketCap ? bucketCap : 0);
+    if (later === undefined) pairs(key, onPair);
+    else {
+      // Now, the pairs with a doc that decides now; the others wait with their bucket.
+      pairs(key, onPair, later.now);
+      held.push(s, e);
     }
-    s = e;
-  }
+  });
   return (involving, report) => {
     for (let k = 0; k < held.length; k += 2) {
       const start = held[k]!;
@@ -167,18 +162,11 @@ function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number):
   byHigh.sort();
   const positions = new Int32Array(r);
   for (let k = 0; k < r; k++) positions[k] = byHigh[k]! % scale;
-  let s = 0;
-  while (s < r) {
-    const high = Math.floor(byHigh[s]! / scale);
-    let e = s + 1;
-    while (e < r && Math.floor(byHigh[e]! / scale) === high) e++;
-    if (e - s > 1) {
-      const run = Array.from(positions.subarray(s, e));
-      run.sort((x, y) => order[2 * docs[x]!]! - order[2 * docs[y]!]! || order[2 * docs[x]! + 1]! - order[2 * docs[y]! + 1]! || x - y);
-      positions.set(run, s);
-    }
-    s = e;
-  }
+  forEachSharedKey(byHigh, scale, (_high, s, e) => {
+    const run = Array.from(positions.subarray(s, e));
+    run.sort((x, y) => order[2 * docs[x]!]! - order[2 * docs[y]!]! || order[2 * docs[x]! + 1]! - order[2 * docs[y]! + 1]! || x - y);
+    positions.set(run, s);
+  });
   const ranked = new Int32Array(r);
   for (let k = 0; k < r; k++) ranked[k] = docs[positions[k]!]!;
   return ranked;
