@@ -10,7 +10,8 @@ import { buildClusters } from './clusters.ts';
 import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
 import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
-import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { exactStage } from './exact.ts';
 import { computePrints } from './prints.ts';
 import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
@@ -146,24 +147,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     if (window > 0) windowed.set(base + id, docs.length);
     previous?.bucket(docs, base + id, window);
   };
-  // Exact stage: identical normalized text. The 53-bit map key is checked against all 64 bits.
-  const firstByExact = new Map<number, number>();
-  const rep = new Int32Array(n);
-  const reps: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = prints[i * FP_WORDS + F_EXACT_A]!;
-    const b = prints[i * FP_WORDS + F_EXACT_B]!;
-    const key = a * 0x200000 + (b & 0x1fffff);
-    const first = firstByExact.get(key);
-    if (first !== undefined && prints[first * FP_WORDS + F_EXACT_B] === b) {
-      uf.union(first, i);
-      rep[i] = first;
-    } else {
-      if (first === undefined) firstByExact.set(key, i);
-      rep[i] = i;
-      reps.push(i);
-    }
-  }
+  const { rep, reps } = exactStage(prints, n, uf);
 
   // Pairs to verify that wait for an omitted row's text: decided once the texts are fetched.
   const waiting: number[] = [];
