@@ -285,6 +285,13 @@ export class PreviousRun {
     return this.clean[doc] !== 1 || this.touched[doc] === 1;
   }
 
+  /** The previous run's windowed buckets with ids in [base, base + 2^32), as ids less base. */
+  windowedIds(base: number): number[] {
+    const ids: number[] = [];
+    for (const id of this.windowedThen.keys()) if (id >= base && id - base < 2 ** 32) ids.push(id - base);
+    return ids;
+  }
+
   /** Clean when the search began but no longer: its waiting pairs (see decidesNow) are decided after all. */
   lostClean(doc: number): boolean {
     return this.kept[doc] === 1 && this.clean[doc] !== 1;

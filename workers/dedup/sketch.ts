@@ -9,6 +9,7 @@
  * with the fingerprint. The verify stage decides every candidate.
  */
 
+import { KeySet } from './key-set.ts';
 import { forEachSharedKey } from './sorted-runs.ts';
 
 export const SKETCH_KEYS = 8;
@@ -67,7 +68,16 @@ export function sketchCandidates(
    * after onBucket, only pairs with a doc `now` approves are reported; the returned function
    * later reports the held pairs with a doc `involving` approves then (a pair may come twice).
    */
-  later?: { now: (doc: number) => boolean },
+  later?: {
+    now: (doc: number) => boolean;
+    /**
+     * Searches now only the buckets holding a doc `changed` approves or keyed by one of `keys`
+     * (onBucket hears of those alone); the returned function finds the other buckets of the docs
+     * it is asked about itself. For a re-run: a bucket of unchanged docs alone has no pair to
+     * decide now, and sorting every key of a big group for the few that have was most of its search.
+     */
+    only?: { changed: (doc: number) => boolean; keys: Iterable<number> };
+  },
 ): (involving: (doc: number) => boolean, onPair: (a: number, b: number) => void) => void {
   const r = docs.length;
   if (r < 2) return () => {};
@@ -79,23 +89,51 @@ export function sketchCandidates(
   // Docs ranked by `order` once; a key's docs then come out of the key sort in rank order,
   // so no bucket is sorted on its own (thousands of crowded buckets a group, by comparator).
   const ranked = rankDocs(docs, order, posBits);
-  const packed = new Float64Array(r * SKETCH_KEYS);
-  let m = 0;
-  for (let rank = 0; rank < r; rank++) {
-    const at = ranked[rank]! * stride + offset;
-    for (let k = 0; k < SKETCH_KEYS; k++) {
-      const key = prints[at + k]!;
-      if (key === NO_KEY) break;
-      packed[m++] = (key >>> keyShift) * scale + rank;
+  /** Every (key, rank) of the docs, or of the keys in `wanted` only, sorted. */
+  const sortedKeys = (wanted: KeySet | null): Float64Array => {
+    let out = new Float64Array(wanted === null ? r * SKETCH_KEYS : 1024);
+    let m = 0;
+    for (let rank = 0; rank < r; rank++) {
+      const at = ranked[rank]! * stride + offset;
+      for (let k = 0; k < SKETCH_KEYS; k++) {
+        const key = prints[at + k]!;
+        if (key === NO_KEY) break;
+        if (wanted !== null && !wanted.has(key >>> keyShift)) continue;
+        if (m === out.length) {
+          const grown = new Float64Array(2 * m);
+          grown.set(out);
+          out = grown;
+        }
+        out[m++] = (key >>> keyShift) * scale + rank;
+      }
     }
-  }
-  const keys = packed.subarray(0, m);
-  keys.sort();
+    return out.subarray(0, m).sort();
+  };
+  /** The keys of the docs `pick` approves, less those in `except`; null when it approves none. */
+  const keysOf = (pick: (doc: number) => boolean, extra: Iterable<number>, except: KeySet | null): KeySet | null => {
+    const picked: number[] = [];
+    for (let p = 0; p < r; p++) if (pick(docs[p]!)) picked.push(docs[p]!);
+    const extraKeys = Array.from(extra);
+    if (picked.length === 0 && extraKeys.length === 0) return null;
+    const set = new KeySet(picked.length * SKETCH_KEYS + extraKeys.length);
+    for (const key of extraKeys) set.add(key >>> keyShift);
+    for (const doc of picked) {
+      const at = doc * stride + offset;
+      for (let k = 0; k < SKETCH_KEYS && prints[at + k] !== NO_KEY; k++) {
+        const key = prints[at + k]! >>> keyShift;
+        if (except === null || !except.has(key)) set.add(key);
+      }
+    }
+    return set;
+  };
+  const only = later?.only;
+  const searched = only === undefined ? null : keysOf(only.changed, only.keys, null);
+  const keys = only !== undefined && searched === null ? new Float64Array(0) : sortedKeys(searched);
   const bucket: number[] = [];
-  /** The bucket of keys[s..e), in the order its pairs are taken. */
-  const fill = (s: number, e: number, key: number) => {
+  /** The bucket of sorted[s..e), in the order its pairs are taken. */
+  const fill = (sorted: Float64Array, s: number, e: number, key: number) => {
     bucket.length = 0;
-    for (let q = s; q < e; q++) bucket.push(ranked[keys[q]! - key * scale]!);
+    for (let q = s; q < e; q++) bucket.push(ranked[sorted[q]! - key * scale]!);
   };
   const pair = (a: number, b: number, key: number, report: (a: number, b: number) => void) => {
     if (a === b || !accept(a, b)) return;
@@ -124,7 +162,7 @@ export function sketchCandidates(
   // Postponed buckets as (start, end) in keys.
   const held: number[] = [];
   forEachSharedKey(keys, scale, (key, s, e) => {
-    fill(s, e, key);
+    fill(keys, s, e, key);
     onBucket?.(bucket, key, bucket.length > bucketCap ? bucketCap : 0);
     if (later === undefined) pairs(key, onPair);
     else {
@@ -141,9 +179,18 @@ export function sketchCandidates(
       let any = false;
       for (let q = start; q < end && !any; q++) any = involving(ranked[keys[q]! - key * scale]!);
       if (!any) continue;
-      fill(start, end, key);
+      fill(keys, start, end, key);
       pairs(key, report, involving);
     }
+    if (only === undefined) return;
+    // The buckets of the docs asked about that the search skipped.
+    const skipped = keysOf(involving, [], searched);
+    if (skipped === null) return;
+    const more = sortedKeys(skipped);
+    forEachSharedKey(more, scale, (key, s, e) => {
+      fill(more, s, e, key);
+      pairs(key, report, involving);
+    });
   };
 }
 
