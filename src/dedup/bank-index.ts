@@ -5,7 +5,7 @@ import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions } from './check.ts';
 import { nextTurn } from '../pace.ts';
-import { packPrints, storePrints, type PrintedRow } from './fingerprints.ts';
+import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
 export interface PrintPool {
@@ -65,6 +65,8 @@ export class BankIndex {
   private backfilling: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** Scratch for a version key (versionKey). */
+  private readonly version = new Uint32Array(2);
 
   constructor(private readonly deps: BankIndexDeps) {}
 
@@ -97,10 +99,25 @@ export class BankIndex {
     for (let k = 0; k < rows.length; k++) {
       // ~1 µs a row: a 150,000-question group would hold the event loop for a good part of a second.
       if (k > 0 && k % INDEX_CHUNK === 0) await nextTurn();
-      const { id, group, row } = rows[k]!;
-      this.index.upsert(id, group, prints, row * FINGERPRINT_WORDS);
+      const { id, group, row, rowHash } = rows[k]!;
+      this.indexPrint(id, group, rowHash, prints, row * FINGERPRINT_WORDS);
     }
     this.announce(rows.map((row) => row.id));
+  }
+
+  /**
+   * Writes the print of question `id` at out[at..] and returns true when the index holds it for
+   * this version (row_hash) of the question: a task's re-run takes it instead of reading it.
+   */
+  printFor(id: number, rowHash: string, out: Uint32Array, at: number): boolean {
+    versionKey(rowHash, this.version);
+    return this.index.printOf(id, this.version, out, at);
+  }
+
+  /** Indexes one question's print, computed from the version `rowHash`. */
+  private indexPrint(id: number, group: string, rowHash: string, prints: Uint32Array, at: number): void {
+    versionKey(rowHash, this.version);
+    this.index.upsert(id, group, prints, at, this.version);
   }
 
   forget(id: number): void {
@@ -124,14 +141,14 @@ export class BankIndex {
       const page = await this.deps.db
         .selectFrom('question_prints as p')
         .innerJoin('questions as q', (join) => join.onRef('q.id', '=', 'p.question_id').onRef('q.row_hash', '=', 'p.row_hash'))
-        .select(['q.id', 'q.type_name', 'q.subject_name', 'q.channel_code', 'p.print'])
+        .select(['q.id', 'q.type_name', 'q.subject_name', 'q.channel_code', 'q.row_hash', 'p.print'])
         .where('p.question_id', '>', afterId)
         .where('p.question_id', '<=', toId)
         .orderBy('p.question_id')
         .limit(PAGE)
         .execute();
       const prints = packPrints(page.map((row) => row.print));
-      page.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+      page.forEach((row, i) => this.indexPrint(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), row.row_hash, prints, i * FINGERPRINT_WORDS));
       if (page.length < PAGE) return;
       afterId = page[page.length - 1]!.id;
     }
@@ -184,7 +201,7 @@ export class BankIndex {
     const prints = await pool.run({ contents: rows.map((row) => row.content), options: rows.map((row) => row.options) }, { filename: printWorker.href });
     const ids = rows.map((row) => row.id);
     await storePrints(db, rows.map((row, i) => ({ id: row.id, rowHash: row.row_hash, row: i })), prints);
-    rows.forEach((row, i) => this.index.upsert(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), prints, i * FINGERPRINT_WORDS));
+    rows.forEach((row, i) => this.indexPrint(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), row.row_hash, prints, i * FINGERPRINT_WORDS));
     this.announce(ids);
   }
 

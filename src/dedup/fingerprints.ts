@@ -48,3 +48,21 @@ export async function storePrints(db: Kysely<Database>, rows: readonly (PrintedR
       .execute();
   }
 }
+
+/**
+ * Writes a 64-bit key of a question's version (its row_hash) to key[0], key[1]: what the check
+ * index keeps with each print to tell whether it is still the print of the stored row.
+ */
+export function versionKey(rowHash: string, key: Uint32Array): void {
+  // Two FNV-1a style hashes with different primes: a row_hash is a hash already, so mixing its characters will do.
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let k = 0; k < rowHash.length; k++) {
+    const c = rowHash.charCodeAt(k);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  key[0] = a >>> 0;
+  key[1] = b >>> 0;
+}

@@ -54,11 +54,19 @@ export interface ReadOptions {
    * decisions settle almost every pair without a text.
    */
   omitPrinted?: boolean;
+  /** With omitPrinted: where rows' current prints are kept in memory, so they need not be read (the check index). */
+  printsFrom?: PrintSource;
+}
+
+/** Rows' prints kept in memory by the version of the row they were computed from. */
+export interface PrintSource {
+  /** Writes the print of question `id` at out[at..] and returns true when it has one for this version (row_hash). */
+  printFor(id: number, rowHash: string, out: Uint32Array, at: number): boolean;
 }
 
 /** Reads a group into the worker's job format: every text, or (omitPrinted) only those without a stored print. */
 export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, read: ReadOptions = {}): Promise<LoadedGroup> {
-  return read.omitPrinted ? readPrintsFirst(db, group, opts) : readEveryText(db, group, opts);
+  return read.omitPrinted ? readPrintsFirst(db, group, opts, read.printsFrom) : readEveryText(db, group, opts);
 }
 
 /**
@@ -112,25 +120,27 @@ async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupO
 }
 
 /**
- * Every row's id and stored print first, along the questions_group index alone (it holds
- * row_hash, so no ~1 KB question record is read), then the texts of the rows without a print
- * (new or changed since printed) by id. A row deleted between the two reads is left out.
- * Typed arrays, not an object per row: a re-run reads a million rows this way.
+ * Every row's id and print first, along the questions_group index alone (it holds row_hash, so
+ * no ~1 KB question record is read): the print from `source` where it has the row's current
+ * version (no print is read at all), else the stored one. Then the texts (and stored prints) of
+ * the rows without (new or changed since printed) by id. A row deleted between the two reads is
+ * left out. Typed arrays, not an object per row: a re-run reads a million rows this way.
  */
-async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
+async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, source?: PrintSource): Promise<LoadedGroup> {
   let ids = new Float64Array(Math.max(16, group.question_count));
   let prints = new Uint32Array(ids.length * FINGERPRINT_WORDS);
   let count = 0;
   const unprinted: number[] = [];
   let afterId = 0;
   for (;;) {
-    const page = await groupQuery(db, group)
-      .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
-      .select(['q.id', 'p.print'])
-      .where('q.id', '>', afterId)
-      .orderBy('q.id')
-      .limit(PRINT_PAGE_SIZE)
-      .execute();
+    const query = groupQuery(db, group).where('q.id', '>', afterId).orderBy('q.id').limit(PRINT_PAGE_SIZE);
+    // Joining each row to its stored print was two thirds of a re-run's reading on SQLite.
+    const page = source
+      ? await query.select(['q.id', 'q.row_hash']).execute()
+      : await query
+          .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
+          .select(['q.id', 'p.print'])
+          .execute();
     if (count + page.length > ids.length) {
       // More rows than counted when the run began (imported since): grow.
       const grown = new Float64Array(2 * (count + page.length));
@@ -143,9 +153,14 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
     const bytes = new Uint8Array(prints.buffer);
     for (const row of page) {
       ids[count] = row.id;
-      // A blob of another size is no print the worker could use: its text is read instead.
-      if (row.print !== null && row.print.byteLength === PRINT_BYTES) bytes.set(row.print, count * PRINT_BYTES);
-      else unprinted.push(row.id);
+      let found: boolean;
+      if ('row_hash' in row) found = source!.printFor(row.id, row.row_hash, prints, count * FINGERPRINT_WORDS);
+      else {
+        // A blob of another size is no print the worker could use: its text is read instead.
+        found = row.print !== null && row.print.byteLength === PRINT_BYTES;
+        if (found) bytes.set(row.print!, count * PRINT_BYTES);
+      }
+      if (!found) unprinted.push(row.id);
       count++;
     }
     if (page.length < PRINT_PAGE_SIZE) break;
@@ -159,6 +174,8 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   const versions: (ReadVersion | undefined)[] = [];
   const contents = new TextPacker();
   const options = new TextPacker();
+  // The rows left out, and those read with a stored print (one the source did not have): their prints are vouched for.
+  const vouched = new Uint8Array(count);
   let rows = 0;
   // The texts of the next IDS_PER_QUERY unprinted rows, read when the walk reaches the first of them.
   let texts = new Map<number, TextRow>();
@@ -177,7 +194,7 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
       endRun();
       if (nextUnprinted === readUntil) {
         const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
-        texts = await readTextRows(db, chunk);
+        texts = await readTextRows(db, chunk, true);
         readUntil += chunk.length;
       }
       nextUnprinted++;
@@ -186,9 +203,15 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
       versions[rows] = { group: groupKeyOf(text.channel_code), rowHash: text.row_hash };
       contents.add(text.content_utf8);
       options.addOptional(text.options_utf8);
+      const at = rows * FINGERPRINT_WORDS;
+      if (text.print != null && text.print.byteLength === PRINT_BYTES) {
+        new Uint8Array(prints.buffer).set(text.print, at * 4);
+        vouched[rows] = 1;
+      } else prints.fill(0, at, at + FINGERPRINT_WORDS);
     } else {
       // In place unless a row before it was left out: only then does the print move up.
       if (rows !== i) prints.copyWithin(rows * FINGERPRINT_WORDS, i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS);
+      vouched[rows] = 1;
       printedRun++;
     }
     ids[rows++] = id;
@@ -202,8 +225,8 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
     opts,
     prints: prints.slice(0, rows * FINGERPRINT_WORDS),
     omitted,
-    // A row left out is vouched for: its print was read matched to the row's current version.
-    vouched: omitted?.slice() ?? null,
+    // A row left out is vouched for: its print was read (or kept) matched to the row's current version.
+    vouched: vouched.slice(0, rows),
   };
   versions.length = rows;
   return { job, ids: job.ids.slice(), versions };
@@ -215,14 +238,22 @@ interface TextRow {
   row_hash: string;
   content_utf8: Uint8Array;
   options_utf8: Uint8Array | null;
+  /** With withPrints: the print stored for this version of the row, if any. */
+  print?: Uint8Array | null;
 }
 
-async function readTextRows(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, TextRow>> {
-  const found = await db
+async function readTextRows(db: Kysely<Database>, ids: readonly number[], withPrints = false): Promise<Map<number, TextRow>> {
+  const query = db
     .selectFrom('questions as q')
     .select(['q.id', 'q.channel_code', 'q.row_hash', utf8Of(db, 'q.content').as('content_utf8'), optionsUtf8(db).as('options_utf8')])
-    .where('q.id', 'in', ids)
-    .execute();
+    .where('q.id', 'in', ids);
+  const found: TextRow[] = withPrints
+    ? await query
+        // A print counts only for the version of the row it was computed from.
+        .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
+        .select('p.print')
+        .execute()
+    : await query.execute();
   return new Map(found.map((row) => [row.id, row]));
 }
 

@@ -48,7 +48,7 @@ export interface RunnerDeps {
   db: Kysely<Database>;
   pool: GroupPool;
   /** Keeps the prints a group computed, for the next run and for checks. */
-  bank: Pick<BankIndex, 'remember'>;
+  bank: Pick<BankIndex, 'remember' | 'printFor'>;
   progress: ProgressSink;
   logger: Logger;
   now: () => string;
@@ -339,7 +339,7 @@ export class TaskRunner {
     try {
       // With the previous run's decisions, the texts of rows whose prints are stored stay here: the worker fetches the
       // few it must read over a text channel. A first run verifies most rows and gets every text.
-      const read = this.reading.then(() => buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null }));
+      const read = this.reading.then(() => buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank }));
       this.reading = read.catch(() => undefined);
       const loaded = await read;
       const { job } = loaded;

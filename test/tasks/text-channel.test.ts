@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
+import pino from 'pino';
+import { BankIndex } from '../../src/dedup/bank-index.ts';
 import type { GroupRow } from '../../src/db/schema.ts';
 import { storePrints } from '../../src/dedup/fingerprints.ts';
 import { upsertQuestions } from '../../src/questions/question.repository.ts';
@@ -109,6 +111,37 @@ describe('a re-run group read without its printed texts', () => {
     const again = await buildGroupJob(db, group, opts, { omitPrinted: true });
     const { result } = await runServed(again);
     expect(result.clusters.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a re-run group read with the check index at hand', () => {
+  it('takes the prints it holds for the rows’ current versions instead of reading them, and reads the others', async () => {
+    const { db } = handle;
+    const index = new BankIndex({ db, pool, logger: pino({ level: 'silent' }), printWorker: new URL('../../workers/print.worker.ts', import.meta.url) });
+    // Indexes the stored prints (the old rows'); closed at once, before its backfill prints the new rows.
+    await index.load();
+    await index.close();
+    // One old row changes after it was indexed: the print held for it is of another version now.
+    const changed = (await db.selectFrom('questions').select('id').where('external_id', '=', 'q3').executeTakeFirstOrThrow()).id;
+    await db.updateTable('questions').set({ content: `${texts[3]}（改）`, row_hash: 'edited' }).where('id', '=', changed).execute();
+
+    const fromTable = await buildGroupJob(db, group, opts, { omitPrinted: true });
+    // With the stored prints gone, only the index can tell the job the old rows' prints.
+    const stored = await db.selectFrom('question_prints').selectAll().execute();
+    await db.deleteFrom('question_prints').execute();
+    try {
+      const fromIndex = await buildGroupJob(db, group, opts, { omitPrinted: true, printsFrom: index });
+      expect(fromIndex.job.omitted!.reduce((a, b) => a + b, 0)).toBe(OLD - 1);
+      expect(fromIndex.job.omitted![Array.from(fromIndex.ids).indexOf(changed)]).toBe(0);
+      // The very job a read of the stored prints makes.
+      expect(Array.from(fromIndex.ids)).toEqual(Array.from(fromTable.ids));
+      expect(Array.from(fromIndex.job.omitted!)).toEqual(Array.from(fromTable.job.omitted!));
+      expect(Array.from(fromIndex.job.vouched!)).toEqual(Array.from(fromTable.job.vouched!));
+      expect(Array.from(fromIndex.job.prints!)).toEqual(Array.from(fromTable.job.prints!));
+      expect(unpackTexts(fromIndex.job.contents)).toEqual(unpackTexts(fromTable.job.contents));
+    } finally {
+      await db.insertInto('question_prints').values(stored).execute();
+    }
   });
 });
 

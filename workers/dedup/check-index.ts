@@ -86,6 +86,8 @@ function lookup(index: Sorted, key: number, cap: number, visit: (row: number) =>
 export class CheckIndex {
   private ids = new Float64Array(1024);
   private prints = new Uint32Array(1024 * FP_WORDS);
+  /** Two words a row: a key of the version of the question the print was computed from (0, 0: unknown). */
+  private versions = new Uint32Array(1024 * 2);
   private groups: string[] = [];
   private rows = 0;
   /** Rows below `built` are in the sorted indexes; the rest are the delta. */
@@ -103,8 +105,11 @@ export class CheckIndex {
     return this.rows - this.built;
   }
 
-  /** Adds or replaces a question. group: `${type_name}\u0000${subject_name}\u0000${channel_code}`. */
-  upsert(id: number, group: string, print: Uint32Array, at = 0): void {
+  /**
+   * Adds or replaces a question. group: `${type_name}\u0000${subject_name}\u0000${channel_code}`.
+   * version: a two-word key of the question's version the print was computed from, for printOf.
+   */
+  upsert(id: number, group: string, print: Uint32Array, at = 0, version: ArrayLike<number> = NO_VERSION): void {
     this.remove(id);
     if (this.rows === this.ids.length) {
       const ids = new Float64Array(this.ids.length * 2);
@@ -113,12 +118,29 @@ export class CheckIndex {
       const prints = new Uint32Array(this.prints.length * 2);
       prints.set(this.prints);
       this.prints = prints;
+      const versions = new Uint32Array(this.versions.length * 2);
+      versions.set(this.versions);
+      this.versions = versions;
     }
     const row = this.rows++;
     this.ids[row] = id;
     this.prints.set(print.subarray(at, at + FP_WORDS), row * FP_WORDS);
+    this.versions[2 * row] = version[0]!;
+    this.versions[2 * row + 1] = version[1]!;
     this.groups[row] = group;
     this.rowOf.set(id, row);
+  }
+
+  /** Writes the print of question `id` at out[at..] and returns true when it holds one for this version. */
+  printOf(id: number, version: ArrayLike<number>, out: Uint32Array, at: number): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return false;
+    const a = this.versions[2 * row]!;
+    const b = this.versions[2 * row + 1]!;
+    if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return false;
+    const prints = this.prints;
+    for (let w = 0, from = row * FP_WORDS; w < FP_WORDS; w++) out[at + w] = prints[from + w]!;
+    return true;
   }
 
   remove(id: number): void {
@@ -199,6 +221,8 @@ export class CheckIndex {
 }
 
 const pair = new Uint32Array(2 * SKETCH_KEYS);
+/** No version known: printOf serves no such row. */
+const NO_VERSION = [0, 0] as const;
 
 /** sharedInUnionSketch for two sketches living in different arrays. */
 function sharedInUnionSketchAcross(a: Uint32Array, aa: number, b: Uint32Array, ba: number): number {
