@@ -12,6 +12,7 @@
  */
 import { bandKey, bandLayout } from './bands.ts';
 import { hamming64 } from './hash.ts';
+import { IdRows } from './id-rows.ts';
 import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch } from './sketch.ts';
 
@@ -94,7 +95,7 @@ export class CheckIndex {
   private built = 0;
   private bands: Sorted[] = [];
   private sketch: Sorted | null = null;
-  private readonly rowOf = new Map<number, number>();
+  private readonly rowOf = new IdRows();
   private readonly layout = bandLayout(INDEX_DISTANCE);
 
   get size(): number {
