@@ -16,8 +16,15 @@ export function buildClusters(
   prints: Uint32Array,
   rep: Int32Array,
   shinglesOf: (i: number) => Uint32Array,
-  /** Members' similarities already known (a cluster kept whole from the previous run), so no text is read. */
-  knownSimilarities?: (members: readonly number[]) => number[] | undefined,
+  /**
+   * What the previous run knew (reuse.ts), so no text is read for it: every member's similarity
+   * when the rows are a cluster kept whole, else one member's similarity to the canonical when
+   * both are unchanged and that was its canonical then.
+   */
+  previous?: {
+    similarities: (members: readonly number[]) => number[] | undefined;
+    similarity: (member: number, canonical: number) => number | undefined;
+  },
 ): Cluster[] {
   // Rows by root in typed arrays (a counting sort), not a list per row: most rows are alone,
   // and a re-run goes through every row of the group.
@@ -39,7 +46,7 @@ export function buildClusters(
     if (!ascendingIds(ids, members)) members.sort((x, y) => ids[x]! - ids[y]!);
     const c = members[0]!;
     const pc = c * FP_WORDS;
-    const known = knownSimilarities?.(members);
+    const known = previous?.similarities(members);
     const out: ClusterMember[] = [{ questionId: ids[c]!, distance: 0, similarity: 1 }];
     for (let k = 1; k < members.length; k++) {
       const m = members[k]!;
@@ -48,7 +55,7 @@ export function buildClusters(
       out.push({
         questionId: ids[m]!,
         distance: hamming64(prints[pm + F_SIM_HI]!, prints[pm + F_SIM_LO]!, prints[pc + F_SIM_HI]!, prints[pc + F_SIM_LO]!),
-        similarity: known !== undefined ? known[k]! : same ? 1 : Math.round(jaccard(shinglesOf(rep[m]!), shinglesOf(rep[c]!)) * 10000) / 10000,
+        similarity: known?.[k] ?? (same ? 1 : (previous?.similarity(m, c) ?? Math.round(jaccard(shinglesOf(rep[m]!), shinglesOf(rep[c]!)) * 10000) / 10000)),
       });
     }
     clusters.push(known !== undefined ? { canonicalId: ids[c]!, members: out, kept: true } : { canonicalId: ids[c]!, members: out });

@@ -245,7 +245,8 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     need.add(i);
     return noShingles;
   };
-  const known = previous ? (rows: readonly number[]) => previous.similarities(rows) : undefined;
+  // A cluster that only gained new members keeps its other members' similarities (no text read for them).
+  const known = previous ? { similarities: (rows: readonly number[]) => previous.similarities(rows), similarity: (m: number, c: number) => previous.similarityTo(m, c) } : undefined;
   let clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
   if (need.size > 0) {
     if (!fetchNeeded()) return { clusters: [], prints, fresh, needContent: Int32Array.from(need).sort() };

@@ -328,6 +328,17 @@ export class PreviousRun {
   }
 
   /**
+   * Row m's similarity to row c when both are still clean and c was the canonical of the
+   * previous cluster they were both in: the same two texts, so the same number.
+   */
+  similarityTo(m: number, c: number): number | undefined {
+    if (this.clean[m] !== 1 || this.clean[c] !== 1) return undefined;
+    const k = this.clusterOf[m]!;
+    if (k < 0 || this.clusterOf[c] !== k || this.clusters[k]!.rows[0] !== c) return undefined;
+    return this.similarity[m];
+  }
+
+  /**
    * The members' similarities to the canonical when these rows (sorted by id)
    * are exactly a whole previous cluster: same texts, same canonical, same numbers.
    */
