@@ -88,23 +88,39 @@ export function sketchCandidates(
   const keyShift = Math.max(0, 32 + posBits - 53);
   // Docs ranked by `order` once; a key's docs then come out of the key sort in rank order,
   // so no bucket is sorted on its own (thousands of crowded buckets a group, by comparator).
-  const ranked = rankDocs(docs, order, posBits);
+  const ranks = rankDocs(docs, order, posBits);
+  const ranked = ranks.ranked;
   /** Every (key, rank) of the docs, or of the keys in `wanted` only, sorted. */
   const sortedKeys = (wanted: KeySet | null): Float64Array => {
-    let out = new Float64Array(wanted === null ? r * SKETCH_KEYS : 1024);
+    if (wanted === null) {
+      const out = new Float64Array(r * SKETCH_KEYS);
+      let m = 0;
+      for (let rank = 0; rank < r; rank++) {
+        const at = ranked[rank]! * stride + offset;
+        for (let k = 0; k < SKETCH_KEYS; k++) {
+          const key = prints[at + k]!;
+          if (key === NO_KEY) break;
+          out[m++] = (key >>> keyShift) * scale + rank;
+        }
+      }
+      return out.subarray(0, m).sort();
+    }
+    // The docs in their own order (the prints read in sequence), few keys kept: each takes its doc's rank.
+    const rankAt = ranks.rankAt();
+    let out = new Float64Array(1024);
     let m = 0;
-    for (let rank = 0; rank < r; rank++) {
-      const at = ranked[rank]! * stride + offset;
+    for (let p = 0; p < r; p++) {
+      const at = docs[p]! * stride + offset;
       for (let k = 0; k < SKETCH_KEYS; k++) {
         const key = prints[at + k]!;
         if (key === NO_KEY) break;
-        if (wanted !== null && !wanted.has(key >>> keyShift)) continue;
+        if (!wanted.has(key >>> keyShift)) continue;
         if (m === out.length) {
           const grown = new Float64Array(2 * m);
           grown.set(out);
           out = grown;
         }
-        out[m++] = (key >>> keyShift) * scale + rank;
+        out[m++] = (key >>> keyShift) * scale + rankAt[p]!;
       }
     }
     return out.subarray(0, m).sort();
@@ -197,10 +213,14 @@ export function sketchCandidates(
 /**
  * The docs in (order high word, low word, position in docs) order: one typed-array sort of
  * (high word, position), then the rare runs of equal high words by their low words.
+ * ranked: the docs by rank; rankAt(): the rank of each position in docs.
  */
-function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number): Int32Array {
+function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number): { ranked: Int32Array; rankAt: () => Int32Array } {
   const r = docs.length;
-  if (order === null) return docs;
+  if (order === null) {
+    const identity = Int32Array.from(docs, (_, p) => p);
+    return { ranked: docs, rankAt: () => identity };
+  }
   const scale = 2 ** posBits;
   // The high word and the position share one float64: past 2^21 docs it gives up low bits (the runs below restore the order).
   const shift = Math.max(0, 32 + posBits - 53);
@@ -216,7 +236,15 @@ function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number):
   });
   const ranked = new Int32Array(r);
   for (let k = 0; k < r; k++) ranked[k] = docs[positions[k]!]!;
-  return ranked;
+  let at: Int32Array | undefined;
+  const rankAt = () => {
+    if (at === undefined) {
+      at = new Int32Array(r);
+      for (let k = 0; k < r; k++) at[positions[k]!] = k;
+    }
+    return at;
+  };
+  return { ranked, rankAt };
 }
 
 /**
