@@ -25,9 +25,10 @@ const INITIAL_PACK_BYTES = 1 << 16;
  * 150 MB group is never copied from a smaller buffer to a larger one on the main thread.
  */
 export class TextPacker {
-  // Resizable: grows in place, with no copy into a larger buffer.
-  private readonly buffer = new ArrayBuffer(INITIAL_PACK_BYTES, { maxByteLength: MAX_PACK_BYTES });
-  private view = new Uint8Array(this.buffer);
+  // Resizable: grows in place, with no copy into a larger buffer. Made at the first byte: a
+  // re-run packs many groups' options with none, and reserving one costs ~50 µs.
+  private buffer: ArrayBuffer | null = null;
+  private view = EMPTY;
   private used = 0;
   private readonly ends: number[] = [];
   private omittedRows: Uint8Array | null = null;
@@ -79,16 +80,19 @@ export class TextPacker {
 
   /** The texts added so far; the packer must not be used afterwards (the buffer is handed over). */
   finish(): PackedTexts {
+    const ends = Int32Array.from(this.ends);
+    if (this.buffer === null) return { bytes: new Uint8Array(0), ends };
     // Shrunk in place to the bytes used, so the view spans its whole buffer and the buffer can be moved.
     this.buffer.resize(this.used);
-    return { bytes: new Uint8Array(this.buffer, 0, this.used), ends: Int32Array.from(this.ends) };
+    return { bytes: new Uint8Array(this.buffer, 0, this.used), ends };
   }
 
   private reserve(more: number): void {
     const needed = this.used + more;
-    if (needed <= this.buffer.byteLength) return;
+    if (needed <= this.view.byteLength) return;
     if (needed > MAX_PACK_BYTES) throw new Error(`texts of one group exceed ${MAX_PACK_BYTES} bytes`);
-    this.buffer.resize(Math.min(MAX_PACK_BYTES, Math.max(needed, 2 * this.buffer.byteLength)));
+    if (this.buffer === null) this.buffer = new ArrayBuffer(Math.max(INITIAL_PACK_BYTES, needed), { maxByteLength: MAX_PACK_BYTES });
+    else this.buffer.resize(Math.min(MAX_PACK_BYTES, Math.max(needed, 2 * this.buffer.byteLength)));
     this.view = new Uint8Array(this.buffer);
   }
 }
