@@ -125,22 +125,24 @@ export function sketchCandidates(
     }
     return out.subarray(0, m).sort();
   };
-  /** The keys of the docs `pick` approves, less those in `except`; null when it approves none. */
+  /** The keys of the docs `pick` approves and `extra`, less those in `except`; null when that leaves none. */
   const keysOf = (pick: (doc: number) => boolean, extra: Iterable<number>, except: KeySet | null): KeySet | null => {
     const picked: number[] = [];
     for (let p = 0; p < r; p++) if (pick(docs[p]!)) picked.push(docs[p]!);
     const extraKeys = Array.from(extra);
-    if (picked.length === 0 && extraKeys.length === 0) return null;
     const set = new KeySet(picked.length * SKETCH_KEYS + extraKeys.length);
+    let any = extraKeys.length > 0;
     for (const key of extraKeys) set.add(key >>> keyShift);
     for (const doc of picked) {
       const at = doc * stride + offset;
       for (let k = 0; k < SKETCH_KEYS && prints[at + k] !== NO_KEY; k++) {
         const key = prints[at + k]! >>> keyShift;
-        if (except === null || !except.has(key)) set.add(key);
+        if (except !== null && except.has(key)) continue;
+        set.add(key);
+        any = true;
       }
     }
-    return set;
+    return any ? set : null;
   };
   const only = later?.only;
   const searched = only === undefined ? null : keysOf(only.changed, only.keys, null);
