@@ -219,17 +219,26 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   endRun();
   const omitted = contents.omitted();
   const job: GroupJob = {
-    ids: ids.slice(0, rows),
+    ids: fitted(ids, rows),
     contents: contents.finish(),
     options: options.finish(),
     opts,
-    prints: prints.slice(0, rows * FINGERPRINT_WORDS),
+    prints: fitted(prints, rows * FINGERPRINT_WORDS),
     omitted,
     // A row left out is vouched for: its print was read (or kept) matched to the row's current version.
-    vouched: vouched.slice(0, rows),
+    vouched: fitted(vouched, rows),
   };
   versions.length = rows;
   return { job, ids: job.ids.slice(), versions };
+}
+
+/**
+ * The first `length` elements as an array of its own buffer (moved to the worker whole): the
+ * array itself when it is just that long (sized by the group's count, it usually is), else a copy.
+ * A copy of a million rows' prints was 64 MB to allocate and fill on this thread per re-run.
+ */
+function fitted<T extends Float64Array | Uint32Array | Uint8Array>(array: T, length: number): T {
+  return (array.length === length ? array : array.slice(0, length)) as T;
 }
 
 interface TextRow {
