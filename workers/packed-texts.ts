@@ -18,24 +18,26 @@ export interface PackedTexts {
 
 /** Room reserved for one pack's bytes (virtual memory only: pages are touched as texts arrive). */
 const MAX_PACK_BYTES = 2 ** 31 - 1;
-const INITIAL_PACK_BYTES = 1 << 16;
+/** Bytes held in a plain buffer first: most packs stay below (a re-run's, a fetch's), and a resizable one costs ~50 µs to make. */
+const SMALL_PACK_BYTES = 1 << 16;
 
 /**
- * Builds a PackedTexts row by row. The bytes grow in place in a resizable buffer, so a
- * 150 MB group is never copied from a smaller buffer to a larger one on the main thread.
+ * Builds a PackedTexts row by row. Past SMALL_PACK_BYTES the bytes grow in place in a resizable
+ * buffer, so a 150 MB group is never copied from a smaller buffer to a larger one on the main thread.
  */
 export class TextPacker {
-  // Resizable: grows in place, with no copy into a larger buffer. Made at the first byte: a
-  // re-run packs many groups' options with none, and reserving one costs ~50 µs.
   private buffer: ArrayBuffer | null = null;
+  /** Whether `buffer` is the resizable one. */
+  private growsInPlace = false;
   private view = EMPTY;
   private used = 0;
-  private readonly ends: number[] = [];
+  private ends = new Int32Array(1024);
+  private rows = 0;
   private omittedRows: Uint8Array | null = null;
   private static readonly encoder = new TextEncoder();
 
   get count(): number {
-    return this.ends.length;
+    return this.rows;
   }
 
   /** Appends one text given as UTF-8 bytes (copied: the caller's buffer may be shared or reused). */
@@ -43,7 +45,7 @@ export class TextPacker {
     this.reserve(utf8.byteLength);
     this.view.set(utf8, this.used);
     this.used += utf8.byteLength;
-    this.ends.push(this.used);
+    this.addEmpty(1);
   }
 
   addString(text: string): void {
@@ -58,7 +60,7 @@ export class TextPacker {
   /** `count` rows (default one) whose text is left out (GroupJob.omitted): empty texts, marked in omitted(). */
   addOmitted(count = 1): void {
     if (count === 0) return;
-    const row = this.ends.length;
+    const row = this.rows;
     this.addEmpty(count);
     if (this.omittedRows === null || this.omittedRows.length < row + count) {
       const grown = new Uint8Array(Math.max(64, 2 * (row + count)));
@@ -70,19 +72,26 @@ export class TextPacker {
 
   /** `count` empty texts (null options). */
   addEmpty(count: number): void {
-    for (let k = 0; k < count; k++) this.ends.push(this.used);
+    if (this.rows + count > this.ends.length) {
+      const grown = new Int32Array(Math.max(2 * this.ends.length, this.rows + count));
+      grown.set(this.ends.subarray(0, this.rows));
+      this.ends = grown;
+    }
+    this.ends.fill(this.used, this.rows, this.rows + count);
+    this.rows += count;
   }
 
   /** 1 for every row added with addOmitted, or null when none was. */
   omitted(): Uint8Array | null {
-    return this.omittedRows === null ? null : this.omittedRows.slice(0, this.ends.length);
+    return this.omittedRows === null ? null : this.omittedRows.slice(0, this.rows);
   }
 
   /** The texts added so far; the packer must not be used afterwards (the buffer is handed over). */
   finish(): PackedTexts {
-    const ends = Int32Array.from(this.ends);
+    const ends = this.ends.length === this.rows ? this.ends : this.ends.slice(0, this.rows);
     if (this.buffer === null) return { bytes: new Uint8Array(0), ends };
-    // Shrunk in place to the bytes used, so the view spans its whole buffer and the buffer can be moved.
+    // A view spanning its whole buffer, so the buffer can be moved: a resizable one is shrunk in place.
+    if (!this.growsInPlace) return { bytes: this.view.slice(0, this.used), ends };
     this.buffer.resize(this.used);
     return { bytes: new Uint8Array(this.buffer, 0, this.used), ends };
   }
@@ -91,9 +100,16 @@ export class TextPacker {
     const needed = this.used + more;
     if (needed <= this.view.byteLength) return;
     if (needed > MAX_PACK_BYTES) throw new Error(`texts of one group exceed ${MAX_PACK_BYTES} bytes`);
-    if (this.buffer === null) this.buffer = new ArrayBuffer(Math.max(INITIAL_PACK_BYTES, needed), { maxByteLength: MAX_PACK_BYTES });
-    else this.buffer.resize(Math.min(MAX_PACK_BYTES, Math.max(needed, 2 * this.buffer.byteLength)));
-    this.view = new Uint8Array(this.buffer);
+    let buffer = this.buffer;
+    if (buffer === null && needed <= SMALL_PACK_BYTES) buffer = new ArrayBuffer(SMALL_PACK_BYTES);
+    else if (buffer === null || !this.growsInPlace) {
+      // Past the plain buffer: its few bytes move once into a buffer that grows in place from now on.
+      buffer = new ArrayBuffer(Math.max(needed, 2 * SMALL_PACK_BYTES), { maxByteLength: MAX_PACK_BYTES });
+      new Uint8Array(buffer).set(this.view.subarray(0, this.used));
+      this.growsInPlace = true;
+    } else buffer.resize(Math.min(MAX_PACK_BYTES, Math.max(needed, 2 * buffer.byteLength)));
+    this.buffer = buffer;
+    this.view = new Uint8Array(buffer);
   }
 }
 
