@@ -60,8 +60,11 @@ export interface ReadOptions {
 
 /** Rows' prints kept in memory by the version of the row they were computed from. */
 export interface PrintSource {
-  /** Writes the print of question `id` at out[at..] and returns true when it has one for this version (row_hash). */
-  printFor(id: number, rowHash: string, out: Uint32Array, at: number): boolean;
+  /**
+   * Writes the print of each question of `rows` (id and current row_hash) at out[(first + k) * FINGERPRINT_WORDS..]
+   * where it holds one for that version; returns the k of those it holds none for, ascending.
+   */
+  printsFor(rows: readonly { id: number; row_hash: string }[], out: Uint32Array, first: number): number[];
 }
 
 /** Reads a group into the worker's job format: every text, or (omitPrinted) only those without a stored print. */
@@ -150,18 +153,19 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
       grownPrints.set(prints.subarray(0, count * FINGERPRINT_WORDS));
       prints = grownPrints;
     }
-    const bytes = new Uint8Array(prints.buffer);
-    for (const row of page) {
-      ids[count] = row.id;
-      let found: boolean;
-      if ('row_hash' in row) found = source!.printFor(row.id, row.row_hash, prints, count * FINGERPRINT_WORDS);
-      else {
+    if (source) {
+      const rows = page as { id: number; row_hash: string }[];
+      for (const k of source.printsFor(rows, prints, count)) unprinted.push(rows[k]!.id);
+      for (const row of rows) ids[count++] = row.id;
+    } else {
+      const bytes = new Uint8Array(prints.buffer);
+      for (const row of page as { id: number; print: Uint8Array | null }[]) {
+        ids[count] = row.id;
         // A blob of another size is no print the worker could use: its text is read instead.
-        found = row.print !== null && row.print.byteLength === PRINT_BYTES;
-        if (found) bytes.set(row.print!, count * PRINT_BYTES);
+        if (row.print !== null && row.print.byteLength === PRINT_BYTES) bytes.set(row.print, count * PRINT_BYTES);
+        else unprinted.push(row.id);
+        count++;
       }
-      if (!found) unprinted.push(row.id);
-      count++;
     }
     if (page.length < PRINT_PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;

@@ -48,7 +48,7 @@ export interface RunnerDeps {
   db: Kysely<Database>;
   pool: GroupPool;
   /** Keeps the prints a group computed, for the next run and for checks. */
-  bank: Pick<BankIndex, 'remember' | 'printFor'>;
+  bank: Pick<BankIndex, 'remember' | 'printsFor'>;
   progress: ProgressSink;
   logger: Logger;
   now: () => string;
