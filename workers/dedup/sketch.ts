@@ -92,29 +92,16 @@ export function sketchCandidates(
   const ranked = ranks.ranked;
   /** Every (key, rank) of the docs, or of the keys in `wanted` only, sorted. */
   const sortedKeys = (wanted: KeySet | null): Float64Array => {
-    if (wanted === null) {
-      const out = new Float64Array(r * SKETCH_KEYS);
-      let m = 0;
-      for (let rank = 0; rank < r; rank++) {
-        const at = ranked[rank]! * stride + offset;
-        for (let k = 0; k < SKETCH_KEYS; k++) {
-          const key = prints[at + k]!;
-          if (key === NO_KEY) break;
-          out[m++] = (key >>> keyShift) * scale + rank;
-        }
-      }
-      return out.subarray(0, m).sort();
-    }
-    // The docs in their own order (the prints read in sequence), few keys kept: each takes its doc's rank.
+    // The docs in their own order (their prints read in sequence), each key with its doc's rank.
     const rankAt = ranks.rankAt();
-    let out = new Float64Array(1024);
+    let out = new Float64Array(wanted === null ? r * SKETCH_KEYS : 1024);
     let m = 0;
     for (let p = 0; p < r; p++) {
       const at = docs[p]! * stride + offset;
       for (let k = 0; k < SKETCH_KEYS; k++) {
         const key = prints[at + k]!;
         if (key === NO_KEY) break;
-        if (!wanted.has(key >>> keyShift)) continue;
+        if (wanted !== null && !wanted.has(key >>> keyShift)) continue;
         if (m === out.length) {
           const grown = new Float64Array(2 * m);
           grown.set(out);
