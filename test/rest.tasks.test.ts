@@ -116,6 +116,26 @@ describe('dedup tasks API with the real worker', () => {
     expect(groups[0]).toMatchObject({ type_name: '解答题', subject_name: '数学', channel_code: '*', question_count: 4 });
   });
 
+  it('counts the groups its scope and filters select, each over its own questions', async () => {
+    const groupsOf = async (body: object) => {
+      const created = (await service.api('POST', '/api/dedup/tasks', { task_name: '分组', ...body })).body.data;
+      await service.api('POST', `/api/dedup/tasks/${created.id}/start`);
+      const task = await waitForStatus(service, created.id, ['completed', 'failed']);
+      const groups = (await service.api('GET', `/api/dedup/tasks/${created.id}/groups`)).body.data as { type_name: string; subject_name: string; channel_code: string; question_count: number }[];
+      const listed = groups.map((g) => `${g.type_name}/${g.subject_name}/${g.channel_code}:${g.question_count}`).sort();
+      expect(task.total_groups).toBe(listed.length);
+      expect(task.total_questions).toBe(groups.reduce((sum, g) => sum + g.question_count, 0));
+      return listed;
+    };
+    expect(await groupsOf({})).toEqual(['单选题/物理/c1:1', '解答题/数学/c1:3', '解答题/数学/c2:1']);
+    expect(await groupsOf({ filters: { type_names: ['解答题'], channel_codes: ['c2'] } })).toEqual(['解答题/数学/c2:1']);
+    expect(await groupsOf({ scope: 'subject' })).toEqual(['单选题/物理/*:1', '解答题/数学/*:4']);
+    // Across channels, a channel filter narrows each group's questions; a group left with none is no group.
+    expect(await groupsOf({ scope: 'subject', filters: { channel_codes: ['c2'] } })).toEqual(['解答题/数学/*:1']);
+    expect(await groupsOf({ scope: 'subject', filters: { subject_names: ['物理'] } })).toEqual(['单选题/物理/*:1']);
+    expect(await groupsOf({ filters: { channel_codes: ['nowhere'] } })).toEqual([]);
+  });
+
   it('exports every duplicate pair as CSV and as NDJSON', async () => {
     const created = (await service.api('POST', '/api/dedup/tasks', { task_name: '导出', scope: 'subject' })).body.data;
     await service.api('POST', `/api/dedup/tasks/${created.id}/start`);
