@@ -80,14 +80,19 @@ export function computePrints(
   /** Told of each row printed now, with its normalized form. */
   onPrinted?: (row: number, normalized: Normalized) => void,
 ): PrintSet {
-  const prints = new Uint32Array(n * FP_WORDS);
+  // The cached prints copied at once (a re-run takes nearly all of them); a row not taken is computed or cleared.
+  const whole = cached !== null && cached.length === n * FP_WORDS;
+  const prints = whole ? cached.slice() : new Uint32Array(n * FP_WORDS);
+  const take = (at: number) => {
+    if (!whole) prints.set(cached!.subarray(at, at + FP_WORDS), at);
+  };
   const fresh = new Uint8Array(n);
   const missing: number[] = [];
   let read = 0;
   for (let i = 0; i < n; i++) {
     const at = i * FP_WORDS;
     if (vouched !== null && vouched[i] === 1 && cached !== null && hasPrint(cached, at)) {
-      prints.set(cached.subarray(at, at + FP_WORDS), at);
+      take(at);
       continue;
     }
     if (collectGarbage !== undefined && ++read % GARBAGE_ROWS === 0) collectGarbage();
@@ -95,8 +100,9 @@ export function computePrints(
     const opts = optionsOf(i);
     const usable = cached !== null && hasPrint(cached, at);
     if (usable && (content === null || cachedPrintFits(cached, at, content, opts))) {
-      prints.set(cached.subarray(at, at + FP_WORDS), at);
+      take(at);
     } else if (content === null) {
+      prints.fill(0, at, at + FP_WORDS);
       missing.push(i);
     } else {
       const normalized = fingerprintQuestion(content, opts, prints, at);
