@@ -133,6 +133,7 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   let ids = new Float64Array(Math.max(16, group.question_count));
   let prints = new Uint32Array(ids.length * FINGERPRINT_WORDS);
   let count = 0;
+  // Positions (in ids) of the rows without a print, ascending.
   const unprinted: number[] = [];
   let afterId = 0;
   for (;;) {
@@ -155,7 +156,7 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
     }
     if (source) {
       const rows = page as { id: number; row_hash: string }[];
-      for (const k of source.printsFor(rows, prints, count)) unprinted.push(rows[k]!.id);
+      for (const k of source.printsFor(rows, prints, count)) unprinted.push(count + k);
       for (const row of rows) ids[count++] = row.id;
     } else {
       const bytes = new Uint8Array(prints.buffer);
@@ -163,7 +164,7 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
         ids[count] = row.id;
         // A blob of another size is no print the worker could use: its text is read instead.
         if (row.print !== null && row.print.byteLength === PRINT_BYTES) bytes.set(row.print, count * PRINT_BYTES);
-        else unprinted.push(row.id);
+        else unprinted.push(count);
         count++;
       }
     }
@@ -181,29 +182,31 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   // The rows left out, and those read with a stored print (one the source did not have): their prints are vouched for.
   const vouched = new Uint8Array(count);
   let rows = 0;
-  // The texts of the next IDS_PER_QUERY unprinted rows, read when the walk reaches the first of them.
-  let texts = new Map<number, TextRow>();
-  let nextUnprinted = 0;
-  let readUntil = 0;
-  // Printed rows come in runs between the few read with text: each run is left out at once.
-  let printedRun = 0;
-  const endRun = () => {
-    contents.addOmitted(printedRun);
-    options.addEmpty(printedRun);
-    printedRun = 0;
+  /** The printed rows at positions [from, to): left out, moved up as one block if a row before them was dropped. */
+  const keepPrinted = (from: number, to: number) => {
+    if (to <= from) return;
+    if (rows !== from) {
+      ids.copyWithin(rows, from, to);
+      prints.copyWithin(rows * FINGERPRINT_WORDS, from * FINGERPRINT_WORDS, to * FINGERPRINT_WORDS);
+    }
+    vouched.fill(1, rows, rows + to - from);
+    contents.addOmitted(to - from);
+    options.addEmpty(to - from);
+    rows += to - from;
   };
-  for (let i = 0; i < count; i++) {
-    const id = ids[i]!;
-    if (nextUnprinted < unprinted.length && unprinted[nextUnprinted] === id) {
-      endRun();
-      if (nextUnprinted === readUntil) {
-        const chunk = unprinted.slice(nextUnprinted, nextUnprinted + IDS_PER_QUERY);
-        texts = await readTextRows(db, chunk, true);
-        readUntil += chunk.length;
-      }
-      nextUnprinted++;
+  // Blocks only move up (rows <= position), so the positions not reached yet still hold what was read.
+  let reached = 0;
+  for (let start = 0; start < unprinted.length; start += IDS_PER_QUERY) {
+    const chunk = unprinted.slice(start, start + IDS_PER_QUERY);
+    const texts = await readTextRows(db, chunk.map((position) => ids[position]!), true);
+    for (const position of chunk) {
+      keepPrinted(reached, position);
+      reached = position + 1;
+      const id = ids[position]!;
       const text = texts.get(id);
+      // Deleted since the first read: left out.
       if (text === undefined) continue;
+      ids[rows] = id;
       versions[rows] = { group: groupKeyOf(text.channel_code), rowHash: text.row_hash };
       contents.add(text.content_utf8);
       options.addOptional(text.options_utf8);
@@ -212,15 +215,10 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
         new Uint8Array(prints.buffer).set(text.print, at * 4);
         vouched[rows] = 1;
       } else prints.fill(0, at, at + FINGERPRINT_WORDS);
-    } else {
-      // In place unless a row before it was left out: only then does the print move up.
-      if (rows !== i) prints.copyWithin(rows * FINGERPRINT_WORDS, i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS);
-      vouched[rows] = 1;
-      printedRun++;
+      rows++;
     }
-    ids[rows++] = id;
   }
-  endRun();
+  keepPrinted(reached, count);
   const omitted = contents.omitted();
   const job: GroupJob = {
     ids: fitted(ids, rows),
