@@ -337,8 +337,9 @@ export class TaskRunner {
     const lease = this.keepLease(run, group);
     let texts: ReturnType<typeof serveTexts> | undefined;
     try {
-      // With the previous run's decisions, the texts of rows whose prints are stored stay here: the worker fetches the
-      // few it must read over a text channel. A first run verifies most rows and gets every text.
+      // With the previous run's decisions, a group goes without the texts of rows whose prints are known (the check
+      // index holds them by version, else they are stored): the worker fetches the few it must read over a text
+      // channel. A first run verifies most rows and gets every text.
       const read = this.reading.then(() => buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank }));
       this.reading = read.catch(() => undefined);
       const loaded = await read;
