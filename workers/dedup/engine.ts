@@ -109,12 +109,15 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   const keepNormalized = (row: number, normalized: Normalized) => {
     if (normalizedOf.size < NORMALIZED_KEPT) normalizedOf.set(row, normalized);
   };
-  let printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null, keepNormalized);
+  const printAll = () => computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null, keepNormalized);
+  /** The answer without a channel to fetch over: the rows whose texts it needs, to be sent again with them. */
+  const askBack = (printed: { prints: Uint32Array; fresh: Uint8Array }): EngineResult => ({ clusters: [], prints: printed.prints, fresh: printed.fresh, needContent: Int32Array.from(need).sort() });
+  let printSet = printAll();
   if (printSet.missing.length > 0) {
     // Omitted rows without a usable print: their texts are needed before anything else.
     for (const row of printSet.missing) need.add(row);
-    if (!fetchNeeded()) return { clusters: [], prints: printSet.prints, fresh: printSet.fresh, needContent: Int32Array.from(printSet.missing) };
-    printSet = computePrints(n, contentOf, optionsOf, job.prints ?? null, tuning.collectGarbage, job.vouched ?? null, keepNormalized);
+    if (!fetchNeeded()) return askBack(printSet);
+    printSet = printAll();
   }
   const { prints, fresh } = printSet;
   if (stats !== undefined) stats.fresh = fresh.reduce((a, b) => a + b, 0);
@@ -234,7 +237,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   }
   // All pairs waiting for texts at once: one fetch (or one trip back) for the whole search.
   if (need.size > 0) {
-    if (!fetchNeeded()) return { clusters: [], prints, fresh, needContent: Int32Array.from(need).sort() };
+    if (!fetchNeeded()) return askBack({ prints, fresh });
     for (let k = 0; k < waiting.length; k += 2) decide(waiting[k]!, waiting[k + 1]!);
   }
   // A member's similarity to its canonical is measured on their texts (unless the previous run's
@@ -249,7 +252,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   const known = previous ? { similarities: (rows: readonly number[]) => previous.similarities(rows), similarity: (m: number, c: number) => previous.similarityTo(m, c) } : undefined;
   let clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
   if (need.size > 0) {
-    if (!fetchNeeded()) return { clusters: [], prints, fresh, needContent: Int32Array.from(need).sort() };
+    if (!fetchNeeded()) return askBack({ prints, fresh });
     clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
   }
   if (stats !== undefined) {
