@@ -87,7 +87,7 @@ const duplicatesIn = (clusters: Cluster[]) => clusters.reduce((sum, cluster) => 
 const CLUSTER_INSERT_CHUNK = 500;
 
 /** Dropped clusters deleted per statement. */
-const KEEP_CHUNK = 1000;
+const DROP_CHUNK = 1000;
 
 /**
  * Makes the group's stored clusters exactly `clusters`, for run `runNumber`: a first run, or
@@ -118,13 +118,13 @@ export class StaleDecisionsError extends Error {
  * rolls back), when the stored clusters turn out not to be the previous run's.
  */
 async function saveChangedClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], dropped: Float64Array, kept: number) {
-  for (let start = 0; start < dropped.length; start += KEEP_CHUNK) {
+  for (let start = 0; start < dropped.length; start += DROP_CHUNK) {
     if (start > 0) await nextTurn();
     await db
       .deleteFrom('dedup_clusters')
       .where('group_id', '=', groupId)
       .where('run_number', '!=', runNumber)
-      .where('canonical_question_id', 'in', Array.from(dropped.subarray(start, start + KEEP_CHUNK)))
+      .where('canonical_question_id', 'in', Array.from(dropped.subarray(start, start + DROP_CHUNK)))
       .execute();
   }
   const { count } = await db

@@ -288,10 +288,12 @@ export class TaskRunner {
       const claimed = await this.budget.claim(
         async (free) => {
           const group = await claimPendingGroup(this.deps.db, run.taskId, this.deps.now(), this.lease, run.runNumber, (room = free));
+          if (!group) return undefined;
           // The last finished run's decisions: only pairs with a new or changed question are verified again.
-          return group && { group, previous: await loadDecisions(this.deps.db, run.taskId, group) };
+          const previous = await loadDecisions(this.deps.db, run.taskId, group);
+          return { group, previous, weight: groupWeight(group.question_count, previous !== null) };
         },
-        ({ group, previous }) => groupWeight(group.question_count, previous !== null),
+        (claimed) => claimed.weight,
       );
       if (!claimed) {
         // With the whole budget free, nothing is left to claim; otherwise a group in flight here will make room.
@@ -302,7 +304,7 @@ export class TaskRunner {
       try {
         await this.processGroup(run, claimed.group, claimed.previous);
       } finally {
-        this.budget.release(groupWeight(claimed.group.question_count, claimed.previous !== null));
+        this.budget.release(claimed.weight);
       }
       // Saving a group and reading the next are synchronous SQLite work: let requests and events in between.
       await nextTurn();
