@@ -119,6 +119,15 @@ export interface Cluster {
   /** Every member, the canonical question first (distance 0, similarity 1). */
   members: ClusterMember[];
   /**
+   * Why each member is here (workers/dedup/reason.ts), parallel to members: the stage code that
+   * joined it (STAGE_EXACT, STAGE_SIMILAR, STAGE_REVIEWED) and the bitmask of REASON_CHECKS that
+   * agree between it and the canonical question. The engine always fills both (views into one
+   * buffer per result, so posting a result clones one buffer, not two per cluster); a worker that
+   * leaves them out gets its members stored without a reason.
+   */
+  stages?: Uint8Array;
+  checks?: Uint8Array;
+  /**
    * True when this is a cluster of the run GroupJob.previous came from, unchanged: the same
    * members with the same numbers. The runner may keep the stored copy instead of rewriting it.
    */

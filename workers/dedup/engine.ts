@@ -10,12 +10,13 @@ import { buildClusters } from './clusters.ts';
 import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
 import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
-import { F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { COUNT_MASK, F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { exactStage } from './exact.ts';
 import { computePrints } from './prints.ts';
 import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
+import { optionsAgree } from './verify.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
 
@@ -183,7 +184,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   for (const i of reps) {
     fp[2 * i] = prints[i * FP_WORDS + F_SIM_HI]!;
     fp[2 * i + 1] = prints[i * FP_WORDS + F_SIM_LO]!;
-    const count = prints[i * FP_WORDS + F_COUNT]!;
+    const count = prints[i * FP_WORDS + F_COUNT]! & COUNT_MASK;
     if (count >= shortShingles) longDocs.push(i);
     if (count < shortLimit) shortDocs.push(i);
   }
@@ -248,12 +249,27 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     need.add(i);
     return noShingles;
   };
-  // A cluster that only gained new members keeps its other members' similarities (no text read for them).
-  const known = previous ? { similarities: (rows: readonly number[]) => previous.similarities(rows), similarity: (m: number, c: number) => previous.similarityTo(m, c) } : undefined;
-  let clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
+  const optionsAgreeOf = (a: number, b: number): boolean => {
+    if (!hasText(a) || !hasText(b)) {
+      if (!hasText(a)) need.add(a);
+      if (!hasText(b)) need.add(b);
+      return false;
+    }
+    return optionsAgree(dataOf(a).options, dataOf(b).options);
+  };
+  // A cluster that only gained new members keeps its other members' similarities and reasons (no text read for them).
+  const known = previous
+    ? {
+        similarities: (rows: readonly number[]) => previous.similarities(rows),
+        similarity: (m: number, c: number) => previous.similarityTo(m, c),
+        reason: (m: number) => previous.reasonOf(m),
+      }
+    : undefined;
+  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, optionsAgreeOf, known);
+  let clusters = clustersNow();
   if (need.size > 0) {
     if (!fetchNeeded()) return askBack({ prints, fresh });
-    clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
+    clusters = clustersNow();
   }
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;

@@ -28,7 +28,10 @@ import { F_CONTENT_A, F_CONTENT_B, FP_WORDS } from './print.ts';
 import { ALGORITHM_VERSION } from './prints.ts';
 
 /** Bump with any change to candidates, verification or clustering: older snapshots are then ignored. */
-export const DECISIONS_VERSION = 1;
+export const DECISIONS_VERSION = 2;
+
+/** A member's stage and checks in 16 bits (stage << 8 | checks), as the snapshot keeps them. */
+export const packReason = (stage: number, checks: number): number => ((stage & 0xff) << 8) | (checks & 0xff);
 
 const TAG = ((0x5e << 24) | (ALGORITHM_VERSION << 12) | DECISIONS_VERSION) >>> 0;
 const HEADER = 8;
@@ -64,11 +67,13 @@ export function writeDecisions(
   }
   for (const cluster of clusters) {
     out[at++] = cluster.members.length;
-    for (const member of cluster.members) {
+    for (let k = 0; k < cluster.members.length; k++) {
+      const member = cluster.members[k]!;
       if (!fits(member.questionId)) return undefined;
       out[at++] = member.questionId;
-      // Similarities are rounded to 4 decimals: the integer brings back the very same number.
-      out[at++] = Math.round(member.similarity * 10000);
+      // Similarities are rounded to 4 decimals: the integer (<= 10000) brings back the very same
+      // number; the member's reason (reason.ts) rides in the word's upper half.
+      out[at++] = Math.round(member.similarity * 10000) | (packReason(cluster.stages?.[k] ?? 0, cluster.checks?.[k] ?? 0) << 16);
     }
   }
   out[at++] = windowed.size;
@@ -133,6 +138,8 @@ export class PreviousRun {
     private readonly clusterOf: Int32Array,
     /** Row → its similarity to the canonical of its previous cluster. */
     private readonly similarity: Float64Array,
+    /** Row → its reason then (packReason), valid where similarityTo() or similarities() answers. */
+    private readonly reason: Uint16Array,
     private readonly windowedThen: Map<number, number>,
   ) {
     this.touched = new Uint8Array(clean.length);
@@ -176,6 +183,7 @@ export class PreviousRun {
     }
     const clusters: PreviousCluster[] = [];
     const similarity = new Float64Array(n);
+    const reason = new Uint16Array(n);
     for (let c = 0; c < count; c++) {
       const size = words[at++];
       if (size === undefined || at + 2 * size > words.length) return null;
@@ -184,7 +192,10 @@ export class PreviousRun {
         const i = rowOf(ids, words[at]!);
         cluster.rows[m] = i;
         // A row is in one cluster at most, so its similarity to its canonical can live by row.
-        if (i >= 0) similarity[i] = words[at + 1]! / 10000;
+        if (i >= 0) {
+          similarity[i] = (words[at + 1]! & 0xffff) / 10000;
+          reason[i] = words[at + 1]! >>> 16;
+        }
       }
       clusters.push(cluster);
     }
@@ -205,7 +216,7 @@ export class PreviousRun {
       }
     });
     for (const i of broken) clean[i] = 0;
-    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, similarity, windowedThen);
+    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, similarity, reason, windowedThen);
   }
 
   /**
@@ -348,5 +359,13 @@ export class PreviousRun {
     if (cluster === undefined || cluster.rows.length !== members.length) return undefined;
     for (const i of members) if (this.clusterOf[i] !== c) return undefined;
     return members.map((i) => this.similarity[i]!);
+  }
+
+  /**
+   * Row m's reason in its previous cluster (packReason: stage << 8 | checks), for a member whose
+   * similarity similarityTo() or similarities() gave: the same two texts, so the same checks.
+   */
+  reasonOf(m: number): number {
+    return this.reason[m]!;
   }
 }
