@@ -16,6 +16,7 @@ import { computePrints } from './prints.ts';
 import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
+import { joinVerdicts, markReviewed, rowVerdicts, splitConflicts } from './verdicts.ts';
 import { optionsAgree } from './verify.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
@@ -146,7 +147,9 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   // The previous run's answers for pairs of unchanged questions (reuse.ts).
   const sketchBucketCap = tuning.bucketCap ?? 16;
   const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
-  const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
+  // Reviewers' remembered pair decisions (verdicts.ts); their rows are decided afresh on a re-run.
+  const verdicts = job.verdicts ? rowVerdicts(job.verdicts, job.ids) : null;
+  const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs, verdicts?.rows ?? null) : null;
   // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
   const deferred: number[] = [];
   const windowed = new Map<number, number>();
@@ -241,6 +244,19 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     if (!fetchNeeded()) return askBack({ prints, fresh });
     for (let k = 0; k < waiting.length; k += 2) decide(waiting[k]!, waiting[k + 1]!);
   }
+  // Verdicts: duplicate pairs joined; a set that holds a distinct pair is built again by itself,
+  // strongest links first (its texts fetched first). Without verdicts, nothing here runs.
+  let plain: UnionFind | null = null;
+  if (verdicts !== null) {
+    const joined = joinVerdicts(uf, verdicts);
+    plain = joined.plain;
+    if (joined.conflicts.length > 0) {
+      for (const rows of joined.conflicts) for (const row of rows) if (!hasText(rep[row]!)) need.add(rep[row]!);
+      if (need.size > 0 && !fetchNeeded()) return askBack({ prints, fresh });
+      const similarity = (a: number, b: number) => duplicateSimilarity(dataOf(a), dataOf(b), minSimilarity);
+      splitConflicts(joined.conflicts, uf, plain, verdicts, { ids: job.ids, prints, rep, maxDistance, shortShingles, shortLimit, sketchBucketCap, needShared, loose, similarity });
+    }
+  }
   // A member's similarity to its canonical is measured on their texts (unless the previous run's
   // numbers hold): texts left out are noted on a first pass, fetched, and the clusters built again.
   const noShingles = new Uint32Array(0);
@@ -271,13 +287,14 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     if (!fetchNeeded()) return askBack({ prints, fresh });
     clusters = clustersNow();
   }
+  if (plain !== null) markReviewed(clusters, verdicts!.rowOf, plain);
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;
     stats.exactMerged = n - reps.length;
     stats.reusedRows = previous?.clean.reduce((a, b) => a + b, 0) ?? 0;
     stats.windowedBuckets = windowed.size;
   }
-  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed);
+  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.rows ?? null);
   if (previous === null) return { clusters, prints, fresh, decisions };
   const kept = new Set(clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId));
   return { clusters, prints, fresh, decisions, dropped: previous.dropped(kept) };

@@ -20,6 +20,14 @@
  * Two clean rows were joined (same previous cluster, reunited whole) or were
  * never a passing candidate pair; every other pair is decided as in a cold run.
  *
+ * Reviewers' verdicts (verdicts.ts) join or split clusters after that search. A row with a
+ * verdict now or in the previous run is therefore never clean (as if it had been edited), and
+ * its previous cluster is broken: a verdict added, removed or lapsed since cannot leave a stale
+ * answer behind. That covers every cluster a verdict touched: a cluster joined by a duplicate
+ * verdict holds its two questions, and every piece of a set split for a distinct verdict holds
+ * a question of one (a piece without one would have been joined to its neighbours). The other
+ * previous clusters are whole sets of the search, as the argument above needs.
+ *
  * The runner stores the snapshot as an opaque blob per group and hands it
  * back; what could make it stale (options, algorithm version) is checked here.
  */
@@ -28,7 +36,7 @@ import { F_CONTENT_A, F_CONTENT_B, FP_WORDS } from './print.ts';
 import { ALGORITHM_VERSION } from './prints.ts';
 
 /** Bump with any change to candidates, verification or clustering: older snapshots are then ignored. */
-export const DECISIONS_VERSION = 2;
+export const DECISIONS_VERSION = 3;
 
 /** A member's stage and checks in 16 bits (stage << 8 | checks), as the snapshot keeps them. */
 export const packReason = (stage: number, checks: number): number => ((stage & 0xff) << 8) | (checks & 0xff);
@@ -42,7 +50,8 @@ const fits = (id: number) => Number.isInteger(id) && id >= 0 && id <= MAX_ID;
 
 /**
  * This run's snapshot, or undefined when it cannot be kept (an id past 32
- * bits, too many rows). windowed: bucket id → size of every windowed bucket.
+ * bits, too many rows). windowed: bucket id → size of every windowed bucket. verdictRows: 1 where
+ * the row had a reviewer's verdict in this run (RowVerdicts.rows), or null for none.
  */
 export function writeDecisions(
   ids: Float64Array,
@@ -50,11 +59,14 @@ export function writeDecisions(
   clusters: Cluster[],
   knobs: Knobs,
   windowed: Map<number, number>,
+  verdictRows: Uint8Array | null = null,
 ): Uint8Array | undefined {
   const n = ids.length;
   if (n > MAX_ROWS) return undefined;
   const memberWords = clusters.reduce((sum, c) => sum + 1 + 2 * c.members.length, 0);
-  const out = new Uint32Array(HEADER + 3 * n + memberWords + 1 + 3 * windowed.size);
+  let verdictCount = 0;
+  if (verdictRows !== null) for (let i = 0; i < n; i++) verdictCount += verdictRows[i]!;
+  const out = new Uint32Array(HEADER + 3 * n + memberWords + 1 + 3 * windowed.size + 1 + verdictCount);
   writeKnobs(out, knobs);
   out[6] = n;
   out[7] = clusters.length;
@@ -82,6 +94,9 @@ export function writeDecisions(
     out[at++] = id >>> 0;
     out[at++] = size;
   }
+  // The rows with a verdict, ascending: the next run decides them afresh whatever their verdicts then.
+  out[at++] = verdictCount;
+  if (verdictRows !== null) for (let i = 0; i < n; i++) if (verdictRows[i] === 1) out[at++] = ids[i]!;
   return new Uint8Array(out.buffer);
 }
 
@@ -159,7 +174,7 @@ export class PreviousRun {
   private serial = 0;
 
   /** The snapshot mapped onto this job, or null when it decides nothing (other options or algorithm, malformed). */
-  static read(blob: Uint8Array, ids: Float64Array, prints: Uint32Array, knobs: Knobs): PreviousRun | null {
+  static read(blob: Uint8Array, ids: Float64Array, prints: Uint32Array, knobs: Knobs, verdictRows: Uint8Array | null = null): PreviousRun | null {
     const n = ids.length;
     if (n > MAX_ROWS || blob.byteLength < HEADER * 4 || blob.byteLength % 4 !== 0) return null;
     // A copy: a blob read from the database need not be 4-byte aligned (and a Buffer's slice() is no copy).
@@ -200,9 +215,17 @@ export class PreviousRun {
       clusters.push(cluster);
     }
     const windowedCount = words[at++];
-    if (windowedCount === undefined || at + 3 * windowedCount !== words.length) return null;
+    if (windowedCount === undefined || at + 3 * windowedCount >= words.length) return null;
     const windowedThen = new Map<number, number>();
     for (let k = 0; k < windowedCount; k++, at += 3) windowedThen.set(words[at]! * 2 ** 32 + words[at + 1]!, words[at + 2]!);
+    // A row with a verdict then or now is decided afresh, as if edited (see the module comment).
+    const verdictCount = words[at++]!;
+    if (at + verdictCount !== words.length) return null;
+    for (; at < words.length; at++) {
+      const i = rowOf(ids, words[at]!);
+      if (i >= 0) clean[i] = 0;
+    }
+    if (verdictRows !== null) for (let i = 0; i < n; i++) if (verdictRows[i] === 1) clean[i] = 0;
 
     // Clusters are disjoint, so judging each by its members before clearing any is the same as after.
     const clusterOf = new Int32Array(n).fill(-1);
