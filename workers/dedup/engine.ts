@@ -147,9 +147,9 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   // The previous run's answers for pairs of unchanged questions (reuse.ts).
   const sketchBucketCap = tuning.bucketCap ?? 16;
   const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
-  // Reviewers' remembered pair decisions (verdicts.ts); their rows are decided afresh on a re-run.
+  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides their rows afresh.
   const verdicts = job.verdicts ? rowVerdicts(job.verdicts, job.ids) : null;
-  const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs, verdicts?.rows ?? null) : null;
+  const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
   // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
   const deferred: number[] = [];
   const windowed = new Map<number, number>();

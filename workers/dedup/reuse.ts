@@ -20,13 +20,14 @@
  * Two clean rows were joined (same previous cluster, reunited whole) or were
  * never a passing candidate pair; every other pair is decided as in a cold run.
  *
- * Reviewers' verdicts (verdicts.ts) join or split clusters after that search. A row with a
- * verdict now or in the previous run is therefore never clean (as if it had been edited), and
- * its previous cluster is broken: a verdict added, removed or lapsed since cannot leave a stale
- * answer behind. That covers every cluster a verdict touched: a cluster joined by a duplicate
- * verdict holds its two questions, and every piece of a set split for a distinct verdict holds
- * a question of one (a piece without one would have been joined to its neighbours). The other
- * previous clusters are whole sets of the search, as the argument above needs.
+ * Reviewers' verdicts (verdicts.ts) join or split the search's sets after it, afresh in every
+ * run. So a row that had a verdict in the previous run is never clean (as if it had been edited)
+ * and its previous cluster is broken: every cluster a verdict shaped holds such a row (a cluster
+ * joined by a duplicate verdict holds its two questions; every piece of a set split for a
+ * distinct verdict holds a question of one, or it would have been joined to its neighbours), so
+ * the previous clusters left whole are whole sets of the search, as the argument above needs,
+ * and a verdict removed or lapsed since leaves nothing stale. A verdict added since needs nothing
+ * here: it acts on the search's sets, which reuse gets right without it.
  *
  * The runner stores the snapshot as an opaque blob per group and hands it
  * back; what could make it stale (options, algorithm version) is checked here.
@@ -51,7 +52,7 @@ const fits = (id: number) => Number.isInteger(id) && id >= 0 && id <= MAX_ID;
 /**
  * This run's snapshot, or undefined when it cannot be kept (an id past 32
  * bits, too many rows). windowed: bucket id → size of every windowed bucket. verdictRows: 1 where
- * the row had a reviewer's verdict in this run (RowVerdicts.rows), or null for none.
+ * the row has a reviewer's verdict in this run (RowVerdicts.rows), or null for none.
  */
 export function writeDecisions(
   ids: Float64Array,
@@ -174,7 +175,7 @@ export class PreviousRun {
   private serial = 0;
 
   /** The snapshot mapped onto this job, or null when it decides nothing (other options or algorithm, malformed). */
-  static read(blob: Uint8Array, ids: Float64Array, prints: Uint32Array, knobs: Knobs, verdictRows: Uint8Array | null = null): PreviousRun | null {
+  static read(blob: Uint8Array, ids: Float64Array, prints: Uint32Array, knobs: Knobs): PreviousRun | null {
     const n = ids.length;
     if (n > MAX_ROWS || blob.byteLength < HEADER * 4 || blob.byteLength % 4 !== 0) return null;
     // A copy: a blob read from the database need not be 4-byte aligned (and a Buffer's slice() is no copy).
@@ -218,14 +219,13 @@ export class PreviousRun {
     if (windowedCount === undefined || at + 3 * windowedCount >= words.length) return null;
     const windowedThen = new Map<number, number>();
     for (let k = 0; k < windowedCount; k++, at += 3) windowedThen.set(words[at]! * 2 ** 32 + words[at + 1]!, words[at + 2]!);
-    // A row with a verdict then or now is decided afresh, as if edited (see the module comment).
+    // A row that had a verdict then is decided afresh, as if edited (see the module comment).
     const verdictCount = words[at++]!;
     if (at + verdictCount !== words.length) return null;
     for (; at < words.length; at++) {
       const i = rowOf(ids, words[at]!);
       if (i >= 0) clean[i] = 0;
     }
-    if (verdictRows !== null) for (let i = 0; i < n; i++) if (verdictRows[i] === 1) clean[i] = 0;
 
     // Clusters are disjoint, so judging each by its members before clearing any is the same as after.
     const clusterOf = new Int32Array(n).fill(-1);
