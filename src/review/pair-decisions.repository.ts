@@ -226,12 +226,13 @@ export function verdictScope(group: Pick<GroupRow, 'type_name' | 'subject_name' 
   };
 }
 
-/** The verdicts as a group job carries them (GroupJob.verdicts, agreed with the engine): only when there are any. */
-export type JobVerdicts = { distinct: Int32Array; duplicate: Int32Array };
-
+/**
+ * Hands the verdicts to the job (GroupJob.verdicts), only when there are any. Copies: the job's
+ * arrays are moved to the worker, and the save still reads these (reviewFromVerdicts).
+ */
 export function withVerdicts(job: GroupJob, verdicts: GroupVerdicts): void {
   if (verdicts.distinct.length === 0 && verdicts.duplicate.length === 0) return;
-  (job as GroupJob & { verdicts?: JobVerdicts }).verdicts = { distinct: verdicts.distinct, duplicate: verdicts.duplicate };
+  job.verdicts = { distinct: verdicts.distinct.slice(), duplicate: verdicts.duplicate.slice() };
 }
 
 /** Binary search in ascending ids. */

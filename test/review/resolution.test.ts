@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { collect, nextEvent, startTestService, type TestService } from '../support/service.ts';
 import { REVIEW_BANK } from './bank.ts';
-import { clusters, idsByExternal, runTask, type ClusterItem } from './support.ts';
+import { clusters, idsByExternal, type BankIds, runTask, type ClusterItem } from './support.ts';
 
 describe('resolution', () => {
   let service: TestService;
   let taskId: number;
-  let ids: Record<string, number>;
+  let ids: BankIds;
   let clusterOf: Record<string, ClusterItem>;
 
   const question = async (id: number) => (await service.api('GET', `/api/questions/${id}`)).body.data;
@@ -59,9 +59,9 @@ describe('resolution', () => {
     const response = await service.api('POST', `/api/dedup/tasks/${taskId}/resolve`, { clusters: 'confirmed' }, { 'X-Reviewer': 'erin' });
     expect(response.status).toBe(200);
     expect(response.body.data).toEqual({ resolved_questions: 4, clusters: 2 });
-    for (const member of ['m1', 'm2', 'm3']) expect((await question(ids[member]!)).duplicate_of).toBe(ids.m4);
+    for (const member of ['m1', 'm2', 'm3']) expect((await question(ids[member as keyof BankIds])).duplicate_of).toBe(ids.m4);
     expect((await question(ids.p2!)).duplicate_of).toBe(ids.p1);
-    for (const active of ['m4', 'm5', 's1', 's2', 'p1', 'p3']) expect((await question(ids[active]!)).duplicate_of).toBeNull();
+    for (const active of ['m4', 'm5', 's1', 's2', 'p1', 'p3']) expect((await question(ids[active as keyof BankIds])).duplicate_of).toBeNull();
     await Bun.sleep(100);
     expect(events).toEqual([{ task_id: taskId, resolved_questions: 4 }]);
 
@@ -109,13 +109,17 @@ describe('resolution', () => {
     expect(fresh.total_questions).toBe(REVIEW_BANK.length - 4);
     const found = (await clusters(service, fresh.id)).items;
     const members = found.flatMap((c) => c.members.map((m) => m.question_id));
-    for (const resolved of ['m1', 'm2', 'm3', 'p2']) expect(members).not.toContain(ids[resolved]);
-    expect(found.map((c) => c.canonical_question_id)).toEqual([ids.s1]);
+    for (const resolved of ['m1', 'm2', 'm3', 'p2']) expect(members).not.toContain(ids[resolved as keyof BankIds]);
+    // s1 and s2 were dismissed: a remembered distinct pair, so no cluster is left.
+    expect(found).toEqual([]);
 
     const all = await runTask(service, { include_resolved: true });
     expect(all.include_resolved).toBe(true);
     expect(all.total_questions).toBe(REVIEW_BANK.length);
-    expect((await clusters(service, all.id)).total).toBe(3);
+    // The confirmed clusters form again from the remembered duplicates, and come out confirmed.
+    const again = (await clusters(service, all.id)).items;
+    expect(again.map((c) => c.review.state)).toEqual(['confirmed', 'confirmed']);
+    expect(all.confirmed_cluster_count).toBe(2);
     expect((await service.api('POST', '/api/dedup/tasks', { task_name: 'x', include_resolved: 'yes' })).status).toBe(422);
   });
 

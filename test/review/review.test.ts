@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { collect, nextEvent, startTestService, type TestClient, type TestService } from '../support/service.ts';
 import { REVIEW_BANK } from './bank.ts';
-import { clusters, idsByExternal, runTask, waitForEnd, type ClusterItem } from './support.ts';
+import { clusters, idsByExternal, type BankIds, runTask, waitForEnd, type ClusterItem } from './support.ts';
 
 /** The real worker, slowed down per group, so a re-run stays `running` while a review arrives. */
 const DELAYED_WORKER = new URL('../fixtures/delayed-worker.ts', import.meta.url);
@@ -12,7 +12,7 @@ const PLAIN = { authorization: 'Bearer plain-token' };
 describe('cluster review (REST, events, identity)', () => {
   let service: TestService;
   let taskId: number;
-  let ids: Record<string, number>;
+  let ids: BankIds;
   /** Cluster ids by their canonical external id: m1 (four members), s1, p1. */
   let clusterOf: Record<string, ClusterItem>;
   let client: TestClient;
@@ -187,7 +187,7 @@ describe('cluster review (REST, events, identity)', () => {
     const withQuestions = await clusters(service, taskId, '&include=questions&review=confirmed', PLAIN);
     for (const member of withQuestions.items[0]!.members) {
       expect(member.question).toMatchObject({ id: member.question_id });
-      expect(member.question!.content).toBe(REVIEW_BANK.find((q) => ids[q.external_id] === member.question_id)!.content);
+      expect(member.question!.content).toBe(REVIEW_BANK.find((q) => ids[q.external_id as keyof BankIds] === member.question_id)!.content);
     }
   });
 

@@ -1,4 +1,5 @@
 import { expect } from 'bun:test';
+import type { ClusterReview } from '../../src/review/review.schema.ts';
 import type { TestService } from '../support/service.ts';
 
 export async function waitForEnd(service: TestService, id: number, headers: Record<string, string> = {}) {
@@ -30,7 +31,7 @@ export interface ClusterItem {
   cluster_id: number;
   canonical_question_id: number;
   members: { question_id: number; distance: number; similarity: number; question?: { id: number; content: string } | null }[];
-  review: { state: string; decided_by: string | null; decided_at: string | null; note: string | null };
+  review: ClusterReview;
 }
 
 export async function clusters(service: TestService, taskId: number, query = '', headers: Record<string, string> = {}): Promise<{ items: ClusterItem[]; total: number }> {
@@ -39,10 +40,13 @@ export async function clusters(service: TestService, taskId: number, query = '',
   return response.body.data;
 }
 
+/** REVIEW_BANK's external ids. */
+export type BankIds = Record<'m1' | 'm2' | 'm3' | 'm4' | 'm5' | 's1' | 's2' | 'p1' | 'p2' | 'p3', number>;
+
 /** The bank's question ids by external id. */
-export async function idsByExternal(service: TestService, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+export async function idsByExternal(service: TestService, headers: Record<string, string> = {}): Promise<BankIds> {
   const { items } = (await service.api('GET', '/api/questions?page_size=500', undefined, headers)).body.data;
-  return Object.fromEntries(items.map((q: { id: number; external_id: string }) => [q.external_id, q.id]));
+  return Object.fromEntries(items.map((q: { id: number; external_id: string }) => [q.external_id, q.id])) as BankIds;
 }
 
 /** A cluster as the membership of its questions (canonical first, then sorted), for comparing runs. */
