@@ -194,8 +194,8 @@ interface VerdictRow {
  *
  * Each question is looked up along questions_group, which holds (group key, id, row_hash,
  * duplicate_of), so its ~1 KB record (row_hash comes after the texts, often in overflow pages) is
- * never read: every group's lookup over 9,893 decisions went from 685 to 277 ms on SQLite (a
- * loaded machine, test/bench/review.ts). SQLite's planner prefers the rowid for `id = ?`, so it
+ * never read: every group's lookup over 9,893 decisions went from 685 to 277 ms on SQLite
+ * (test/bench/review.ts, one run each on a machine at load 9-12, so only roughly). SQLite's planner prefers the rowid for `id = ?`, so it
  * is told (INDEXED BY); PostgreSQL keeps the texts out of the tuple (TOAST) anyway.
  */
 export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScope, ids: Float64Array): Promise<GroupVerdicts> {
