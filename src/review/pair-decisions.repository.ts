@@ -81,15 +81,20 @@ export async function rememberVerdicts(db: Db, verdicts: readonly PairVerdict[],
   return rows.length;
 }
 
-/** The decisions joined to both questions' current versions: `lapsed` when either changed. */
-function decisionsWithVersions(db: Db) {
-  return db
-    .selectFrom('pair_decisions as d')
-    .innerJoin('questions as qa', 'qa.id', 'd.question_a')
-    .innerJoin('questions as qb', 'qb.id', 'd.question_b');
+/**
+ * Whether a decision (alias d) lapsed: either question no longer has the version decided (or left
+ * the group it was filed under, which also changes its row_hash). Looked up along questions_group
+ * like a run's lookup (loadGroupVerdicts), so no question record is read.
+ */
+function lapsedSql(db: Db) {
+  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY questions_group') : sql.raw('');
+  const holds = (id: string, channel: string, hash: string) =>
+    sql`EXISTS (SELECT 1 FROM questions q${indexed} WHERE q.type_name = d.type_name AND q.subject_name = d.subject_name
+      AND q.channel_code = ${sql.ref(channel)} AND q.id = ${sql.ref(id)} AND q.row_hash = ${sql.ref(hash)})`;
+  return sql<boolean>`NOT (${holds('d.question_a', 'd.channel_a', 'd.row_hash_a')} AND ${holds('d.question_b', 'd.channel_b', 'd.row_hash_b')})`;
 }
 
-const lapsedExpression = sql<boolean>`(qa.row_hash <> d.row_hash_a OR qb.row_hash <> d.row_hash_b)`;
+const DECISION_COLUMNS = ['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note'] as const;
 
 interface DecisionRow {
   id: number;
@@ -118,34 +123,38 @@ export interface DecisionFilter {
   lapsed?: boolean;
 }
 
-/** A page of decisions, newest first. */
+/**
+ * A page of decisions, newest first. Every decision's questions exist (they cascade), so the
+ * count needs no join; `lapsed` is worked out for the page's rows, and for every decision only
+ * when filtered by it.
+ */
 export async function listDecisions(db: Db, filter: DecisionFilter, offset: number, limit: number) {
-  let query = decisionsWithVersions(db);
+  let query = db.selectFrom('pair_decisions as d');
   if (filter.question_id !== undefined) {
     const id = filter.question_id;
     query = query.where((eb) => eb.or([eb('d.question_a', '=', id), eb('d.question_b', '=', id)]));
   }
   if (filter.verdict) query = query.where('d.verdict', '=', filter.verdict);
-  if (filter.lapsed !== undefined) query = query.where(filter.lapsed ? lapsedExpression : sql<boolean>`NOT ${lapsedExpression}`);
+  if (filter.lapsed !== undefined) query = query.where(filter.lapsed ? lapsedSql(db) : sql<boolean>`NOT ${lapsedSql(db)}`);
   const [rows, total] = await Promise.all([
-    query
-      .select(['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note', lapsedExpression.as('lapsed')])
-      .orderBy('d.id', 'desc')
-      .limit(limit)
-      .offset(offset)
-      .execute(),
+    query.select(DECISION_COLUMNS).orderBy('d.id', 'desc').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
-  return { items: rows.map(toView), total: Number(total.count) };
+  const lapsed = await lapsedAmong(db, rows.map((row) => row.id));
+  return { items: rows.map((row) => toView({ ...row, lapsed: lapsed.has(row.id) })), total: Number(total.count) };
+}
+
+/** Which of these decisions lapsed. */
+async function lapsedAmong(db: Db, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('pair_decisions as d').select('d.id').where('d.id', 'in', ids).where(lapsedSql(db)).execute();
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Forgets one decision (later runs no longer honour it); 404 when there is none. */
 export async function deleteDecision(db: Kysely<Database>, id: number): Promise<DecisionView> {
   return db.transaction().execute(async (trx) => {
-    const row = await decisionsWithVersions(trx)
-      .select(['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note', lapsedExpression.as('lapsed')])
-      .where('d.id', '=', id)
-      .executeTakeFirst();
+    const row = await trx.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).select(lapsedSql(trx).as('lapsed')).where('d.id', '=', id).executeTakeFirst();
     if (!row) throw new AppError(404, `decision ${id} not found`);
     await trx.deleteFrom('pair_decisions').where('id', '=', id).execute();
     return toView(row);

@@ -173,6 +173,7 @@ export async function runReviewBench(corpus: Corpus, log: (line: string) => void
       'type_name + subject_name': () => `${base}?type_name=单选题&subject_name=bench-3&page_size=20`,
       'task record (review counts)': () => `${service.url}/api/dedup/tasks/${taskId}`,
       'decisions page 1': () => `${service.url}/api/dedup/decisions?page_size=50`,
+      'decisions lapsed=true (checks every decision)': () => `${service.url}/api/dedup/decisions?lapsed=true&page_size=50`,
       'decisions of one question': () => `${service.url}/api/dedup/decisions?question_id=${2 * Math.floor(Math.random() * DECISIONS) + 1}`,
     };
     const pages: ReviewFigures['pages'] = {};
