@@ -46,6 +46,9 @@ describe('cluster review (REST, events, identity)', () => {
     const weak = await clusters(service, taskId, '&min_similarity=0.8&max_similarity=0.9', PLAIN);
     expect(weak.items.map((c) => c.cluster_id)).toEqual([clusterOf.m1!.cluster_id]);
     expect((await clusters(service, taskId, '&min_similarity=0.9', PLAIN)).total).toBe(2);
+    // Both bounds inclusive, exactly at the weakest member's similarity as shown.
+    const weakest = Math.min(...clusterOf.m1!.members.map((m) => m.similarity));
+    expect((await clusters(service, taskId, `&min_similarity=${weakest}&max_similarity=${weakest}`, PLAIN)).items.map((c) => c.cluster_id)).toEqual([clusterOf.m1!.cluster_id]);
   });
 
   it('refuses bad reviews with the right status, never a 500, and changes nothing', async () => {
