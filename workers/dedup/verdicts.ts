@@ -86,18 +86,22 @@ export function joinVerdicts(uf: UnionFind, verdicts: RowVerdicts): { plain: Uni
   const { duplicate, distinct } = verdicts;
   const plain = duplicate.length > 0 ? uf.clone() : null;
   for (let k = 0; k < duplicate.length; k += 2) uf.union(duplicate[k]!, duplicate[k + 1]!);
-  const roots = new Set<number>();
+  const n = verdicts.rows.length;
+  // Conflicted root → its index + 1.
+  const conflictOf = new Int32Array(n);
+  let count = 0;
   for (let k = 0; k < distinct.length; k += 2) {
     const r = uf.find(distinct[k]!);
-    if (r === uf.find(distinct[k + 1]!)) roots.add(r);
+    if (r === uf.find(distinct[k + 1]!) && conflictOf[r] === 0) conflictOf[r] = ++count;
   }
-  if (roots.size === 0) return { plain, conflicts: [] };
+  if (count === 0) return { plain, conflicts: [] };
   // One pass over the rows gathers the conflicted sets (the rows of a set are not listed anywhere).
-  const members = new Map<number, number[]>();
-  for (const r of roots) members.set(r, []);
-  const n = verdicts.rows.length;
-  for (let i = 0; i < n; i++) members.get(uf.find(i))?.push(i);
-  return { plain, conflicts: [...members.values()].map((rows) => Int32Array.from(rows)) };
+  const members: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < n; i++) {
+    const c = conflictOf[uf.find(i)]!;
+    if (c > 0) members[c - 1]!.push(i);
+  }
+  return { plain, conflicts: members.map((rows) => Int32Array.from(rows)) };
 }
 
 /** What splitConflicts needs of the run. */
