@@ -278,6 +278,35 @@ describe('re-run with the previous snapshot and changed verdicts', () => {
   });
 });
 
+describe('texts left out by the runner', () => {
+  it('fetches the texts of a set it must split, or asks for them back', () => {
+    const a = text(prng(21), 200);
+    const rows: Row[] = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, content: text(prng(100 + i), 150) }));
+    rows.push({ id: 101, content: a }, { id: 102, content: edit(a, 10) }, { id: 103, content: edit(a, 10, 60, 120) });
+    const cold = dedupGroup(job(rows));
+    const want = answer(dedupGroup(job(rows, { distinct: [[101, 103]] })).clusters);
+    // A re-run as the runner sends it: no text, every print vouched for, the previous decisions.
+    const leftOut = (filled: ReadonlySet<number> = new Set()): GroupJob => ({
+      ...job(rows.map((row, i) => ({ id: row.id, content: filled.has(i) ? row.content : '' })), { distinct: [[101, 103]] }, OPTS, cold.decisions!),
+      prints: cold.prints.slice(),
+      omitted: Uint8Array.from(rows, (_, i) => (filled.has(i) ? 0 : 1)),
+      vouched: new Uint8Array(rows.length).fill(1),
+    });
+    const asked: number[] = [];
+    const fetched = dedupGroup(leftOut(), {}, (wanted) => {
+      asked.push(...wanted);
+      return { contents: packTexts(Array.from(wanted, (i) => rows[i]!.content)), options: packTexts(Array.from(wanted, () => null)) };
+    });
+    expect(answer(fetched.clusters)).toEqual(want);
+    // Nothing else changed: the split set's three texts are all it read.
+    expect(asked.sort((x, y) => x - y)).toEqual([40, 41, 42]);
+    // Without a channel it answers with the rows it needs, and the job sent again with them is final.
+    const back = dedupGroup(leftOut());
+    expect(Array.from(back.needContent!)).toEqual([40, 41, 42]);
+    expect(answer(dedupGroup(leftOut(new Set(back.needContent!))).clusters)).toEqual(want);
+  });
+});
+
 describe('the pool worker', () => {
   let pool: Piscina;
   beforeAll(() => {
