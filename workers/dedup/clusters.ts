@@ -104,7 +104,7 @@ export function buildClusters(
 }
 
 /** The agreement-key checks a question's print says it has something for (F_COUNT's P_* flags). */
-function contentChecks(count: number): number {
+export function contentChecks(count: number): number {
   return ((count & P_NUMBERS) !== 0 ? CHECK_NUMBERS : 0) | ((count & P_FORMULAS) !== 0 ? CHECK_FORMULAS : 0);
 }
 
