@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { Question } from '../questions/question.schema.ts';
 import type { GroupKey, TaskProgressPayload } from '../realtime/events.ts';
 import type { ClusterView } from '../tasks/result.repository.ts';
+import type { CheckHit } from '../dedup/check.ts';
+import { REASON_CHECKS, REASON_STAGES } from '../../workers/dedup/reason.ts';
 import { TASK_STATUSES, type Task } from '../tasks/task.schema.ts';
 
 const isoTime = z.string().meta({ description: 'ISO 8601 time', example: '2026-01-01T00:00:00.000Z' });
@@ -53,14 +55,26 @@ export const question = z
   })
   ;
 
+/** Why a member is in its cluster (workers/dedup/reason.ts); null only for members stored before reasons existed. */
+export const memberReason = z
+  .object({
+    stage: z.enum(REASON_STAGES).meta({ description: 'exact: the same text once formatting is ignored; similar: a near duplicate whose verification passed; reviewed: a reviewer said so' }),
+    checks: z.array(z.enum(REASON_CHECKS)).meta({ description: 'what was verified to agree between the member and the canonical question' }),
+  })
+  ;
+
+export const clusterMember = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number(), reason: memberReason.nullable() });
+
 export const cluster = z
   .object({
     cluster_id: z.number().int(),
     group: groupKey,
     canonical_question_id: z.number().int(),
-    members: z.array(z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number() })),
+    members: z.array(clusterMember),
   })
   ;
+
+export const checkHit = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number(), reason: memberReason });
 
 export const importResult = z
   .object({
@@ -131,5 +145,7 @@ const checks: [
   Same<keyof z.infer<typeof cluster>, keyof ClusterView>,
   Same<keyof z.infer<typeof taskProgress>, keyof TaskProgressPayload>,
   Same<z.infer<typeof groupKey>, GroupKey>,
-] = [true, true, true, true, true, true];
+  Same<z.infer<typeof clusterMember>, ClusterView['members'][number]>,
+  Same<z.infer<typeof checkHit>, CheckHit>,
+] = [true, true, true, true, true, true, true, true];
 void checks;

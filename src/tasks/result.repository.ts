@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
+import { memberReason, type MemberReason } from '../../workers/dedup/reason.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { saveDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
@@ -166,8 +167,12 @@ async function insertClusters(db: Db, taskId: number, runNumber: number, groupId
     for (const cluster of chunk) {
       const id = idOf.get(cluster.canonicalId);
       if (id === undefined) throw new Error(`cluster of canonical question ${cluster.canonicalId} was not inserted`);
-      for (const member of cluster.members) {
-        members.push({ cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity });
+      for (let k = 0; k < cluster.members.length; k++) {
+        const member = cluster.members[k]!;
+        members.push({
+          cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity,
+          reason_stage: cluster.stages?.[k] ?? null, reason_checks: cluster.checks?.[k] ?? null,
+        });
         if (members.length >= MEMBER_INSERT_CHUNK) await flush();
       }
     }
@@ -185,7 +190,7 @@ export interface ClusterView {
   cluster_id: number;
   group: { type_name: string; subject_name: string; channel_code: string };
   canonical_question_id: number;
-  members: { question_id: number; distance: number; similarity: number }[];
+  members: { question_id: number; distance: number; similarity: number; reason: MemberReason | null }[];
 }
 
 function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
@@ -214,7 +219,7 @@ async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit
   if (rows.length === 0) return [];
   const members = await db
     .selectFrom('dedup_cluster_members')
-    .select(['cluster_id', 'question_id', 'distance', 'similarity'])
+    .select(['cluster_id', 'question_id', 'distance', 'similarity', 'reason_stage', 'reason_checks'])
     .where('cluster_id', 'in', rows.map((row) => row.id))
     .orderBy('cluster_id')
     .orderBy('distance')
@@ -222,7 +227,9 @@ async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit
     .execute();
   const byCluster = new Map<number, ClusterView['members']>(rows.map((row) => [row.id, []]));
   for (const member of members) {
-    byCluster.get(member.cluster_id)!.push({ question_id: member.question_id, distance: member.distance, similarity: member.similarity });
+    byCluster.get(member.cluster_id)!.push({
+      question_id: member.question_id, distance: member.distance, similarity: member.similarity, reason: memberReason(member.reason_stage, member.reason_checks),
+    });
   }
   for (const [clusterId, list] of byCluster) {
     const canonical = rows.find((row) => row.id === clusterId)!.canonical_question_id;
@@ -253,6 +260,7 @@ export interface DuplicatePair {
   question_id: number;
   distance: number;
   similarity: number;
+  reason: MemberReason | null;
 }
 
 /** Every duplicate paired with its cluster's canonical question, a page of clusters at a time. */

@@ -7,7 +7,7 @@ import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { FetchedTexts, GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
-import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
+import { duplicateSimilarity, textChecks, textData, textDataOf, type TextData } from './compare.ts';
 import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
 import { COUNT_MASK, F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
@@ -17,7 +17,6 @@ import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
 import { joinVerdicts, markReviewed, rowVerdicts, splitConflicts } from './verdicts.ts';
-import { optionsAgree } from './verify.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
 
@@ -265,13 +264,13 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     need.add(i);
     return noShingles;
   };
-  const optionsAgreeOf = (a: number, b: number): boolean => {
+  const textChecksOf = (a: number, b: number): number => {
     if (!hasText(a) || !hasText(b)) {
       if (!hasText(a)) need.add(a);
       if (!hasText(b)) need.add(b);
-      return false;
+      return 0;
     }
-    return optionsAgree(dataOf(a).options, dataOf(b).options);
+    return textChecks(dataOf(a), dataOf(b));
   };
   // A cluster that only gained new members keeps its other members' similarities and reasons (no text read for them).
   const known = previous
@@ -281,7 +280,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
         reason: (m: number) => previous.reasonOf(m),
       }
     : undefined;
-  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, optionsAgreeOf, known);
+  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, textChecksOf, known);
   let clusters = clustersNow();
   if (need.size > 0) {
     if (!fetchNeeded()) return askBack({ prints, fresh });
