@@ -3,7 +3,7 @@
  * add at most 10 % to a 1,000,000-question run"). One group of BENCH_VERDICT_GROUP questions
  * (default 200,000), all 100,000 verdicts in it: a heavier load per question than the same
  * verdicts spread over a million. Worker CPU time of this thread, each case without and with the
- * verdicts, three times in alternation (the lowest of three): a first run (prints computed), a full run with
+ * verdicts, BENCH_VERDICT_ROUNDS times (3) in alternation, the lowest counting: a first run (prints computed), a full run with
  * the prints cached, and a re-run after +1 % with the previous run's decisions.
  *
  * The verdicts are what review makes: of the clusters a run proposed, some confirmed (a duplicate
@@ -74,6 +74,9 @@ function reviewVerdicts(clusters: Cluster[], n: number, total: number): { verdic
   return { verdicts: { distinct: Int32Array.from(distinct), duplicate: Int32Array.from(duplicate) }, mix };
 }
 
+/** Alternated runs per side; the lowest counts (the machine is shared: noise only adds). */
+const ROUNDS = Number(process.env.BENCH_VERDICT_ROUNDS ?? 3);
+
 export function runVerdictBench(corpus: Corpus, log: (line: string) => void, opts: { groupSize?: number; verdicts?: number } = {}): VerdictFigures {
   const size = opts.groupSize ?? 200_000;
   const total = opts.verdicts ?? 100_000;
@@ -89,7 +92,7 @@ export function runVerdictBench(corpus: Corpus, log: (line: string) => void, opt
   // Verdicts travel moved, so each job gets its own copy.
   const copy = (v: PairVerdicts | null): PairVerdicts | null => (v === null ? null : { distinct: v.distinct.slice(), duplicate: v.duplicate.slice() });
 
-  const first = dedupGroup(job(size, {}));
+  const first = dedupGroup(job(size, {}), { collectGarbage: () => Bun.gc(false) });
   const { verdicts, mix } = reviewVerdicts(first.clusters, size, total);
   log(`verdicts: one group of ${size} questions (${first.clusters.length} clusters), ${total} verdicts: ${mix}`);
   const cache = new Uint32Array(grown * FINGERPRINT_WORDS);
@@ -99,16 +102,19 @@ export function runVerdictBench(corpus: Corpus, log: (line: string) => void, opt
   /** CPU ms of the run the job makes (the job built before the clock starts), and its result. */
   const timed = (make: () => GroupJob, stats?: EngineStats) => {
     const built = make();
+    // The previous runs' garbage collected outside the clock; inside, the young collections the
+    // worker asks for (dedup.worker.ts) keep the heap near what is live, as in the service.
+    Bun.gc(true);
     const t0 = cpuMs();
-    const result = dedupGroup(built, { stats });
+    const result = dedupGroup(built, { stats, collectGarbage: () => Bun.gc(false) });
     return { ms: cpuMs() - t0, result };
   };
-  /** Lowest of three alternated runs without and with the verdicts (the machine is shared: noise only adds). */
+  /** Lowest of ROUNDS alternated runs without and with the verdicts. */
   const compare = (name: string, make: (v: PairVerdicts | null) => GroupJob) => {
     const ms: [number[], number[]] = [[], []];
     let result: ReturnType<typeof dedupGroup> | undefined;
     let stats: EngineStats | undefined;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       ms[0].push(timed(() => make(null)).ms);
       stats = { fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 };
       const withVerdicts = timed(() => make(copy(verdicts)), stats);
