@@ -101,6 +101,21 @@ describe('distinct verdicts', () => {
     expect(groups(dedupGroup(job(rows, { distinct: [[1, 2], [1, 3]] })).clusters)).toEqual([[2, 3], [4, 5]]);
   });
 
+  for (const [path, opts] of [['sketch', OPTS], ['band', LONG_PATH]] as const) {
+    it(`splits a set too large to meet every pair directly along its weakest links: ${path} path`, () => {
+      // Two families of one-edit variants around a and around b (a and b five edits apart: not
+      // alike), bridged by m, two edits from a and three from b: 27 questions in one set.
+      const b = edit(a, 100, 112, 124, 136, 148);
+      const rows: Row[] = [{ id: 1, content: a }, { id: 2, content: b }, { id: 3, content: edit(a, 100, 112) }];
+      for (let k = 0; k < 12; k++) rows.push({ id: 10 + k, content: edit(a, 4 * k) }, { id: 30 + k, content: edit(b, 152 + 4 * k) });
+      rows.sort((x, y) => x.id - y.id);
+      const aSide = [1, 3, ...Array.from({ length: 12 }, (_, k) => 10 + k)];
+      const bSide = [2, ...Array.from({ length: 12 }, (_, k) => 30 + k)];
+      expect(groups(dedupGroup(job(rows, {}, opts)).clusters)).toEqual([[...aSide, ...bSide].sort((x, y) => x - y)]);
+      expect(groups(dedupGroup(job(rows, { distinct: [[1, 2]] }, opts)).clusters)).toEqual([aSide, bSide]);
+    });
+  }
+
   it('splits exact copies, each keeping its own similar links; ties go by question ids', () => {
     const rows = [
       { id: 1, content: a },
