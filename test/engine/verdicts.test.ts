@@ -291,6 +291,20 @@ describe('re-run with the previous snapshot and changed verdicts', () => {
     expect(groups(back.clusters.filter((c) => !c.kept))).toEqual([[1001, 1002, 1003]]);
     expect(answer(back.clusters)).toEqual(answer(cold.clusters));
   });
+
+  it('keeps reusing what verdicts did not change: a confirmed cluster, a distinct pair already apart', () => {
+    const rows = bank.slice(0, 600).map((content, i) => ({ id: i + 1, content }));
+    const a = text(prng(9), 200);
+    rows.push({ id: 1001, content: a }, { id: 1002, content: edit(a, 10) }, { id: 1003, content: edit(a, 10, 60, 120) });
+    const verdicts = { duplicate: [[1001, 1002], [1001, 1003]] as Pairs, distinct: [[1, 1001], [2, 3]] as Pairs };
+    const first = dedupGroup(job(rows, verdicts));
+    expect(answer(first.clusters)).toEqual(answer(dedupGroup(job(rows)).clusters));
+    const stats: EngineStats = { fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 };
+    const again = dedupGroup(job(rows, verdicts, OPTS, first.decisions!), { stats });
+    expect(again.clusters.every((cluster) => cluster.kept)).toBe(true);
+    expect(stats.verifiedPairs).toBe(0);
+    expect(stats.reusedRows).toBe(rows.length);
+  });
 });
 
 describe('texts left out by the runner', () => {

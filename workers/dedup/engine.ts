@@ -146,7 +146,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   // The previous run's answers for pairs of unchanged questions (reuse.ts).
   const sketchBucketCap = tuning.bucketCap ?? 16;
   const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
-  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides their rows afresh.
+  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides afresh the rows they shaped.
   const verdicts = job.verdicts ? rowVerdicts(job.verdicts, job.ids) : null;
   const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
   // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
@@ -293,7 +293,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     stats.reusedRows = previous?.clean.reduce((a, b) => a + b, 0) ?? 0;
     stats.windowedBuckets = windowed.size;
   }
-  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.rows ?? null);
+  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.shaped ?? null);
   if (previous === null) return { clusters, prints, fresh, decisions };
   const kept = new Set(clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId));
   return { clusters, prints, fresh, decisions, dropped: previous.dropped(kept) };
