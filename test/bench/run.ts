@@ -5,12 +5,14 @@
  *   BENCH_GROUP_SIZE  one-group dedup and cached re-run   (default 50000)
  *   BENCH_CHECK_BANK  bank for the check lookup            (default 1000000; 0 skips)
  *   BENCH_SERVICE_N   questions imported into the service  (default 1000000; 0 skips)
+ *   BENCH_VERDICT_GROUP  one group with 100,000 reviewers' verdicts (default 200000; 0 skips)
  *   BENCH_REVIEW_N    questions of the review bench        (default 1000000; 0 skips)
  */
 import { runCheckBench } from './check.ts';
 import { loadCorpus } from './corpus.ts';
 import { runEngineBench } from './engine.ts';
 import type { ServiceFigures } from './service.ts';
+import { runVerdictBench } from './verdicts.ts';
 
 const log = (line: string) => console.log(line);
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -25,6 +27,13 @@ const target = (figure: string, measured: string, goal: string, met: boolean) =>
   targets.push(`  ${met ? 'met    ' : 'NOT MET'}  ${figure.padEnd(58)} ${measured.padStart(22)}   target ${goal}`);
 target('fingerprints/s per core, ours vs simhash-js', `x${engine.ratioSimhash.toFixed(1)}`, '>= x25', engine.ratioSimhash >= 25);
 target(`re-run after +1 %, one ${engine.group.questions}-question group (worker CPU)`, `${(100 * engine.group.rerunShare).toFixed(1)} %`, '<= 10 %', engine.group.rerunShare <= 0.1);
+
+const verdictGroup = size('BENCH_VERDICT_GROUP', 200_000);
+if (verdictGroup > 0) {
+  const v = runVerdictBench(corpus, log, { groupSize: verdictGroup });
+  const worst = Math.max(v.coldShare, v.cachedShare);
+  target(`${v.verdicts} verdicts in one ${v.questions}-question group, full run (worker CPU)`, `+${(100 * worst).toFixed(1)} %`, '<= +10 %', worst <= 0.1);
+}
 
 /** The service in a process of its own, so its RSS is not this one's. */
 async function serviceBench(questions: number): Promise<ServiceFigures> {

@@ -101,6 +101,21 @@ describe('distinct verdicts', () => {
     expect(groups(dedupGroup(job(rows, { distinct: [[1, 2], [1, 3]] })).clusters)).toEqual([[2, 3], [4, 5]]);
   });
 
+  for (const [path, opts] of [['sketch', OPTS], ['band', LONG_PATH]] as const) {
+    it(`splits a set too large to meet every pair directly along its weakest links: ${path} path`, () => {
+      // Two families of one-edit variants around a and around b (a and b five edits apart: not
+      // alike), bridged by m, two edits from a and three from b: 27 questions in one set.
+      const b = edit(a, 100, 112, 124, 136, 148);
+      const rows: Row[] = [{ id: 1, content: a }, { id: 2, content: b }, { id: 3, content: edit(a, 100, 112) }];
+      for (let k = 0; k < 12; k++) rows.push({ id: 10 + k, content: edit(a, 4 * k) }, { id: 30 + k, content: edit(b, 152 + 4 * k) });
+      rows.sort((x, y) => x.id - y.id);
+      const aSide = [1, 3, ...Array.from({ length: 12 }, (_, k) => 10 + k)];
+      const bSide = [2, ...Array.from({ length: 12 }, (_, k) => 30 + k)];
+      expect(groups(dedupGroup(job(rows, {}, opts)).clusters)).toEqual([[...aSide, ...bSide].sort((x, y) => x - y)]);
+      expect(groups(dedupGroup(job(rows, { distinct: [[1, 2]] }, opts)).clusters)).toEqual([aSide, bSide]);
+    });
+  }
+
   it('splits exact copies, each keeping its own similar links; ties go by question ids', () => {
     const rows = [
       { id: 1, content: a },
@@ -275,6 +290,49 @@ describe('re-run with the previous snapshot and changed verdicts', () => {
     const back = dedupGroup(job(rows, {}, OPTS, split.decisions!));
     expect(groups(back.clusters.filter((c) => !c.kept))).toEqual([[1001, 1002, 1003]]);
     expect(answer(back.clusters)).toEqual(answer(cold.clusters));
+  });
+
+  it('keeps reusing what verdicts did not change: a confirmed cluster, a distinct pair already apart', () => {
+    const rows = bank.slice(0, 600).map((content, i) => ({ id: i + 1, content }));
+    const a = text(prng(9), 200);
+    rows.push({ id: 1001, content: a }, { id: 1002, content: edit(a, 10) }, { id: 1003, content: edit(a, 10, 60, 120) });
+    const verdicts = { duplicate: [[1001, 1002], [1001, 1003]] as Pairs, distinct: [[1, 1001], [2, 3]] as Pairs };
+    const first = dedupGroup(job(rows, verdicts));
+    expect(answer(first.clusters)).toEqual(answer(dedupGroup(job(rows)).clusters));
+    const stats: EngineStats = { fresh: 0, exactMerged: 0, candidatePairs: 0, verifiedPairs: 0, textsRead: 0 };
+    const again = dedupGroup(job(rows, verdicts, OPTS, first.decisions!), { stats });
+    expect(again.clusters.every((cluster) => cluster.kept)).toBe(true);
+    expect(stats.verifiedPairs).toBe(0);
+    expect(stats.reusedRows).toBe(rows.length);
+  });
+});
+
+describe('texts left out by the runner', () => {
+  it('fetches the texts of a set it must split, or asks for them back', () => {
+    const a = text(prng(21), 200);
+    const rows: Row[] = Array.from({ length: 40 }, (_, i) => ({ id: i + 1, content: text(prng(100 + i), 150) }));
+    rows.push({ id: 101, content: a }, { id: 102, content: edit(a, 10) }, { id: 103, content: edit(a, 10, 60, 120) });
+    const cold = dedupGroup(job(rows));
+    const want = answer(dedupGroup(job(rows, { distinct: [[101, 103]] })).clusters);
+    // A re-run as the runner sends it: no text, every print vouched for, the previous decisions.
+    const leftOut = (filled: ReadonlySet<number> = new Set()): GroupJob => ({
+      ...job(rows.map((row, i) => ({ id: row.id, content: filled.has(i) ? row.content : '' })), { distinct: [[101, 103]] }, OPTS, cold.decisions!),
+      prints: cold.prints.slice(),
+      omitted: Uint8Array.from(rows, (_, i) => (filled.has(i) ? 0 : 1)),
+      vouched: new Uint8Array(rows.length).fill(1),
+    });
+    const asked: number[] = [];
+    const fetched = dedupGroup(leftOut(), {}, (wanted) => {
+      asked.push(...wanted);
+      return { contents: packTexts(Array.from(wanted, (i) => rows[i]!.content)), options: packTexts(Array.from(wanted, () => null)) };
+    });
+    expect(answer(fetched.clusters)).toEqual(want);
+    // Nothing else changed: the split set's three texts are all it read.
+    expect(asked.sort((x, y) => x - y)).toEqual([40, 41, 42]);
+    // Without a channel it answers with the rows it needs, and the job sent again with them is final.
+    const back = dedupGroup(leftOut());
+    expect(Array.from(back.needContent!)).toEqual([40, 41, 42]);
+    expect(answer(dedupGroup(leftOut(new Set(back.needContent!))).clusters)).toEqual(want);
   });
 });
 

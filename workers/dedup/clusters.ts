@@ -1,8 +1,8 @@
 /** Union-find sets → the result's clusters, canonical (lowest id) first. */
 import type { Cluster, ClusterMember } from '../protocol.ts';
 import { hamming64 } from './hash.ts';
-import { F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, FP_WORDS, P_FORMULAS, P_KEY_WORDS, P_NUMBERS, P_OPTIONS } from './print.ts';
-import { CHECK_FORMULAS, CHECK_KEY_WORDS, CHECK_NUMBERS, CHECK_OPTIONS, CHECK_SIMILARITY, CHECK_TEXT, STAGE_EXACT, STAGE_SIMILAR } from './reason.ts';
+import { F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, FP_WORDS, P_FORMULAS, P_NUMBERS } from './print.ts';
+import { CHECK_FORMULAS, CHECK_NUMBERS, CHECK_SIMILARITY, CHECK_TEXT, STAGE_EXACT, STAGE_SIMILAR } from './reason.ts';
 import type { UnionFind } from './union-find.ts';
 import { jaccard } from './verify.ts';
 
@@ -19,8 +19,11 @@ export function buildClusters(
   shinglesOf: (i: number) => Uint32Array,
   /** The task's min_similarity: a member's reason names `similarity` when its Jaccard reaches it. */
   minSimilarity: number,
-  /** Whether two rows' option lists match up (verify.ts optionsAgree); asked only when both have options. */
-  optionsAgreeOf: (a: number, b: number) => boolean,
+  /**
+   * The checks verified on the two rows' texts (CHECK_KEY_WORDS, CHECK_OPTIONS: reason.ts), read
+   * when a member's similarity is measured on texts too.
+   */
+  textChecksOf: (a: number, b: number) => number,
   /**
    * What the previous run knew (reuse.ts), so no text is read for it: every member's similarity
    * when the rows are a cluster kept whole, else one member's similarity to the canonical when
@@ -63,9 +66,8 @@ export function buildClusters(
     const stage = stages.subarray(slot, slot + members.length);
     const check = checks.subarray(slot, slot + members.length);
     slot += members.length;
-    // The canonical question is the same text as itself.
-    const exactChecks = CHECK_TEXT | CHECK_SIMILARITY | contentChecks(prints[pc + F_COUNT]!, true);
-    check[0] = exactChecks;
+    // The canonical question is the same text as itself; so is an exact member: nothing else to check.
+    check[0] = CHECK_TEXT;
     for (let k = 1; k < members.length; k++) {
       const m = members[k]!;
       const pm = m * FP_WORDS;
@@ -79,7 +81,7 @@ export function buildClusters(
       });
       if (same) {
         stage[k] = STAGE_EXACT;
-        check[k] = exactChecks;
+        check[k] = CHECK_TEXT;
       } else if (then !== undefined) {
         // The same two texts as in the previous run: the same reason.
         const packed = previous!.reason(m);
@@ -87,12 +89,9 @@ export function buildClusters(
         check[k] = packed & 0xff;
       } else {
         stage[k] = STAGE_SIMILAR;
-        const fc = prints[pc + F_COUNT]!;
-        const fm = prints[pm + F_COUNT]!;
-        // Numbers, formulas and key words share the agreement key: equal keys, all three agree.
-        let mask = similarity >= minSimilarity ? CHECK_SIMILARITY : 0;
-        if (prints[pm + F_AGREE] === prints[pc + F_AGREE]) mask |= contentChecks(fc, false);
-        if ((fc & fm & P_OPTIONS) !== 0 && optionsAgreeOf(rep[m]!, rep[c]!)) mask |= CHECK_OPTIONS;
+        // Numbers and formulas share the agreement key: equal keys, both agree.
+        let mask = (similarity >= minSimilarity ? CHECK_SIMILARITY : 0) | textChecksOf(rep[m]!, rep[c]!);
+        if (prints[pm + F_AGREE] === prints[pc + F_AGREE]) mask |= contentChecks(prints[pc + F_COUNT]!);
         check[k] = mask;
       }
     }
@@ -104,10 +103,9 @@ export function buildClusters(
   return clusters;
 }
 
-/** The checks a question's print says it has something for (F_COUNT's P_* flags). */
-function contentChecks(count: number, withOptions: boolean): number {
-  return ((count & P_NUMBERS) !== 0 ? CHECK_NUMBERS : 0) | ((count & P_FORMULAS) !== 0 ? CHECK_FORMULAS : 0) |
-    ((count & P_KEY_WORDS) !== 0 ? CHECK_KEY_WORDS : 0) | (withOptions && (count & P_OPTIONS) !== 0 ? CHECK_OPTIONS : 0);
+/** The agreement-key checks a question's print says it has something for (F_COUNT's P_* flags). */
+export function contentChecks(count: number): number {
+  return ((count & P_NUMBERS) !== 0 ? CHECK_NUMBERS : 0) | ((count & P_FORMULAS) !== 0 ? CHECK_FORMULAS : 0);
 }
 
 function ascendingIds(ids: Float64Array, rows: readonly number[]): boolean {

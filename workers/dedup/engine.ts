@@ -7,7 +7,7 @@ import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { FetchedTexts, GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
-import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
+import { duplicateSimilarity, textChecks, textData, textDataOf, type TextData } from './compare.ts';
 import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
 import { COUNT_MASK, F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
@@ -17,7 +17,6 @@ import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
 import { joinVerdicts, markReviewed, rowVerdicts, splitConflicts } from './verdicts.ts';
-import { optionsAgree } from './verify.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
 
@@ -147,7 +146,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   // The previous run's answers for pairs of unchanged questions (reuse.ts).
   const sketchBucketCap = tuning.bucketCap ?? 16;
   const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
-  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides their rows afresh.
+  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides afresh the rows they shaped.
   const verdicts = job.verdicts ? rowVerdicts(job.verdicts, job.ids) : null;
   const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
   // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
@@ -265,13 +264,13 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     need.add(i);
     return noShingles;
   };
-  const optionsAgreeOf = (a: number, b: number): boolean => {
+  const textChecksOf = (a: number, b: number): number => {
     if (!hasText(a) || !hasText(b)) {
       if (!hasText(a)) need.add(a);
       if (!hasText(b)) need.add(b);
-      return false;
+      return 0;
     }
-    return optionsAgree(dataOf(a).options, dataOf(b).options);
+    return textChecks(dataOf(a), dataOf(b));
   };
   // A cluster that only gained new members keeps its other members' similarities and reasons (no text read for them).
   const known = previous
@@ -281,7 +280,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
         reason: (m: number) => previous.reasonOf(m),
       }
     : undefined;
-  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, optionsAgreeOf, known);
+  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, textChecksOf, known);
   let clusters = clustersNow();
   if (need.size > 0) {
     if (!fetchNeeded()) return askBack({ prints, fresh });
@@ -294,7 +293,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     stats.reusedRows = previous?.clean.reduce((a, b) => a + b, 0) ?? 0;
     stats.windowedBuckets = windowed.size;
   }
-  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.rows ?? null);
+  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.shaped ?? null);
   if (previous === null) return { clusters, prints, fresh, decisions };
   const kept = new Set(clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId));
   return { clusters, prints, fresh, decisions, dropped: previous.dropped(kept) };

@@ -21,13 +21,13 @@
  * never a passing candidate pair; every other pair is decided as in a cold run.
  *
  * Reviewers' verdicts (verdicts.ts) join or split the search's sets after it, afresh in every
- * run. So a row that had a verdict in the previous run is never clean (as if it had been edited)
- * and its previous cluster is broken: every cluster a verdict shaped holds such a row (a cluster
- * joined by a duplicate verdict holds its two questions; every piece of a set split for a
- * distinct verdict holds a question of one, or it would have been joined to its neighbours), so
- * the previous clusters left whole are whole sets of the search, as the argument above needs,
- * and a verdict removed or lapsed since leaves nothing stale. A verdict added since needs nothing
- * here: it acts on the search's sets, which reuse gets right without it.
+ * run. The snapshot lists the rows whose cluster a verdict shaped (RowVerdicts.shaped: both
+ * questions of a duplicate pair that joined two sets, every question of a set split for a
+ * distinct pair); such a row is never clean in the next run (as if it had been edited) and its
+ * previous cluster is broken. Every cluster a verdict shaped holds a listed row, so the previous
+ * clusters left whole are whole sets of the search, as the argument above needs, and a verdict
+ * removed or lapsed since leaves nothing stale. A verdict added since needs nothing here: it acts
+ * on the search's sets, which reuse gets right without it.
  *
  * The runner stores the snapshot as an opaque blob per group and hands it
  * back; what could make it stale (options, algorithm version) is checked here.
@@ -52,7 +52,7 @@ const fits = (id: number) => Number.isInteger(id) && id >= 0 && id <= MAX_ID;
 /**
  * This run's snapshot, or undefined when it cannot be kept (an id past 32
  * bits, too many rows). windowed: bucket id → size of every windowed bucket. verdictRows: 1 where
- * the row has a reviewer's verdict in this run (RowVerdicts.rows), or null for none.
+ * a reviewer's verdict shaped the row's cluster in this run (RowVerdicts.shaped), or null for none.
  */
 export function writeDecisions(
   ids: Float64Array,
@@ -95,7 +95,7 @@ export function writeDecisions(
     out[at++] = id >>> 0;
     out[at++] = size;
   }
-  // The rows with a verdict, ascending: the next run decides them afresh whatever their verdicts then.
+  // The rows a verdict shaped, ascending: the next run decides them afresh whatever its verdicts.
   out[at++] = verdictCount;
   if (verdictRows !== null) for (let i = 0; i < n; i++) if (verdictRows[i] === 1) out[at++] = ids[i]!;
   return new Uint8Array(out.buffer);
@@ -219,7 +219,7 @@ export class PreviousRun {
     if (windowedCount === undefined || at + 3 * windowedCount >= words.length) return null;
     const windowedThen = new Map<number, number>();
     for (let k = 0; k < windowedCount; k++, at += 3) windowedThen.set(words[at]! * 2 ** 32 + words[at + 1]!, words[at + 2]!);
-    // A row that had a verdict then is decided afresh, as if edited (see the module comment).
+    // A row a verdict shaped then is decided afresh, as if edited (see the module comment).
     const verdictCount = words[at++]!;
     if (at + verdictCount !== words.length) return null;
     for (; at < words.length; at++) {

@@ -23,8 +23,14 @@ export interface RowVerdicts {
   /** Row pairs, flattened, each pair (lower row, higher row). */
   duplicate: Int32Array;
   distinct: Int32Array;
-  /** 1 where the row has a verdict of either kind (reuse.ts decides such rows afresh). */
-  rows: Uint8Array;
+  /**
+   * 1 where a verdict shaped the row's cluster in this run (joinVerdicts, splitConflicts): the two
+   * questions of a duplicate pair that joined two sets, every question of a set split for a
+   * distinct pair. The snapshot lists them, and the next run decides them afresh (reuse.ts); a
+   * verdict that changed nothing (a confirmed pair the engine joins anyway, a distinct pair
+   * already apart) marks nothing, so its questions keep their reuse.
+   */
+  shaped: Uint8Array;
   /** id → row of the job, -1 when absent. */
   rowOf: (id: number) => number;
 }
@@ -32,7 +38,6 @@ export interface RowVerdicts {
 /** The verdicts mapped onto the job's rows; null when none names two rows of the job. */
 export function rowVerdicts(verdicts: PairVerdicts, ids: Float64Array): RowVerdicts | null {
   const rowOf = rowLookup(ids);
-  const rows = new Uint8Array(ids.length);
   let any = false;
   const map = (pairs: Int32Array): Int32Array => {
     const out = new Int32Array(pairs.length - (pairs.length % 2));
@@ -43,14 +48,13 @@ export function rowVerdicts(verdicts: PairVerdicts, ids: Float64Array): RowVerdi
       if (a < 0 || b < 0 || a === b) continue;
       out[m++] = a < b ? a : b;
       out[m++] = a < b ? b : a;
-      rows[a] = rows[b] = 1;
       any = true;
     }
     return out.subarray(0, m);
   };
   const duplicate = map(verdicts.duplicate);
   const distinct = map(verdicts.distinct);
-  return any ? { duplicate, distinct, rows, rowOf } : null;
+  return any ? { duplicate, distinct, shaped: new Uint8Array(ids.length), rowOf } : null;
 }
 
 /** id → row of the job (-1 when absent): a binary search when ids ascend (they do from the runner), else a map. */
@@ -83,21 +87,27 @@ export function rowLookup(ids: Float64Array): (id: number) => number {
  * only through a verdict (reviewedRows()).
  */
 export function joinVerdicts(uf: UnionFind, verdicts: RowVerdicts): { plain: UnionFind | null; conflicts: Int32Array[] } {
-  const { duplicate, distinct } = verdicts;
+  const { duplicate, distinct, shaped } = verdicts;
   const plain = duplicate.length > 0 ? uf.clone() : null;
-  for (let k = 0; k < duplicate.length; k += 2) uf.union(duplicate[k]!, duplicate[k + 1]!);
-  const roots = new Set<number>();
+  for (let k = 0; k < duplicate.length; k += 2) {
+    if (uf.union(duplicate[k]!, duplicate[k + 1]!)) shaped[duplicate[k]!] = shaped[duplicate[k + 1]!] = 1;
+  }
+  const n = shaped.length;
+  // Conflicted root → its index + 1.
+  const conflictOf = new Int32Array(n);
+  let count = 0;
   for (let k = 0; k < distinct.length; k += 2) {
     const r = uf.find(distinct[k]!);
-    if (r === uf.find(distinct[k + 1]!)) roots.add(r);
+    if (r === uf.find(distinct[k + 1]!) && conflictOf[r] === 0) conflictOf[r] = ++count;
   }
-  if (roots.size === 0) return { plain, conflicts: [] };
+  if (count === 0) return { plain, conflicts: [] };
   // One pass over the rows gathers the conflicted sets (the rows of a set are not listed anywhere).
-  const members = new Map<number, number[]>();
-  for (const r of roots) members.set(r, []);
-  const n = verdicts.rows.length;
-  for (let i = 0; i < n; i++) members.get(uf.find(i))?.push(i);
-  return { plain, conflicts: [...members.values()].map((rows) => Int32Array.from(rows)) };
+  const members: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < n; i++) {
+    const c = conflictOf[uf.find(i)]!;
+    if (c > 0) members[c - 1]!.push(i);
+  }
+  return { plain, conflicts: members.map((rows) => Int32Array.from(rows)) };
 }
 
 /** What splitConflicts needs of the run. */
@@ -146,6 +156,7 @@ export function splitConflicts(conflicts: Int32Array[], uf: UnionFind, plain: Un
   const duplicates = pairsOf(verdicts.duplicate);
   const distincts = pairsOf(verdicts.distinct);
   conflicts.forEach((rows, c) => {
+    for (const row of rows) verdicts.shaped[row] = 1;
     const pieces = splitOne(rows, duplicates[c]!, distincts[c]!, ctx);
     uf.isolate(rows);
     for (let k = 0; k < pieces.joined.length; k += 2) uf.union(rows[pieces.joined[k]!]!, rows[pieces.joined[k + 1]!]!);
