@@ -219,27 +219,40 @@ export interface ClusterView {
   review: ClusterReview;
 }
 
-function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
-  let query = db
-    .selectFrom('dedup_clusters as c')
-    .innerJoin('dedup_task_groups as g', 'g.id', 'c.group_id')
-    // The current run's clusters: those of the groups it saved. A group not saved in this run
-    // yet still holds the last run's (a run begins with every group pending).
-    .where('g.status', '=', 'done')
-    .where('c.task_id', '=', taskId);
-  if (filter.type_name) query = query.where('g.type_name', '=', filter.type_name);
-  if (filter.subject_name) query = query.where('g.subject_name', '=', filter.subject_name);
-  if (filter.channel_code) query = query.where('g.channel_code', '=', filter.channel_code);
+/**
+ * The task's clusters (alias c) that clients see: those of the groups its current run saved (a
+ * group not saved in this run yet still holds the last run's; a run begins with every group
+ * pending). When every group is done (a finished run: the usual case while reviewing) that is
+ * every stored cluster of the task, and the groups are left out of the query unless filtering by
+ * them: a page or a count walks an index of dedup_clusters alone instead of joining each cluster
+ * to its group (a 100,000-cluster task's count and deep pages spent most of their time there).
+ */
+function clusterQuery(db: Db, taskId: number, filter: ClusterFilter, allDone: boolean) {
+  let query = db.selectFrom('dedup_clusters as c').where('c.task_id', '=', taskId);
+  if (!allDone || filter.type_name || filter.subject_name || filter.channel_code) {
+    let groups = db.selectFrom('dedup_task_groups as g').select('g.id').where('g.task_id', '=', taskId);
+    if (!allDone) groups = groups.where('g.status', '=', 'done');
+    if (filter.type_name) groups = groups.where('g.type_name', '=', filter.type_name);
+    if (filter.subject_name) groups = groups.where('g.subject_name', '=', filter.subject_name);
+    if (filter.channel_code) groups = groups.where('g.channel_code', '=', filter.channel_code);
+    query = query.where('c.group_id', 'in', groups);
+  }
   if (filter.review) query = query.where('c.review_state', '=', filter.review);
   if (filter.min_similarity !== undefined) query = query.where('c.min_similarity', '>=', filter.min_similarity);
   if (filter.max_similarity !== undefined) query = query.where('c.min_similarity', '<=', filter.max_similarity);
   return query;
 }
 
+/** Whether every group of the task is done (none pending, running or failed): along dedup_task_groups_task_status. */
+async function allGroupsDone(db: Db, taskId: number): Promise<boolean> {
+  const unfinished = await db.selectFrom('dedup_task_groups').select('id').where('task_id', '=', taskId).where('status', '!=', 'done').limit(1).executeTakeFirst();
+  return unfinished === undefined;
+}
+
 /** A page of clusters, largest `afterId` first when given (keyset paging for exports). */
-export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0): Promise<ClusterView[]> {
-  const rows = await clusterQuery(db, taskId, filter)
-    .select(['c.id', 'g.type_name', 'g.subject_name', 'g.channel_code', ...REVIEW_COLUMNS])
+export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0, allDone?: boolean): Promise<ClusterView[]> {
+  const rows = await clusterQuery(db, taskId, filter, allDone ?? (await allGroupsDone(db, taskId)))
+    .select(['c.id', 'c.group_id', ...REVIEW_COLUMNS])
     .select(displayedCanonical.as('canonical_question_id'))
     .where('c.id', '>', afterId)
     .orderBy('c.id')
@@ -247,6 +260,15 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
     .offset(offset)
     .execute();
   if (rows.length === 0) return [];
+  const groups = new Map(
+    (
+      await db
+        .selectFrom('dedup_task_groups')
+        .select(['id', 'type_name', 'subject_name', 'channel_code'])
+        .where('id', 'in', [...new Set(rows.map((row) => row.group_id))])
+        .execute()
+    ).map((group) => [group.id, { type_name: group.type_name, subject_name: group.subject_name, channel_code: group.channel_code }]),
+  );
   const members = await db
     .selectFrom('dedup_cluster_members')
     .select(['cluster_id', 'question_id', 'distance', 'similarity', 'reason_stage', 'reason_checks'])
@@ -267,7 +289,7 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
   }
   return rows.map((row) => ({
     cluster_id: row.id,
-    group: { type_name: row.type_name, subject_name: row.subject_name, channel_code: row.channel_code },
+    group: groups.get(row.group_id)!,
     canonical_question_id: row.canonical_question_id,
     members: byCluster.get(row.id)!,
     review: reviewOf(row),
@@ -275,9 +297,10 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
 }
 
 export async function listClusters(db: Db, taskId: number, filter: ClusterFilter, offset: number, limit: number) {
+  const allDone = await allGroupsDone(db, taskId);
   const [items, total] = await Promise.all([
-    loadClusters(db, taskId, filter, limit, offset),
-    clusterQuery(db, taskId, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    loadClusters(db, taskId, filter, limit, offset, 0, allDone),
+    clusterQuery(db, taskId, filter, allDone).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
   return { items, total: Number(total.count) };
 }

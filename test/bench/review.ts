@@ -93,40 +93,48 @@ export async function runReviewBench(corpus: Corpus, log: (line: string) => void
     if (uploaded.status !== 201) throw new Error(`import failed: ${uploaded.status}`);
     log(`  imported ${n} questions in ${(uploaded.ms / 1000).toFixed(1)} s`);
 
-    // 1. Runs without, with and again without 100,000 decisions, after a first run that stores every print
+    // 1. (BENCH_REVIEW_RUNS=0 skips it) Runs without, with and again without 100,000 decisions, after a first run that stores every print
     //    (each later fresh run reads them instead of computing them, so the first is not comparable).
-    const warm = await freshRun(service.url, 'stores the prints');
-    log(`  first run (computes and stores every print; not compared): ${(warm.ms / 1000).toFixed(1)} s`);
-    const before = await freshRun(service.url, 'no decisions');
-    log(`  fresh run, no decisions: ${(before.ms / 1000).toFixed(1)} s, ${before.clusters} clusters`);
-    // Pairs of neighbours (by id) inside one group, spread over the bank: every step-th question.
-    const step = Math.max(2, Math.floor(n / DECISIONS));
-    await sql`INSERT INTO pair_decisions (question_a, question_b, verdict, row_hash_a, row_hash_b, type_name, subject_name, channel_a, channel_b, decided_by, decided_at, note)
-      SELECT a.id, b.id, CASE WHEN a.id % 3 = 0 THEN 'duplicate' ELSE 'distinct' END, a.row_hash, b.row_hash, a.type_name, a.subject_name, a.channel_code, b.channel_code, 'bench', ${now}, NULL
-      FROM questions a JOIN questions b ON b.id = (SELECT MIN(c.id) FROM questions c WHERE c.type_name = a.type_name AND c.subject_name = a.subject_name AND c.channel_code = a.channel_code AND c.id > a.id)
-      WHERE a.id % ${step} = 0 LIMIT ${DECISIONS}`.execute(db);
-    const decisions = Number((await db.selectFrom('pair_decisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const groups = await db.selectFrom('dedup_task_groups').select(['type_name', 'subject_name', 'channel_code']).where('task_id', '=', before.id).execute();
-    const ids = Float64Array.from({ length: n }, (_, k) => k + 1);
-    const t0 = performance.now();
-    let held = 0;
-    let slowest = 0;
-    for (const group of groups) {
-      const g0 = performance.now();
-      const verdicts = await loadGroupVerdicts(db, verdictScope(group, false), ids);
-      slowest = Math.max(slowest, performance.now() - g0);
-      held += (verdicts.distinct.length + verdicts.duplicate.length) / 2;
+    let decisions = 0;
+    let baselineMs = 0;
+    let withDecisionsMs = 0;
+    let decisionsShare = 0;
+    let lookupMs = 0;
+    if (process.env.BENCH_REVIEW_RUNS !== '0') {
+      const warm = await freshRun(service.url, 'stores the prints');
+      log(`  first run (computes and stores every print; not compared): ${(warm.ms / 1000).toFixed(1)} s`);
+      const before = await freshRun(service.url, 'no decisions');
+      log(`  fresh run, no decisions: ${(before.ms / 1000).toFixed(1)} s, ${before.clusters} clusters`);
+      // Pairs of neighbours (by id) inside one group, spread over the bank: every step-th question.
+      const step = Math.max(2, Math.floor(n / DECISIONS));
+      await sql`INSERT INTO pair_decisions (question_a, question_b, verdict, row_hash_a, row_hash_b, type_name, subject_name, channel_a, channel_b, decided_by, decided_at, note)
+        SELECT a.id, b.id, CASE WHEN a.id % 3 = 0 THEN 'duplicate' ELSE 'distinct' END, a.row_hash, b.row_hash, a.type_name, a.subject_name, a.channel_code, b.channel_code, 'bench', ${now}, NULL
+        FROM questions a JOIN questions b ON b.id = (SELECT MIN(c.id) FROM questions c WHERE c.type_name = a.type_name AND c.subject_name = a.subject_name AND c.channel_code = a.channel_code AND c.id > a.id)
+        WHERE a.id % ${step} = 0 LIMIT ${DECISIONS}`.execute(db);
+      decisions = Number((await db.selectFrom('pair_decisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const groups = await db.selectFrom('dedup_task_groups').select(['type_name', 'subject_name', 'channel_code']).where('task_id', '=', before.id).execute();
+      const ids = Float64Array.from({ length: n }, (_, k) => k + 1);
+      const t0 = performance.now();
+      let held = 0;
+      let slowest = 0;
+      for (const group of groups) {
+        const g0 = performance.now();
+        const verdicts = await loadGroupVerdicts(db, verdictScope(group, false), ids);
+        slowest = Math.max(slowest, performance.now() - g0);
+        held += (verdicts.distinct.length + verdicts.duplicate.length) / 2;
+      }
+      lookupMs = performance.now() - t0;
+      log(`  ${decisions} decisions planted; every group's verdict lookup: ${lookupMs.toFixed(0)} ms in all for ${held} holding pairs over ${groups.length} groups (slowest group ${slowest.toFixed(0)} ms)`);
+      const withDecisions = await freshRun(service.url, 'with decisions');
+      log(`  fresh run, ${decisions} decisions: ${(withDecisions.ms / 1000).toFixed(1)} s, ${withDecisions.clusters} clusters`);
+      await db.deleteFrom('pair_decisions').execute();
+      const after = await freshRun(service.url, 'no decisions again');
+      log(`  fresh run, no decisions again: ${(after.ms / 1000).toFixed(1)} s, ${after.clusters} clusters`);
+      baselineMs = (before.ms + after.ms) / 2;
+      decisionsShare = (withDecisions.ms - baselineMs) / baselineMs;
+      withDecisionsMs = withDecisions.ms;
+      log(`  ${decisions} decisions add ${(100 * decisionsShare).toFixed(1)} % to a fresh ${n}-question run (runs without differ by ${((100 * Math.abs(before.ms - after.ms)) / baselineMs).toFixed(1)} %)`);
     }
-    const lookupMs = performance.now() - t0;
-    log(`  ${decisions} decisions planted; every group's verdict lookup: ${lookupMs.toFixed(0)} ms in all for ${held} holding pairs over ${groups.length} groups (slowest group ${slowest.toFixed(0)} ms)`);
-    const withDecisions = await freshRun(service.url, 'with decisions');
-    log(`  fresh run, ${decisions} decisions: ${(withDecisions.ms / 1000).toFixed(1)} s, ${withDecisions.clusters} clusters`);
-    await db.deleteFrom('pair_decisions').execute();
-    const after = await freshRun(service.url, 'no decisions again');
-    log(`  fresh run, no decisions again: ${(after.ms / 1000).toFixed(1)} s, ${after.clusters} clusters`);
-    const baselineMs = (before.ms + after.ms) / 2;
-    const decisionsShare = (withDecisions.ms - baselineMs) / baselineMs;
-    log(`  ${decisions} decisions add ${(100 * decisionsShare).toFixed(1)} % to a fresh ${n}-question run (runs without differ by ${((100 * Math.abs(before.ms - after.ms)) / baselineMs).toFixed(1)} %)`);
 
     // 2. A task with 100,000 clusters of 2 members, in 10 groups, a fifth of them reviewed.
     const { id: taskId } = await api<{ id: number }>(`${service.url}/api/dedup/tasks`, 'POST', { task_name: '100,000 clusters' });
@@ -204,7 +212,7 @@ export async function runReviewBench(corpus: Corpus, log: (line: string) => void
       log(`    ${name.padEnd(50)} ${figure.p50.toFixed(1).padStart(7)}  ${figure.p95.toFixed(1).padStart(7)}  ${figure.max.toFixed(1).padStart(7)}`);
     }
     log(`  load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    return { questions: n, decisions, baselineMs, withDecisionsMs: withDecisions.ms, decisionsShare, lookupMs, clusters, pages };
+    return { questions: n, decisions, baselineMs, withDecisionsMs, decisionsShare, lookupMs, clusters, pages };
   } finally {
     await db.destroy();
     await service.close();

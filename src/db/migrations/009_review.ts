@@ -62,6 +62,8 @@ export function reviewMigration(dialect: DialectName): Migration {
       // The review filter pages in id order; a group's save counts its reviewed clusters.
       await db.schema.createIndex('dedup_clusters_review').on('dedup_clusters').columns(['task_id', 'review_state', 'id']).execute();
       await db.schema.createIndex('dedup_clusters_group_review').on('dedup_clusters').columns(['group_id', 'review_state']).execute();
+      // The similarity-band filter: a band's clusters without reading the task's others.
+      await db.schema.createIndex('dedup_clusters_similarity').on('dedup_clusters').columns(['task_id', 'min_similarity']).execute();
 
       for (const column of ['reviewed_cluster_count', 'confirmed_cluster_count', 'dismissed_cluster_count', 'include_resolved']) {
         await db.schema.alterTable('dedup_tasks').addColumn(column, 'integer', (c) => c.notNull().defaultTo(0)).execute();
