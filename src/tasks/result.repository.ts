@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
 import { memberReason, type MemberReason } from '../../workers/dedup/reason.ts';
 import type { Database, GroupRow, ReviewState, TaskRow } from '../db/schema.ts';
@@ -222,36 +222,43 @@ export interface ClusterView {
 /**
  * The task's clusters (alias c) that clients see: those of the groups its current run saved (a
  * group not saved in this run yet still holds the last run's; a run begins with every group
- * pending). When every group is done (a finished run: the usual case while reviewing) that is
- * every stored cluster of the task, and the groups are left out of the query unless filtering by
- * them: a page or a count walks an index of dedup_clusters alone instead of joining each cluster
- * to its group (a 100,000-cluster task's count and deep pages spent most of their time there).
+ * pending). `groupIds`: those groups (and only those a group filter names), or undefined when
+ * every group of the task is done and none is filtered (a finished run: the usual case while
+ * reviewing), which is every stored cluster of the task. Groups are read apart (visibleGroups)
+ * rather than joined: a join per cluster was most of a 100,000-cluster task's count and deep pages.
+ * A count by groups walks dedup_clusters_group(_review) alone (`forCount`: without task_id, which
+ * the groups imply, so SQLite does not pick a task-wide index instead).
  */
-function clusterQuery(db: Db, taskId: number, filter: ClusterFilter, allDone: boolean) {
-  let query = db.selectFrom('dedup_clusters as c').where('c.task_id', '=', taskId);
-  if (!allDone || filter.type_name || filter.subject_name || filter.channel_code) {
-    let groups = db.selectFrom('dedup_task_groups as g').select('g.id').where('g.task_id', '=', taskId);
-    if (!allDone) groups = groups.where('g.status', '=', 'done');
-    if (filter.type_name) groups = groups.where('g.type_name', '=', filter.type_name);
-    if (filter.subject_name) groups = groups.where('g.subject_name', '=', filter.subject_name);
-    if (filter.channel_code) groups = groups.where('g.channel_code', '=', filter.channel_code);
-    query = query.where('c.group_id', 'in', groups);
-  }
+function clusterQuery(db: Db, taskId: number, filter: ClusterFilter, groupIds: number[] | undefined, forCount = false) {
+  let query = db.selectFrom('dedup_clusters as c');
+  if (groupIds === undefined || !forCount) query = query.where('c.task_id', '=', taskId);
+  if (groupIds !== undefined) query = groupIds.length > 0 ? query.where('c.group_id', 'in', groupIds) : query.where(sql<boolean>`1 = 0`);
   if (filter.review) query = query.where('c.review_state', '=', filter.review);
   if (filter.min_similarity !== undefined) query = query.where('c.min_similarity', '>=', filter.min_similarity);
   if (filter.max_similarity !== undefined) query = query.where('c.min_similarity', '<=', filter.max_similarity);
   return query;
 }
 
-/** Whether every group of the task is done (none pending, running or failed): along dedup_task_groups_task_status. */
-async function allGroupsDone(db: Db, taskId: number): Promise<boolean> {
-  const unfinished = await db.selectFrom('dedup_task_groups').select('id').where('task_id', '=', taskId).where('status', '!=', 'done').limit(1).executeTakeFirst();
-  return unfinished === undefined;
+/** The groups whose clusters show (see clusterQuery); undefined for all of them when all are done and none is filtered. */
+async function visibleGroups(db: Db, taskId: number, filter: ClusterFilter): Promise<number[] | undefined> {
+  const byGroup = Boolean(filter.type_name || filter.subject_name || filter.channel_code);
+  if (!byGroup) {
+    const unfinished = await db.selectFrom('dedup_task_groups').select('id').where('task_id', '=', taskId).where('status', '!=', 'done').limit(1).executeTakeFirst();
+    if (unfinished === undefined) return undefined;
+  }
+  let groups = db.selectFrom('dedup_task_groups as g').select('g.id').where('g.task_id', '=', taskId).where('g.status', '=', 'done');
+  if (filter.type_name) groups = groups.where('g.type_name', '=', filter.type_name);
+  if (filter.subject_name) groups = groups.where('g.subject_name', '=', filter.subject_name);
+  if (filter.channel_code) groups = groups.where('g.channel_code', '=', filter.channel_code);
+  return (await groups.execute()).map((group) => group.id);
 }
 
-/** A page of clusters, largest `afterId` first when given (keyset paging for exports). */
-export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0, allDone?: boolean): Promise<ClusterView[]> {
-  const rows = await clusterQuery(db, taskId, filter, allDone ?? (await allGroupsDone(db, taskId)))
+/**
+ * A page of clusters, largest `afterId` first when given (keyset paging for exports). `groupIds` as
+ * visibleGroups answers (null: all of them), worked out here when not given.
+ */
+export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0, groupIds?: number[] | null): Promise<ClusterView[]> {
+  const rows = await clusterQuery(db, taskId, filter, groupIds === null ? undefined : (groupIds ?? (await visibleGroups(db, taskId, filter))))
     .select(['c.id', 'c.group_id', ...REVIEW_COLUMNS])
     .select(displayedCanonical.as('canonical_question_id'))
     .where('c.id', '>', afterId)
@@ -297,10 +304,10 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
 }
 
 export async function listClusters(db: Db, taskId: number, filter: ClusterFilter, offset: number, limit: number) {
-  const allDone = await allGroupsDone(db, taskId);
+  const groupIds = await visibleGroups(db, taskId, filter);
   const [items, total] = await Promise.all([
-    loadClusters(db, taskId, filter, limit, offset, 0, allDone),
-    clusterQuery(db, taskId, filter, allDone).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    loadClusters(db, taskId, filter, limit, offset, 0, groupIds ?? null),
+    clusterQuery(db, taskId, filter, groupIds, true).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
   return { items, total: Number(total.count) };
 }
