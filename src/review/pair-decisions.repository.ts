@@ -1,7 +1,7 @@
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { GroupJob } from '../../workers/protocol.ts';
 import { dialectOf } from '../db/connect.ts';
-import type { Database, GroupRow, Verdict } from '../db/schema.ts';
+import type { Database, GroupRow, PairDecisionTable, Verdict } from '../db/schema.ts';
 import { ALL_CHANNELS } from '../tasks/task.schema.ts';
 import { AppError } from '../http/errors.ts';
 import { nextTurn } from '../pace.ts';
@@ -135,13 +135,40 @@ export async function listDecisions(db: Db, filter: DecisionFilter, offset: numb
     query = query.where((eb) => eb.or([eb('d.question_a', '=', id), eb('d.question_b', '=', id)]));
   }
   if (filter.verdict) query = query.where('d.verdict', '=', filter.verdict);
-  if (filter.lapsed !== undefined) query = query.where(filter.lapsed ? lapsedSql(db) : sql<boolean>`NOT ${lapsedSql(db)}`);
+  if (filter.lapsed !== undefined) {
+    // Every decision must be checked: in id ranges, a turn of the event loop between them, never one long statement.
+    const matching = await idsWhere(db, query, filter.lapsed);
+    const pageIds = matching.slice(offset, offset + limit);
+    const rows = pageIds.length === 0 ? [] : await db.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).where('d.id', 'in', pageIds).orderBy('d.id', 'desc').execute();
+    return { items: rows.map((row) => toView({ ...row, lapsed: filter.lapsed! })), total: matching.length };
+  }
   const [rows, total] = await Promise.all([
     query.select(DECISION_COLUMNS).orderBy('d.id', 'desc').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
   const lapsed = await lapsedAmong(db, rows.map((row) => row.id));
   return { items: rows.map((row) => toView({ ...row, lapsed: lapsed.has(row.id) })), total: Number(total.count) };
+}
+
+/** Decision ids per range when every decision is checked for lapsing: each range a short statement. */
+const LAPSED_RANGE = 2000;
+
+/** The ids (newest first) of the decisions `query` selects that have lapsed (or still hold), one id range at a time. */
+async function idsWhere(db: Db, query: SelectQueryBuilder<Database & { d: PairDecisionTable }, 'd', object>, lapsed: boolean): Promise<number[]> {
+  const top = await db.selectFrom('pair_decisions').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+  const out: number[] = [];
+  for (let high = Number(top?.max ?? 0); high > 0; high -= LAPSED_RANGE) {
+    const rows = await query
+      .select('d.id')
+      .where('d.id', '<=', high)
+      .where('d.id', '>', high - LAPSED_RANGE)
+      .where(lapsed ? lapsedSql(db) : sql<boolean>`NOT ${lapsedSql(db)}`)
+      .orderBy('d.id', 'desc')
+      .execute();
+    for (const row of rows) out.push(row.id);
+    await nextTurn();
+  }
+  return out;
 }
 
 /** Which of these decisions lapsed. */
