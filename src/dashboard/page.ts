@@ -5,6 +5,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Question dedup</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
   :root { --fg: #1d2330; --muted: #5f6b7a; --line: #d9dee5; --accent: #2f6fed; --ok: #1f8a4c; --bad: #c0392b; --bg: #f6f7f9; }
   * { box-sizing: border-box; }
