@@ -65,7 +65,8 @@ export interface GroupJob {
    * questions are both in this job. A `distinct` pair never ends in one cluster (the one that
    * links them less strongly leaves: docs/review-engine.md); a `duplicate` pair always does, and
    * a member joined only through one is marked `reviewed`. Pairs naming a question not in the
-   * job, or one question twice, are ignored. Int32Array because the bank's ids are 32-bit.
+   * job, or one question twice, are ignored. Int32Array (as agreed between the branches): an id
+   * past 2^31 - 1 cannot be named here, so a pair with one is left out (it is not honoured).
    */
   verdicts?: PairVerdicts | null;
 }

@@ -1,10 +1,11 @@
 /**
  * What reviewers' remembered decisions cost the engine (issue 13: "100,000 remembered decisions
  * add at most 10 % to a 1,000,000-question run"). One group of BENCH_VERDICT_GROUP questions
- * (default 200,000), all 100,000 verdicts in it: a heavier load per question than the same
+ * (default 100,000), all 100,000 verdicts in it: ten times the load per question of the same
  * verdicts spread over a million. Worker CPU time of this thread, each case without and with the
- * verdicts, BENCH_VERDICT_ROUNDS times (3) in alternation, the lowest counting: a first run (prints computed), a full run with
- * the prints cached, and a re-run after +1 % with the previous run's decisions.
+ * verdicts, BENCH_VERDICT_ROUNDS times (2) in alternation, the lowest counting: a first run
+ * (prints computed), a full run with the prints cached, and a re-run after +1 % with the previous
+ * run's decisions.
  *
  * The verdicts are what review makes: of the clusters a run proposed, some confirmed (a duplicate
  * per member), some dismissed (a distinct per member: every such cluster is split), some with one
@@ -12,7 +13,7 @@
  * pairs of questions that are not candidates now (decided in tasks with looser options) and a
  * few duplicates between strangers (0.5 %: each makes a new cluster whose texts must be read).
  *
- *   bun test/bench/verdicts.ts            (or npm run bench with BENCH_VERDICTS=1)
+ *   bun test/bench/verdicts.ts            (also in npm run bench; BENCH_VERDICT_GROUP=0 skips it there)
  */
 import { dedupGroup, type EngineStats } from '../../workers/dedup/engine.ts';
 import { packTexts } from '../../workers/packed-texts.ts';
@@ -75,10 +76,10 @@ function reviewVerdicts(clusters: Cluster[], n: number, total: number): { verdic
 }
 
 /** Alternated runs per side; the lowest counts (the machine is shared: noise only adds). */
-const ROUNDS = Number(process.env.BENCH_VERDICT_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_VERDICT_ROUNDS ?? 2);
 
 export function runVerdictBench(corpus: Corpus, log: (line: string) => void, opts: { groupSize?: number; verdicts?: number } = {}): VerdictFigures {
-  const size = opts.groupSize ?? 200_000;
+  const size = opts.groupSize ?? 100_000;
   const total = opts.verdicts ?? 100_000;
   const grown = Math.round(size * 1.01);
   const all = scaleCorpus(corpus.base, grown);
@@ -149,6 +150,6 @@ export function runVerdictBench(corpus: Corpus, log: (line: string) => void, opt
 }
 
 if (import.meta.main) {
-  const size = Number(process.env.BENCH_VERDICT_GROUP ?? 200_000);
+  const size = Number(process.env.BENCH_VERDICT_GROUP ?? 100_000);
   runVerdictBench(loadCorpus(), (line) => console.log(line), { groupSize: size });
 }

@@ -130,6 +130,9 @@ describe('distinct verdicts', () => {
     expect(groups(split)).toEqual([[1, 3, 4]]);
     expect(stageOf(split, 4)).toBe(STAGE_EXACT);
     expect(stageOf(split, 3)).toBe(STAGE_SIMILAR);
+    // Sent in another order (ids not ascending), the same answer: ties are broken by ids, not rows.
+    const shuffled = [rows[1]!, rows[2]!, rows[3]!, rows[0]!];
+    expect(answer(dedupGroup(job(shuffled, { distinct: [[1, 2]] })).clusters)).toEqual(answer(split));
   });
 
   it('ignores pairs naming a question not in the job, or one question twice', () => {

@@ -185,11 +185,16 @@ function splitOne(rows: Int32Array, duplicate: number[], distinct: number[], ctx
     strength.push(s);
   };
   for (let e = 0; e < duplicate.length; e += 2) add(duplicate[e]!, duplicate[e + 1]!, TIER_VERDICT, 1);
-  // An exact copy hangs on its representative (in the same set: the exact stage joined them).
-  const localOfRow = new Map<number, number>();
-  rows.forEach((row, local) => localOfRow.set(row, local));
+  // Exact copies (one representative: the exact stage joined them, so all are in this set) hang
+  // on their lowest id, whatever order the job sent them in.
+  const first = new Map<number, number>();
   rows.forEach((row, local) => {
-    if (rep[row] !== row) add(localOfRow.get(rep[row]!)!, local, TIER_EXACT, 1);
+    const seen = first.get(rep[row]!);
+    if (seen === undefined || ids[row]! < ids[rows[seen]!]!) first.set(rep[row]!, local);
+  });
+  rows.forEach((row, local) => {
+    const center = first.get(rep[row]!)!;
+    if (center !== local) add(center, local, TIER_EXACT, 1);
   });
   forEachCandidate(rows, ctx, (a, b) => {
     const ra = rows[a]!;
