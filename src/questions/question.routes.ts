@@ -11,7 +11,8 @@ import { ParserFailedError, type NdjsonParseSession } from './ndjson-parser.ts';
 import type { ParsedChunk, RowRejection } from './ndjson-rows.ts';
 import { unpackRows } from './packed-rows.ts';
 import { groupFilterQuery } from './question.schema.ts';
-import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertStoredQuestions, type ImportCounts } from './question.repository.ts';
+import { deleteQuestion, findQuestion, upsertStoredQuestions, type ImportCounts } from './question.repository.ts';
+import { listGroups, listQuestions } from './question-listing.ts';
 import { validateRow, type StoredQuestion } from './stored-question.ts';
 
 /**
