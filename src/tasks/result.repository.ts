@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
 import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
 import { saveDecisions } from './decisions.repository.ts';
+import { markDeletedMembers } from './deleted-members.ts';
 import { nextTurn } from '../pace.ts';
 import { incrementBy } from './task.repository.ts';
 
@@ -185,7 +186,8 @@ export interface ClusterView {
   cluster_id: number;
   group: { type_name: string; subject_name: string; channel_code: string };
   canonical_question_id: number;
-  members: { question_id: number; distance: number; similarity: number }[];
+  /** `deleted`: the question was deleted after the run (see deleted-members.ts). */
+  members: { question_id: number; distance: number; similarity: number; deleted?: boolean }[];
 }
 
 function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
@@ -228,12 +230,13 @@ async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit
     const canonical = rows.find((row) => row.id === clusterId)!.canonical_question_id;
     list.sort((a, b) => Number(b.question_id === canonical) - Number(a.question_id === canonical));
   }
-  return rows.map((row) => ({
+  const clusters = rows.map((row) => ({
     cluster_id: row.id,
     group: { type_name: row.type_name, subject_name: row.subject_name, channel_code: row.channel_code },
     canonical_question_id: row.canonical_question_id,
     members: byCluster.get(row.id)!,
   }));
+  return markDeletedMembers(db, clusters);
 }
 
 export async function listClusters(db: Db, taskId: number, filter: ClusterFilter, offset: number, limit: number) {
