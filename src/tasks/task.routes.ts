@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ok } from '../http/errors.ts';
+import { storableString } from '../http/text.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { parseId, parseQuery, readBody } from '../http/validate.ts';
 import { exportResponse } from './export.ts';
@@ -9,7 +10,7 @@ import { duplicatePairs, listClusters } from './result.repository.ts';
 import { deleteTask, getTaskRow, insertTask, listTaskGroups, listTasks, rowToTask } from './task.repository.ts';
 import { createTaskBody, listTasksQuery } from './task.schema.ts';
 
-const groupName = z.string().trim().min(1).max(100).optional();
+const groupName = storableString().trim().min(1).max(100).optional();
 export const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...paginationQuery });
 export const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') });
 
