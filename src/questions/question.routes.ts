@@ -8,7 +8,7 @@ import { csvRowToObject, readCsvRecords } from './csv.ts';
 import { nextTurn } from '../pace.ts';
 import { coalesce } from './coalesce.ts';
 import { ParserFailedError, type NdjsonParseSession } from './ndjson-parser.ts';
-import type { ParsedChunk, RowRejection } from './ndjson-rows.ts';
+import { INVALID_UTF8, type ParsedChunk, type RowRejection } from './ndjson-rows.ts';
 import { unpackRows } from './packed-rows.ts';
 import { groupFilterQuery } from './question.schema.ts';
 import { deleteQuestion, findQuestion, upsertStoredQuestions, type ImportCounts } from './question.repository.ts';
@@ -147,6 +147,7 @@ export function questionRoutes({ db, now, bank, ndjsonParser }: AppDeps) {
         for await (const record of readCsvRecords(body, MAX_LINE_BYTES)) {
           if (!header) {
             if ('tooLong' in record) throw new AppError(422, 'the CSV header row is too long');
+            if ('invalidUtf8' in record) throw new AppError(422, 'the CSV header row is not valid UTF-8');
             header = record.fields.map((name) => name.trim());
             if (!header.includes('content')) {
               throw new AppError(422, 'the CSV header row must name the question fields, content among them', [
@@ -156,8 +157,8 @@ export function questionRoutes({ db, now, bank, ndjsonParser }: AppDeps) {
             continue;
           }
           const index = record.index - 1;
-          if ('tooLong' in record) {
-            importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
+          if ('tooLong' in record || 'invalidUtf8' in record) {
+            importing.reject(index, 'tooLong' in record ? `row is longer than ${MAX_LINE_BYTES} characters` : INVALID_UTF8);
             await importing.pace();
           } else await importing.add(index, csvRowToObject(header, record.fields));
         }
