@@ -26,7 +26,7 @@ type Db = Kysely<Database>;
 const DIRECT_OFFSET = 5000;
 /** What one statement of a walk aims to take on the main thread. */
 const RANGE_TARGET_MS = 8;
-const MIN_RANGE = 256;
+const MIN_RANGE = 64;
 const MAX_RANGE = 1 << 24;
 /** The trigram tokenizer indexes 3-character windows: a shorter query cannot be looked up. */
 export const MIN_INDEXED_QUERY_CHARS = 3;
@@ -160,7 +160,8 @@ async function* idRanges(db: Db, filter: GroupFilter): AsyncGenerator<IdRange> {
   // With the whole group named, its index holds the range; otherwise the rowid range must drive the
   // scan (a unary + keeps SQLite from walking a whole type's index entries for every range).
   const wholeGroup = GROUP_FIELDS.every((field) => filter[field]);
-  let size = 4096;
+  // Small at first: a LIKE scan of long texts can cost ~10 µs a row on a busy machine.
+  let size = 1024;
   for (let lo = 0; lo < last; ) {
     let hi = Math.min(last, lo + size);
     const indexed = lo < indexedThrough;
@@ -176,7 +177,7 @@ async function* idRanges(db: Db, filter: GroupFilter): AsyncGenerator<IdRange> {
     const began = performance.now();
     yield { query: query as unknown as SelectQueryBuilder<Database, 'questions', {}> };
     const took = performance.now() - began;
-    size = Math.max(MIN_RANGE, Math.min(MAX_RANGE, size * 4, Math.round((size * RANGE_TARGET_MS) / Math.max(took, 0.25))));
+    size = Math.max(MIN_RANGE, Math.min(MAX_RANGE, size * 2, Math.round((size * RANGE_TARGET_MS) / Math.max(took, 0.25))));
     lo = hi;
     await nextTurn();
   }

@@ -22,7 +22,7 @@ import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch 
 
 /** Bands are built for this distance: the contract default. */
 export const INDEX_DISTANCE = 3;
-/** Rows looked at per key and run: a stock phrase shared by 100k questions must not cost 100k checks. */
+/** Rows looked at per key: a stock phrase shared by 100k questions must not cost 100k checks. */
 const KEY_SCAN_CAP = 512;
 /** Rows sorted at once into one run: ~100k entries, ~10 ms of the main thread. */
 export const RUN_ROWS = 8192;
@@ -79,8 +79,8 @@ function sortedIndex(from: number, to: number, keysPerRow: number, keyOf: (row: 
   return { entries: sorted, scale, shift, from };
 }
 
-/** Calls visit(row) for up to cap rows stored under key. */
-function lookup(index: Sorted, key: number, cap: number, visit: (row: number) => void): void {
+/** Calls visit(row) for up to cap rows stored under key; returns how many it visited. */
+function lookup(index: Sorted, key: number, cap: number, visit: (row: number) => void): number {
   const k = key >>> index.shift;
   const lowest = k * index.scale;
   const e = index.entries;
@@ -92,11 +92,13 @@ function lookup(index: Sorted, key: number, cap: number, visit: (row: number) =>
     else hi = mid;
   }
   const end = Math.min(e.length, lo + cap);
-  for (let i = lo; i < end; i++) {
+  let i = lo;
+  for (; i < end; i++) {
     const v = e[i]!;
     if (Math.floor(v / index.scale) !== k) break;
     visit(index.from + v - k * index.scale);
   }
+  return i - lo;
 }
 
 export class CheckIndex {
@@ -222,14 +224,17 @@ export class CheckIndex {
     };
 
     const { starts, widths } = this.layout;
-    const bandKeys = starts.map((start, b) => bandKey(hi, lo, start, widths[b]!));
-    for (const run of this.runs) {
-      run.bands.forEach((index, b) => lookup(index, bandKeys[b]!, KEY_SCAN_CAP, (row) => consider(row, true)));
-      for (let k = 0; k < SKETCH_KEYS; k++) {
-        const key = q[qa + F_SKETCH + k]!;
-        if (key === NO_KEY) break;
-        lookup(run.sketch, key, KEY_SCAN_CAP, (row) => consider(row, false));
-      }
+    // One budget of KEY_SCAN_CAP rows per key across all runs, oldest rows first (as one sorted index had it).
+    starts.forEach((start, b) => {
+      const key = bandKey(hi, lo, start, widths[b]!);
+      let budget = KEY_SCAN_CAP;
+      for (const run of this.runs) if (budget > 0) budget -= lookup(run.bands[b]!, key, budget, (row) => consider(row, true));
+    });
+    for (let k = 0; k < SKETCH_KEYS; k++) {
+      const key = q[qa + F_SKETCH + k]!;
+      if (key === NO_KEY) break;
+      let budget = KEY_SCAN_CAP;
+      for (const run of this.runs) if (budget > 0) budget -= lookup(run.sketch, key, budget, (row) => consider(row, false));
     }
     // The delta: rows added since the last build, checked one by one.
     for (let row = this.built; row < this.rows; row++) {
