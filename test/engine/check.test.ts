@@ -81,3 +81,19 @@ describe('CheckIndex runs', () => {
     expect((await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
   });
 });
+
+describe('CheckIndex upsert', () => {
+  it('keeps one row for a print it already holds (same version), and a new row for a changed one', () => {
+    const index = new CheckIndex();
+    const version = [7, 9];
+    const print = printOf(STEM, null);
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), print, 0, version);
+    index.build();
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), print, 0, version);
+    expect(index.pending).toBe(0);
+    expect(index.size).toBe(1);
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), printOf(OTHER, null), 0, [7, 10]);
+    expect(index.pending).toBe(1);
+    expect(index.size).toBe(1);
+  });
+});

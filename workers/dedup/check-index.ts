@@ -127,6 +127,9 @@ export class CheckIndex {
    * version: a two-word key of the question's version the print was computed from, for printOf.
    */
   upsert(id: number, group: string, print: Uint32Array, at = 0, version: ArrayLike<number> = NO_VERSION): void {
+    // A task stores the print of every question it ran, most of them the very prints held here
+    // already: re-adding each as a new row doubled the index and left a million rows to sort.
+    if (this.holds(id, group, print, at, version)) return;
     this.remove(id);
     if (this.rows === this.ids.length) {
       const ids = new Float64Array(this.ids.length * 2);
@@ -146,6 +149,18 @@ export class CheckIndex {
     this.versions[2 * row + 1] = version[1]!;
     this.groups[row] = group;
     this.rowOf.set(id, row);
+  }
+
+  /** Whether question `id` is held with this group, version (a known one) and print. */
+  private holds(id: number, group: string, print: Uint32Array, at: number, version: ArrayLike<number>): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined || this.groups[row] !== group) return false;
+    const a = this.versions[2 * row]!;
+    const b = this.versions[2 * row + 1]!;
+    if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return false;
+    const prints = this.prints;
+    for (let w = 0, from = row * FP_WORDS; w < FP_WORDS; w++) if (prints[from + w] !== print[at + w]) return false;
+    return true;
   }
 
   /** Writes the print of question `id` at out[at..] and returns true when it holds one for this version. */
