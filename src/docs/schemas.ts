@@ -58,7 +58,14 @@ export const cluster = z
     cluster_id: z.number().int(),
     group: groupKey,
     canonical_question_id: z.number().int(),
-    members: z.array(z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number() })),
+    members: z.array(
+      z.object({
+        question_id: z.number().int(),
+        distance: z.number().int(),
+        similarity: z.number(),
+        deleted: z.boolean().meta({ description: 'the question was deleted after the run; a deleted canonical question gives way to the earliest live member' }),
+      }),
+    ),
   })
   ;
 
