@@ -9,6 +9,7 @@
  * sees it. Then 100 concurrent checks while the task runs again (latency p50/p99), and the
  * short-row import (BENCH_SHORT_N rows, default 200,000, ~80-character stems over 2,000
  * groups, one NDJSON request). Load and machine are printed: other work skews every figure.
+ * BENCH_STALL_ONLY=sqlite|postgres runs one database's part.
  */
 import { Database } from 'bun:sqlite';
 import { cpus, loadavg } from 'node:os';
@@ -251,9 +252,11 @@ if (import.meta.main) {
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Bun ${Bun.version}; load average ${load()}`);
   const corpus = loadCorpus();
   if (SHORT_N > 0) await runShortImportBench();
+  // BENCH_STALL_ONLY=sqlite|postgres runs one database's part.
+  const only = process.env.BENCH_STALL_ONLY;
   if (N > 0) {
-    await runStallBench(corpus, 'sqlite');
-    if (PG_SERVER !== '0') await runStallBench(corpus, 'postgres');
+    if (only !== 'postgres') await runStallBench(corpus, 'sqlite');
+    if (PG_SERVER !== '0' && only !== 'sqlite') await runStallBench(corpus, 'postgres');
   }
   process.exit(0);
 }
