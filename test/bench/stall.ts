@@ -69,22 +69,31 @@ interface Timed {
 }
 
 /** The probe thread's samples; `worst(began, ended)`: the slowest health answer overlapping that window. */
-function startProbe(url: string) {
-  const worker = new Worker(new URL('./stall-probe.ts', import.meta.url), { workerData: { url } });
+function startProbe(url: string, pid: number) {
+  const worker = new Worker(new URL('./stall-probe.ts', import.meta.url), { workerData: { url, pid } });
   const samples = new Promise<Float64Array>((resolve) => worker.once('message', resolve));
   return {
     async stop() {
       worker.postMessage('stop');
       const all = await samples;
       await worker.terminate();
+      /** The slowest answer overlapping the window, the main thread's CPU during it, and the most CPU any one answer's wait held. */
       return (began: number, ended: number) => {
         let worst = 0;
-        for (let k = 0; k < all.length; k += 2) {
+        let worstCpu = 0;
+        let busiest = 0;
+        for (let k = 0; k < all.length; k += 3) {
           const sent = all[k]!;
           const answered = all[k + 1]!;
-          if (answered >= began && sent <= ended) worst = Math.max(worst, answered - sent);
+          if (answered < began || sent > ended) continue;
+          const cpu = all[k + 2]!;
+          if (answered - sent > worst) {
+            worst = answered - sent;
+            worstCpu = cpu;
+          }
+          busiest = Math.max(busiest, Math.min(cpu, answered - sent));
         }
-        return worst;
+        return { worst, worstCpu, busiest };
       };
     },
   };
@@ -102,7 +111,7 @@ async function timed(url: string, label: string, method: string, path: string, b
 
 async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
   const url = service.url;
-  const probe = startProbe(url);
+  const probe = startProbe(url, service.proc.pid);
   await Bun.sleep(300);
   const idle = { label: 'idle (no request)', began: now(), ended: 0, status: 200, bytes: 0 };
   await Bun.sleep(1000);
@@ -128,12 +137,12 @@ async function measureReads(service: ChildService, taskId: number, check: Record
   ];
   for (const [label, method, path, body] of reads) runs.push(await timed(url, label, method, path, body));
   const worst = await probe.stop();
-  log(`  ${phase}: worst /api/health answer while each request ran (bound ${BOUND_MS} ms)`);
+  log(`  ${phase}: worst /api/health answer while each request ran (bound ${BOUND_MS} ms); main-thread CPU during that answer; the most main-thread CPU inside any one answer (10 ms ticks)`);
   const over: string[] = [];
   for (const run of runs) {
-    const delay = worst(run.began, run.ended);
-    if (run.label !== 'idle (no request)' && delay > BOUND_MS) over.push(run.label);
-    log(`    ${run.label.padEnd(62)} ${delay.toFixed(1).padStart(7)} ms   (request ${(run.ended - run.began).toFixed(0)} ms, ${run.status}, ${run.bytes} bytes)`);
+    const { worst: delay, worstCpu, busiest } = worst(run.began, run.ended);
+    if (run.label !== 'idle (no request)' && delay > BOUND_MS) over.push(`${run.label} (${delay.toFixed(0)} ms, cpu ${worstCpu.toFixed(0)})`);
+    log(`    ${run.label.padEnd(62)} ${delay.toFixed(1).padStart(7)} ms  cpu ${worstCpu.toFixed(0).padStart(4)} ms  busiest ${busiest.toFixed(0).padStart(4)} ms   (request ${(run.ended - run.began).toFixed(0)} ms, ${run.status}, ${run.bytes} bytes)`);
   }
   log(`    over ${BOUND_MS} ms: ${over.length === 0 ? 'none' : over.join('; ')}`);
   return over;
