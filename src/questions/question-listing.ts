@@ -161,8 +161,12 @@ async function* idRanges(db: Db, filter: GroupFilter): AsyncGenerator<IdRange> {
   // scan (a unary + keeps SQLite from walking a whole type's index entries for every range).
   const wholeGroup = GROUP_FIELDS.every((field) => filter[field]);
   // Small at first: a LIKE scan of long texts can cost ~10 µs a row on a busy machine.
-  let size = 1024;
+  const START = 1024;
+  let size = START;
   for (let lo = 0; lo < last; ) {
+    // Past the index's mark a range costs a LIKE scan of every row, not an index lookup: what the
+    // index ranges grew to (a million ids) says nothing about it, so sizing starts over.
+    if (q && lo === indexedThrough && lo > 0) size = START;
     let hi = Math.min(last, lo + size);
     const indexed = lo < indexedThrough;
     if (indexed && hi > indexedThrough) hi = indexedThrough;
