@@ -9,6 +9,10 @@ import { CheckIndex } from '../../workers/dedup/check-index.ts';
 import { duplicateSimilarity, textData } from '../../workers/dedup/compare.ts';
 import { fingerprintQuestion } from '../../workers/dedup/engine.ts';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_MIN_SIMILARITY, FINGERPRINT_WORDS } from '../../workers/protocol.ts';
+import { nextTurn } from '../pace.ts';
+
+/** Main-thread time verifying candidates between two turns of the event loop. */
+const VERIFY_SLICE_MS = 8;
 
 export { CheckIndex };
 
@@ -65,8 +69,15 @@ export async function checkQuestion(index: CheckIndex, input: CheckInput, opts: 
   if (toRead.length > 0) {
     const texts = await load(toRead);
     const mine = textData(input.content, input.options);
+    let since = performance.now();
     for (const c of candidates) {
       if (c.exact) continue;
+      // Hundreds of candidates (a question with many near copies) took ~90 ms of the main thread
+      // in one stretch: verify them in slices, the event loop turning in between.
+      if (performance.now() - since > VERIFY_SLICE_MS) {
+        await nextTurn();
+        since = performance.now();
+      }
       const stored = texts.get(c.id);
       if (stored === undefined) continue; // deleted since the index saw it
       const similarity = duplicateSimilarity(mine, textData(stored.content, stored.options), minSimilarity);
