@@ -187,6 +187,8 @@ async function findByExternalIds(db: Db, trx: Db, rows: { channel_code: string; 
   for (const [channel, idSet] of idsByChannel) {
     const ids = [...idSet];
     for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
+      // A 10,000-row batch is 20 lookups: the event loop turns between them, as between the INSERTs.
+      if (start > 0) await nextTurn();
       const chunk = ids.slice(start, start + LOOKUP_CHUNK);
       const compiled = lookupTemplate(db, chunk.length);
       const found = compiled
