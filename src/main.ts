@@ -154,7 +154,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    // No limit on receiving a whole request: an NDJSON import streams any size (a million rows on a
+    // busy machine ran past node:http's default 300 s and was cut off with a 408).
+    const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: { requestTimeout: 0 } }, () => resolve(listening));
     listening.once('error', reject);
   });
   io.attach(server as Parameters<typeof io.attach>[0]);

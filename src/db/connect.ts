@@ -11,6 +11,7 @@ import { clusterRunsMigration } from './migrations/006_cluster_runs.ts';
 import { groupIndexRowHashMigration } from './migrations/007_group_index_row_hash.ts';
 import { memberReasonMigration } from './migrations/008_member_reason.ts';
 import { reviewMigration } from './migrations/009_review.ts';
+import { searchMigration } from './migrations/010_search.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -64,6 +65,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '007_group_index_row_hash': groupIndexRowHashMigration(),
         '008_member_reason': memberReasonMigration(),
         '009_review': reviewMigration(dialect),
+        '010_search': searchMigration(dialect),
       };
     },
   };

@@ -41,6 +41,20 @@ export interface QuestionBacklogTable {
   question_id: number;
 }
 
+/** Questions per group, kept by triggers (migration 010). */
+export interface QuestionGroupCountTable {
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  question_count: number;
+}
+
+/** SQLite only: questions with ids up to `indexed_through` are in `questions_fts` (migration 010). */
+export interface QuestionSearchStateTable {
+  id: number;
+  indexed_through: number;
+}
+
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type GroupStatus = 'pending' | 'running' | 'done' | 'failed';
 export type Scope = 'channel' | 'subject';
@@ -161,6 +175,8 @@ export interface Database {
   questions: QuestionTable;
   question_prints: QuestionPrintTable;
   question_backlog: QuestionBacklogTable;
+  question_group_counts: QuestionGroupCountTable;
+  question_search_state: QuestionSearchStateTable;
   dedup_tasks: DedupTaskTable;
   dedup_task_groups: DedupTaskGroupTable;
   dedup_group_decisions: DedupGroupDecisionsTable;

@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CheckpointerData } from './sqlite-checkpointer.ts';
+import type { SearchIndexerData } from './sqlite-search-indexer.ts';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 /**
@@ -20,9 +21,11 @@ class BunSqliteAdapter implements SqliteDatabase {
   constructor(
     private readonly database: BunDatabase,
     private readonly checkpointer?: BackgroundCheckpointer,
+    private readonly searchIndexer?: BackgroundSearchIndexer,
   ) {}
 
   close(): void {
+    this.searchIndexer?.stop();
     this.checkpointer?.stop();
     // Unfinalized statements would keep the connection open as a zombie, and with it the WAL file.
     for (const statement of this.statements.values()) statement.finalize();
@@ -50,7 +53,11 @@ class BunSqliteAdapter implements SqliteDatabase {
   }
 
   private prepareNew(sql: string): SqliteStatement & { finalize(): void } {
-    const statement = this.database.prepare(sql);
+    // Kysely opens transactions with a deferred BEGIN. The search indexer's thread writes to the
+    // same file: a deferred transaction that read before it wrote would fail with
+    // SQLITE_BUSY_SNAPSHOT if that thread committed in between, where an IMMEDIATE one waits
+    // (a few ms: the thread's transactions are short) for the lock before it reads anything.
+    const statement = this.database.prepare(sql === 'begin' ? 'begin immediate' : sql);
     type Bindings = Parameters<typeof statement.all>;
     const bind = (parameters: ReadonlyArray<unknown>) => parameters as unknown as Bindings;
     return {
@@ -92,7 +99,29 @@ class BackgroundCheckpointer {
   }
 }
 
-/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed by a background thread. */
+/** How often the search indexer looks for new rows (and whether imports went quiet). */
+const SEARCH_INDEX_INTERVAL_MS = 500;
+
+/** A worker thread that builds the FTS5 search index with its own connection (see sqlite-search-indexer.ts). */
+class BackgroundSearchIndexer {
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  private readonly worker: Worker;
+
+  constructor(path: string) {
+    const data: SearchIndexerData = { path, intervalMs: SEARCH_INDEX_INTERVAL_MS, closed: this.closed };
+    this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data });
+    this.worker.unref();
+  }
+
+  /** Synchronous, bounded: waits for the thread to close its connection (it may be inside one short transaction). */
+  stop() {
+    this.worker.postMessage('stop');
+    Atomics.wait(this.closed, 0, 0, CHECKPOINTER_CLOSE_WAIT_MS);
+    void this.worker.terminate();
+  }
+}
+
+/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads. */
 export function openSqlite(path: string): SqliteDatabase {
   let database: BunDatabase;
   try {
@@ -112,7 +141,8 @@ export function openSqlite(path: string): SqliteDatabase {
   database.exec('PRAGMA temp_store = MEMORY');
   if (path === ':memory:') return new BunSqliteAdapter(database);
   database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-  return new BunSqliteAdapter(database, new BackgroundCheckpointer(path));
+  // An in-memory database cannot be shared with another thread: its searches scan (bounded per turn).
+  return new BunSqliteAdapter(database, new BackgroundCheckpointer(path), new BackgroundSearchIndexer(path));
 }
 
 /**

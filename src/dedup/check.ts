@@ -12,6 +12,10 @@ import { fingerprintQuestion } from '../../workers/dedup/engine.ts';
 import { F_COUNT } from '../../workers/dedup/print.ts';
 import { CHECK_SIMILARITY, CHECK_TEXT, memberReason, STAGE_EXACT, STAGE_SIMILAR, type MemberReason } from '../../workers/dedup/reason.ts';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_MIN_SIMILARITY, FINGERPRINT_WORDS } from '../../workers/protocol.ts';
+import { nextTurn } from '../pace.ts';
+
+/** Main-thread time verifying candidates between two turns of the event loop. */
+const VERIFY_SLICE_MS = 8;
 
 export { CheckIndex };
 
@@ -72,8 +76,15 @@ export async function checkQuestion(index: CheckIndex, input: CheckInput, opts: 
   if (toRead.length > 0) {
     const texts = await load(toRead);
     const mine = textData(input.content, input.options);
+    let since = performance.now();
     for (const c of candidates) {
       if (c.exact) continue;
+      // Hundreds of candidates (a question with many near copies) took ~90 ms of the main thread
+      // in one stretch: verify them in slices, the event loop turning in between.
+      if (performance.now() - since > VERIFY_SLICE_MS) {
+        await nextTurn();
+        since = performance.now();
+      }
       const stored = texts.get(c.id);
       if (stored === undefined) continue; // deleted since the index saw it
       const theirs = textData(stored.content, stored.options);

@@ -78,7 +78,13 @@ export const memberReason = z
   })
   ;
 
-export const clusterMember = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number(), reason: memberReason.nullable() });
+export const clusterMember = z.object({
+  question_id: z.number().int(),
+  distance: z.number().int(),
+  similarity: z.number(),
+  reason: memberReason.nullable(),
+  deleted: z.boolean().meta({ description: 'the question was deleted after the run; a deleted canonical question gives way to the earliest live member' }),
+});
 
 export const cluster = z
   .object({

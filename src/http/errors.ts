@@ -22,10 +22,32 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError(404, `${what} not found`);
 
 export function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+  return error.issues.map((issue) => {
+    const { path, message } = explained(issue);
+    return { path: path.map(String).join('.'), message };
+  });
+}
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * A union's own message is only "Invalid input" (a record key's "Invalid key in record"). When one
+ * alternative had the right type and failed a check (e.g. an option holding a lone surrogate),
+ * that check's message says why.
+ */
+function explained(issue: Issue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_union') {
+    for (const alternative of issue.errors) {
+      const inner = alternative[0];
+      if (inner && inner.code !== 'invalid_type' && inner.code !== 'invalid_union') {
+        const why = explained(inner);
+        return { path: [...issue.path, ...why.path], message: why.message };
+      }
+    }
+  }
+  // A record's key that failed its own check: that check's message.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return { path: issue.path, message: `key ${issue.issues[0].message}` };
+  return { path: issue.path, message: issue.message };
 }
 
 export function validationError(error: ZodError, status: ContentfulStatusCode = 422): AppError {

@@ -23,11 +23,19 @@ export function mediaType(c: Context): string {
 
 /** Reads a JSON body: 415 for another media type, 400 for malformed JSON. */
 export async function readJson(c: Context, { optional = false } = {}): Promise<unknown> {
-  const text = await c.req.text();
-  if (optional && text.trim() === '') return undefined;
+  const bytes = await c.req.arrayBuffer();
+  // Fatal: bytes that are not UTF-8 would otherwise become U+FFFD, an id another id.
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  if (optional && (text ?? new TextDecoder().decode(bytes)).trim() === '') return undefined;
   if (mediaType(c) !== 'application/json') {
     throw new AppError(415, 'the body must be application/json');
   }
+  if (text === undefined) throw new AppError(400, 'malformed JSON: the body is not valid UTF-8');
   try {
     return JSON.parse(text);
   } catch (error) {

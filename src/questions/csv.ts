@@ -1,38 +1,44 @@
+import { Utf8Lines, type DecodedText } from './utf8-lines.ts';
+
 /**
  * RFC 4180 CSV, streamed: quoted fields may hold commas, quotes ("") and line breaks. A record
  * longer than `maxRecordChars` is reported, not buffered, so a broken quote cannot eat memory.
  */
-export type CsvRecord = { index: number; fields: string[] } | { index: number; tooLong: true };
+export type CsvRecord = { index: number; fields: string[] } | { index: number; tooLong: true } | { index: number; invalidUtf8: true };
 
 export async function* readCsvRecords(stream: ReadableStream<Uint8Array>, maxRecordChars: number): AsyncGenerator<CsvRecord> {
-  const decoder = new TextDecoder();
+  // Line-aligned decoding that names the lines that were not UTF-8 (instead of U+FFFD in an id).
+  const decoder = new Utf8Lines(maxRecordChars);
   let fields: string[] = [];
+  let invalid = false;
   let field = '';
   let size = 0;
   let quoted = false;
   let quoteSeen = false; // the previous char was a quote inside a quoted field
   let tooLong = false;
   let index = 0;
-  let started = false;
 
   function* endRecord(): Generator<CsvRecord> {
     fields.push(field);
     const blank = fields.length === 1 && fields[0] === '';
     if (tooLong) yield { index: index++, tooLong: true };
+    else if (invalid) yield { index: index++, invalidUtf8: true };
     else if (!blank) yield { index: index++, fields };
     fields = [];
     field = '';
     size = 0;
     tooLong = false;
+    invalid = false;
   }
 
-  for await (const chunk of stream) {
-    let text = decoder.decode(chunk, { stream: true });
-    if (!started && text.length > 0) {
-      started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // Excel's BOM
-    }
+  function* parse({ text, invalid: bad }: DecodedText): Generator<CsvRecord> {
+    // Utf8Lines drops Excel's BOM at the start of the stream.
+    let nextBad = 0;
     for (let i = 0; i < text.length; i++) {
+      if (bad.length > 0) {
+        while (nextBad < bad.length && bad[nextBad]![1] <= i) nextBad++;
+        if (nextBad < bad.length && bad[nextBad]![0] <= i) invalid = true;
+      }
       const ch = text[i]!;
       if (quoted) {
         if (quoteSeen) {
@@ -62,6 +68,9 @@ export async function* readCsvRecords(stream: ReadableStream<Uint8Array>, maxRec
       }
     }
   }
+
+  for await (const chunk of stream) yield* parse(decoder.push(chunk));
+  yield* parse(decoder.end());
   if (quoteSeen) quoted = false;
   if (field !== '' || fields.length > 0) yield* endRecord();
 }

@@ -2,6 +2,9 @@ import { NdjsonSplitter, type NdjsonLine } from './ndjson.ts';
 import { packRows, type PackedRows } from './packed-rows.ts';
 import { validateRow, type StoredQuestion } from './stored-question.ts';
 
+/** Bytes that are not UTF-8 would be stored as U+FFFD, an id as another id: the row is refused. */
+export const INVALID_UTF8 = 'the line is not valid UTF-8 (invalid, overlong or surrogate byte sequences); nothing of it was stored';
+
 export interface RowRejection {
   index: number;
   message: string;
@@ -39,6 +42,10 @@ export class NdjsonRowParser {
     for (const line of lines) {
       if ('tooLong' in line) {
         rejected.push({ index: line.index, message: `line is longer than ${this.maxLineBytes} bytes` });
+        continue;
+      }
+      if ('invalidUtf8' in line) {
+        rejected.push({ index: line.index, message: INVALID_UTF8 });
         continue;
       }
       if (line.text.trim() === '') continue;

@@ -44,6 +44,8 @@ const keyOf = (channel: string, externalId: string) => `${channel}\u0000${extern
 /** SQLite allows 32,766 bound parameters; PostgreSQL 65,535. Stay well below both. */
 const INSERT_CHUNK = 500;
 const LOOKUP_CHUNK = 500;
+/** Updated rows between two turns of the event loop (an indexed row's update re-indexes its text: ~0.1-0.3 ms). */
+const UPDATES_PER_TURN = 100;
 
 /** The stored columns in the order `StoredQuestion` plus the timestamps fill them. */
 const INSERT_COLUMNS = ['external_id', 'type_name', 'subject_name', 'channel_code', 'content', 'options', 'answer', 'analysis', 'row_hash', 'created_at', 'updated_at'] as const;
@@ -148,6 +150,8 @@ export async function upsertStoredQuestions(db: Db, rows: StoredQuestion[], now:
           continue;
         }
         counts.updated++;
+        // Each update is its own statement (with trigger work: prints backlog, search index): turn the loop now and then.
+        if (counts.updated % UPDATES_PER_TURN === 0) await nextTurn();
         decodeTextFields(row);
         existing.row_hash = row.row_hash;
         // A new row_hash makes the stored print stale; a trigger puts the row on the print backlog.
@@ -186,6 +190,8 @@ async function findByExternalIds(db: Db, trx: Db, rows: { channel_code: string; 
   for (const [channel, idSet] of idsByChannel) {
     const ids = [...idSet];
     for (let start = 0; start < ids.length; start += LOOKUP_CHUNK) {
+      // A 10,000-row batch is 20 lookups: the event loop turns between them, as between the INSERTs.
+      if (start > 0) await nextTurn();
       const chunk = ids.slice(start, start + LOOKUP_CHUNK);
       const compiled = lookupTemplate(db, chunk.length);
       const found = compiled
@@ -197,27 +203,18 @@ async function findByExternalIds(db: Db, trx: Db, rows: { channel_code: string; 
   return stored;
 }
 
-function escapeLike(text: string): string {
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
-function applyFilter<O>(query: SelectQueryBuilder<Database, 'questions', O>, filter: GroupFilter) {
+/** The filters other than text search (`q`, which question-listing.ts turns into an index lookup per dialect). */
+export function applyFilter<O>(query: SelectQueryBuilder<Database, 'questions', O>, filter: Omit<GroupFilter, 'q'>) {
   let filtered = query;
   if (filter.type_name) filtered = filtered.where('type_name', '=', filter.type_name);
   if (filter.subject_name) filtered = filtered.where('subject_name', '=', filter.subject_name);
   if (filter.channel_code) filtered = filtered.where('channel_code', '=', filter.channel_code);
-  if (filter.q) filtered = filtered.where(sql<boolean>`content like ${`%${escapeLike(filter.q)}%`} escape '\\'`);
   if (filter.status) filtered = filtered.where('duplicate_of', filter.status === 'active' ? 'is' : 'is not', null);
   return filtered;
-}
-
-export async function listQuestions(db: Db, filter: GroupFilter, offset: number, limit: number) {
-  const base = applyFilter(db.selectFrom('questions'), filter);
-  const [rows, total] = await Promise.all([
-    base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(rowToQuestion), total: Number(total.count) };
 }
 
 export async function findQuestion(db: Db, id: number): Promise<Question | undefined> {
@@ -228,15 +225,4 @@ export async function findQuestion(db: Db, id: number): Promise<Question | undef
 export async function deleteQuestion(db: Db, id: number): Promise<Question | undefined> {
   const row = await db.deleteFrom('questions').where('id', '=', id).returningAll().executeTakeFirst();
   return row && rowToQuestion(row);
-}
-
-export async function listGroups(db: Db, filter: GroupFilter) {
-  const rows = await applyFilter(db.selectFrom('questions'), filter)
-    .select(['type_name', 'subject_name', 'channel_code', (eb) => eb.fn.countAll<number>().as('question_count')])
-    .groupBy(['type_name', 'subject_name', 'channel_code'])
-    .orderBy('type_name')
-    .orderBy('subject_name')
-    .orderBy('channel_code')
-    .execute();
-  return rows.map((row) => ({ ...row, question_count: Number(row.question_count) }));
 }

@@ -8,19 +8,22 @@ import { csvRowToObject, readCsvRecords } from './csv.ts';
 import { nextTurn } from '../pace.ts';
 import { coalesce } from './coalesce.ts';
 import { ParserFailedError, type NdjsonParseSession } from './ndjson-parser.ts';
-import type { ParsedChunk, RowRejection } from './ndjson-rows.ts';
+import { INVALID_UTF8, type ParsedChunk, type RowRejection } from './ndjson-rows.ts';
 import { unpackRows } from './packed-rows.ts';
 import { groupFilterQuery } from './question.schema.ts';
-import { deleteQuestion, findQuestion, listGroups, listQuestions, upsertStoredQuestions, type ImportCounts } from './question.repository.ts';
+import { deleteQuestion, findQuestion, upsertStoredQuestions, type ImportCounts } from './question.repository.ts';
+import { listGroups, listQuestions } from './question-listing.ts';
 import { validateRow, type StoredQuestion } from './stored-question.ts';
 
 /**
- * Rows saved in one transaction. Each commit rewrites the index pages its rows touched (one
- * per group, ~200 in a bank like the bench's), so larger batches write fewer pages a row:
- * 2,000 cost ~5 % less main-thread time than 1,000. The transaction yields between its
- * INSERT statements, so a larger batch does not hold the event loop longer.
+ * Rows saved in one transaction. Each commit rewrites the index pages its rows touched (a few
+ * per group: the group index, the print backlog, the group counts), so larger batches write
+ * fewer pages a row. With short rows over 2,000 groups a 2,000-row batch touched about as many
+ * pages as it had rows: 10,000 cut the main thread's time a row from ~29 to ~19 µs (issue 15,
+ * docs/no-stall.md). The transaction yields between its INSERT statements, so a larger batch
+ * does not hold the event loop longer (other writes wait for the connection a little longer).
  */
-const BATCH_SIZE = 2000;
+const BATCH_SIZE = 10_000;
 /**
  * Rows handled between two turns of the event loop. A request body may arrive in chunks of
  * megabytes, and a chunk's rows are otherwise parsed, validated and saved without a pause:
@@ -146,6 +149,7 @@ export function questionRoutes({ db, now, bank, ndjsonParser }: AppDeps) {
         for await (const record of readCsvRecords(body, MAX_LINE_BYTES)) {
           if (!header) {
             if ('tooLong' in record) throw new AppError(422, 'the CSV header row is too long');
+            if ('invalidUtf8' in record) throw new AppError(422, 'the CSV header row is not valid UTF-8');
             header = record.fields.map((name) => name.trim());
             if (!header.includes('content')) {
               throw new AppError(422, 'the CSV header row must name the question fields, content among them', [
@@ -155,8 +159,8 @@ export function questionRoutes({ db, now, bank, ndjsonParser }: AppDeps) {
             continue;
           }
           const index = record.index - 1;
-          if ('tooLong' in record) {
-            importing.reject(index, `row is longer than ${MAX_LINE_BYTES} characters`);
+          if ('tooLong' in record || 'invalidUtf8' in record) {
+            importing.reject(index, 'tooLong' in record ? `row is longer than ${MAX_LINE_BYTES} characters` : INVALID_UTF8);
             await importing.pace();
           } else await importing.add(index, csvRowToObject(header, record.fields));
         }

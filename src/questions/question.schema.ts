@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { storableString } from '../http/text.ts';
 
-const groupName = z.string().trim().min(1).max(100);
-const longText = (max: number) => z.string().max(max);
+const groupName = storableString().trim().min(1).max(100);
+const longText = (max: number) => storableString().max(max);
 
 const options = z.union([
   z.array(longText(20_000)).max(52),
   z
-    .record(z.string().trim().min(1).max(20), longText(20_000))
+    .record(storableString().trim().min(1).max(20), longText(20_000))
     .refine((value) => Object.keys(value).length <= 52, 'at most 52 options'),
 ]);
 
@@ -15,13 +16,13 @@ const answer = z.union([longText(100_000), z.number(), z.array(z.union([longText
 /** One question as callers import it; unknown fields (e.g. `year`) are dropped. */
 export const questionInput = z.object({
   external_id: z
-    .union([z.string().trim().min(1).max(200), z.number().int().nonnegative()])
+    .union([storableString().trim().min(1).max(200), z.number().int().nonnegative()])
     .transform(String)
     .nullish(),
   type_name: groupName,
   subject_name: groupName,
   channel_code: groupName.default('default'),
-  content: z.string().trim().min(1, 'content must not be empty').max(200_000),
+  content: storableString().trim().min(1, 'content must not be empty').max(200_000),
   options: options.nullish(),
   answer: answer.nullish(),
   analysis: longText(200_000).nullish(),
@@ -33,7 +34,7 @@ export const groupFilterQuery = {
   type_name: groupName.optional(),
   subject_name: groupName.optional(),
   channel_code: groupName.optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: storableString().trim().min(1).max(200).optional(),
 };
 
 export interface Question {

@@ -5,6 +5,7 @@ import type { Database, GroupRow, ReviewState, TaskRow } from '../db/schema.ts';
 import { displayedCanonical, groupReviewCounts, noReview, REVIEW_COLUMNS, reviewOf, weakestSimilarity, type ReformedReview } from '../review/cluster-review.ts';
 import type { ClusterReview } from '../review/review.schema.ts';
 import { saveDecisions } from './decisions.repository.ts';
+import { markDeletedMembers } from './deleted-members.ts';
 import { nextTurn } from '../pace.ts';
 import { incrementBy } from './task.repository.ts';
 
@@ -215,7 +216,8 @@ export interface ClusterView {
   group: { type_name: string; subject_name: string; channel_code: string };
   /** The reviewer's choice (set_canonical) when there is one, else the engine's. */
   canonical_question_id: number;
-  members: { question_id: number; distance: number; similarity: number; reason: MemberReason | null }[];
+  /** `deleted`: the question was deleted after the run (see deleted-members.ts). */
+  members: { question_id: number; distance: number; similarity: number; reason: MemberReason | null; deleted: boolean }[];
   review: ClusterReview;
 }
 
@@ -287,29 +289,52 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
   const byCluster = new Map<number, ClusterView['members']>(rows.map((row) => [row.id, []]));
   for (const member of members) {
     byCluster.get(member.cluster_id)!.push({
-      question_id: member.question_id, distance: member.distance, similarity: member.similarity, reason: memberReason(member.reason_stage, member.reason_checks),
+      question_id: member.question_id, distance: member.distance, similarity: member.similarity, reason: memberReason(member.reason_stage, member.reason_checks), deleted: false,
     });
   }
   for (const [clusterId, list] of byCluster) {
     const canonical = rows.find((row) => row.id === clusterId)!.canonical_question_id;
     list.sort((a, b) => Number(b.question_id === canonical) - Number(a.question_id === canonical));
   }
-  return rows.map((row) => ({
+  // `deleted` is settled by markDeletedMembers below.
+  const clusters = rows.map((row) => ({
     cluster_id: row.id,
     group: groups.get(row.group_id)!,
     canonical_question_id: row.canonical_question_id,
     members: byCluster.get(row.id)!,
     review: reviewOf(row),
   }));
+  return markDeletedMembers(db, clusters);
 }
 
 export async function listClusters(db: Db, taskId: number, filter: ClusterFilter, offset: number, limit: number) {
   const groupIds = await visibleGroups(db, taskId, filter);
   const [items, total] = await Promise.all([
     loadClusters(db, taskId, filter, limit, offset, 0, groupIds ?? null),
-    clusterQuery(db, taskId, filter, groupIds, true).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+    groupsOnly(filter)
+      ? countFromGroups(db, taskId, filter)
+      : clusterQuery(db, taskId, filter, groupIds, true).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
   return { items, total: Number(total.count) };
+}
+
+const GROUP_FIELDS = ['type_name', 'subject_name', 'channel_code'] as const;
+/** True when nothing but the group fields narrows the clusters (the groups' saved counts then add up to the total). */
+const groupsOnly = (filter: ClusterFilter) => filter.review === undefined && filter.min_similarity === undefined && filter.max_similarity === undefined;
+
+/**
+ * The clusters of the task's done groups, from each group's saved cluster_count (a few hundred
+ * rows) instead of counting a big task's clusters (one synchronous SQLite statement over
+ * 100k+ index entries and joins).
+ */
+function countFromGroups(db: Db, taskId: number, filter: ClusterFilter) {
+  let query = db
+    .selectFrom('dedup_task_groups')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cluster_count'), eb.lit(0)).as('count'))
+    .where('task_id', '=', taskId)
+    .where('status', '=', 'done');
+  for (const field of GROUP_FIELDS) if (filter[field]) query = query.where(field, '=', filter[field]);
+  return query.executeTakeFirstOrThrow();
 }
 
 export interface DuplicatePair {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
 import { ok } from '../http/errors.ts';
+import { storableString } from '../http/text.ts';
 import { offsetOf, paginationQuery } from '../http/pagination.ts';
 import { parseId, parseQuery, readBody } from '../http/validate.ts';
 import { exportResponse } from './export.ts';
@@ -11,7 +12,7 @@ import { createTaskBody, listTasksQuery } from './task.schema.ts';
 import { clusterReviewQuery } from '../review/review.schema.ts';
 import { withQuestions } from '../review/review.routes.ts';
 
-const groupName = z.string().trim().min(1).max(100).optional();
+const groupName = storableString().trim().min(1).max(100).optional();
 export const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...clusterReviewQuery, ...paginationQuery });
 export const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') });
 

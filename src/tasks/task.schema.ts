@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { storableString } from '../http/text.ts';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_MIN_SIMILARITY } from '../../workers/protocol.ts';
 import type { Scope, TaskStatus } from '../db/schema.ts';
 import { paginationQuery } from '../http/pagination.ts';
 
-const name = z.string().trim().min(1).max(100);
+const name = storableString().trim().min(1).max(100);
 const nameList = z.array(name).min(1).max(1000).optional();
 
 export const taskFilters = z.object({
@@ -20,7 +21,7 @@ export const dedupOptions = {
 };
 
 export const createTaskBody = z.object({
-  task_name: z.string().trim().min(1, 'task_name must not be empty').max(200),
+  task_name: storableString().trim().min(1, 'task_name must not be empty').max(200),
   filters: taskFilters.default({}),
   ...dedupOptions,
   /** Runs take in questions resolved as duplicates too (left out by default). */

@@ -112,3 +112,13 @@ export function nearCopy(source: BenchQuestion, rand: () => number): BenchQuesti
 export function scaleCorpus(base: BenchQuestion[], n: number): BenchQuestion[] {
   return Array.from({ length: n }, (_, i) => questionAt(base, i));
 }
+
+/** A short question (~80 characters) of one of 2,000 groups: the short-row import case (issue 15). */
+export function shortQuestion(i: number): BenchQuestion {
+  return {
+    type_name: '单选题',
+    subject_name: `科目-${i % 2000}`,
+    channel_code: 'default',
+    content: `已知函数 f(x) = ${(i % 97) + 2}x^2 + ${(i % 13) + 1}x - ${i % 17}，求 f(x) 在区间 [0, ${(i % 89) + 3}] 上的最大值与最小值 (第${i}题)。`,
+  };
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
-import { loadBenchCorpus, questionAt } from './corpus.ts';
+import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
@@ -22,8 +22,10 @@ const corpus = loadBenchCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'import-cpu-'));
 const file = join(dir, 'bank.ndjson');
 const writer = Bun.file(file).writer();
+// IMPORT_ROWS=short: ~80-character stems over 2,000 groups (the short-row case of issue 15).
+const short = process.env.IMPORT_ROWS === 'short';
 for (let i = 0; i < n; i++) {
-  const q = questionAt(corpus.base, i);
+  const q = short ? shortQuestion(i) : questionAt(corpus.base, i);
   writer.write(`${JSON.stringify({ external_id: `bench-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`);
 }
 await writer.end();

@@ -7,6 +7,8 @@
  *   BENCH_SERVICE_N   questions imported into the service  (default 1000000; 0 skips)
  *   BENCH_VERDICT_GROUP  one group with 100,000 reviewers' verdicts (default 100000; 0 skips)
  *   BENCH_REVIEW_N    questions of the review bench        (default 1000000; 0 skips)
+ *   BENCH_STALL_N     bank of the request-stall bench, stall.ts (default 1000000; 0 skips;
+ *                     BENCH_SHORT_N short-row import, BENCH_STALL_PG server or 0)
  */
 import { runCheckBench } from './check.ts';
 import { loadBenchCorpus } from './corpus.ts';
@@ -79,6 +81,11 @@ const bank = size('BENCH_CHECK_BANK', 1_000_000);
 if (bank > 0) {
   const check = await runCheckBench(corpus, log, bank);
   target(`POST /api/dedup/check lookup p50, bank of ${bank}`, `${check.p50.toFixed(2)} ms`, '< 20 ms', check.p50 < 20);
+}
+// The request-stall bench (issue 15) in processes of its own; it prints its own figures.
+if (size('BENCH_STALL_N', 1_000_000) > 0) {
+  const stall = Bun.spawn([process.execPath, new URL('./stall.ts', import.meta.url).pathname], { stdout: 'inherit', stderr: 'inherit' });
+  if ((await stall.exited) !== 0) throw new Error('stall bench failed');
 }
 log('targets, measured in this run:');
 for (const line of targets) log(line);

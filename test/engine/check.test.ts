@@ -57,3 +57,43 @@ describe('checkQuestion', () => {
     expect(index.pending).toBe(1);
   });
 });
+
+describe('CheckIndex runs', () => {
+  it('finds the same candidates whether rows sit in one of many sorted runs or in the unsorted delta', async () => {
+    const { RUN_ROWS } = await import('../../workers/dedup/check-index.ts');
+    // Filler questions in between, so the planted rows land in the first run, a middle run, the last run and the delta.
+    const filler = (i: number) => `${OTHER.slice(0, 20)} 第${i}题 ${i * 7919} ${String.fromCharCode(0x4e00 + (i % 20000))}${String.fromCharCode(0x4e00 + ((i * 31) % 20000))}`;
+    const total = 3 * RUN_ROWS + 500;
+    const planted = new Map([[5, STEM], [RUN_ROWS + 17, rows[2]!.content], [3 * RUN_ROWS - 1, `<p>${STEM}</p>`], [total - 3, STEM]]);
+    const bankRows: Row[] = Array.from({ length: total }, (_, i) => ({ id: i + 1, channel: 'a', content: planted.get(i) ?? filler(i) }));
+    const index = new CheckIndex();
+    for (const r of bankRows) index.upsert(r.id, checkGroup('解答题', '数学', r.channel), printOf(r.content, null));
+    let steps = 0;
+    while (index.pending > 500 && index.buildStep()) steps++;
+    expect(steps).toBe(3);
+    expect(index.pending).toBe(500);
+    const byId = new Map(bankRows.map((r) => [r.id, { content: r.content, options: null }]));
+    const load: TextLoader = async (ids) => new Map(ids.map((id) => [id, byId.get(id)!] as const));
+    const found = (await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b);
+    expect(found).toEqual([...planted.keys()].map((i) => i + 1).sort((a, b) => a - b));
+    index.build();
+    expect(index.pending).toBe(0);
+    expect((await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
+  });
+});
+
+describe('CheckIndex upsert', () => {
+  it('keeps one row for a print it already holds (same version), and a new row for a changed one', () => {
+    const index = new CheckIndex();
+    const version = [7, 9];
+    const print = printOf(STEM, null);
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), print, 0, version);
+    index.build();
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), print, 0, version);
+    expect(index.pending).toBe(0);
+    expect(index.size).toBe(1);
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), printOf(OTHER, null), 0, [7, 10]);
+    expect(index.pending).toBe(1);
+    expect(index.size).toBe(1);
+  });
+});

@@ -5,10 +5,14 @@
  *
  * The same two candidate routes as a task, as sorted typed arrays searched
  * by binary search: SimHash bands (INDEX_DISTANCE+1 bands; complete for any
- * max_distance <= INDEX_DISTANCE) and sketch keys. Rows added after the last
- * build sit in a small unsorted delta that is scanned linearly; a build
- * (O(n log n), about a second per million rows) folds it in. Removed ids are
- * tombstoned until then.
+ * max_distance <= INDEX_DISTANCE) and sketch keys. The rows are cut into runs
+ * of at most RUN_ROWS rows, each sorted on its own: sorting one run takes
+ * ~10 ms, where sorting a million rows at once held the main thread for about
+ * a second (the first check after a task waited 553 ms on it). A lookup
+ * searches every run (a million rows: ~120 runs, well under a millisecond).
+ * Rows added since the last run sit in an unsorted delta scanned linearly;
+ * `buildStep` sorts the next run, one per call, so the caller can turn the
+ * event loop between runs. Removed ids are tombstoned.
  */
 import { bandKey, bandLayout } from './bands.ts';
 import { hamming64 } from './hash.ts';
@@ -20,6 +24,8 @@ import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch 
 export const INDEX_DISTANCE = 3;
 /** Rows looked at per key: a stock phrase shared by 100k questions must not cost 100k checks. */
 const KEY_SCAN_CAP = 512;
+/** Rows sorted at once into one run: ~100k entries, ~10 ms of the main thread. */
+export const RUN_ROWS = 8192;
 
 export interface CheckQuery {
   maxDistance: number;
@@ -39,33 +45,42 @@ export interface Candidate {
 }
 
 interface Sorted {
-  /** key * 2^posBits + row, ascending. */
+  /** key * 2^posBits + (row - from), ascending. */
   entries: Float64Array;
   scale: number;
   shift: number;
+  /** The first row of the run. */
+  from: number;
 }
 
-function sortedIndex(n: number, keysPerRow: number, keyOf: (row: number, k: number) => number): Sorted {
+/** One run: rows from..to-1 sorted by each band and by sketch key. */
+interface Run {
+  bands: Sorted[];
+  sketch: Sorted;
+}
+
+function sortedIndex(from: number, to: number, keysPerRow: number, keyOf: (row: number, k: number) => number): Sorted {
+  const n = to - from;
   let posBits = 1;
   while (1 << posBits < n) posBits++;
   const scale = 2 ** posBits;
   const shift = Math.max(0, 32 + posBits - 53);
   const entries = new Float64Array(n * keysPerRow);
   let m = 0;
-  for (let row = 0; row < n; row++) {
+  for (let row = from; row < to; row++) {
     for (let k = 0; k < keysPerRow; k++) {
       const key = keyOf(row, k);
       if (key === NO_KEY && keysPerRow === SKETCH_KEYS) break;
-      entries[m++] = (key >>> shift) * scale + row;
+      entries[m++] = (key >>> shift) * scale + (row - from);
     }
   }
   const sorted = entries.slice(0, m);
   sorted.sort();
-  return { entries: sorted, scale, shift };
+  return { entries: sorted, scale, shift, from };
 }
 
-/** Calls visit(row) for up to cap rows stored under key. */
-function lookup(index: Sorted, key: number, cap: number, visit: (row: number) => void): void {
+/** Calls visit(row) for up to cap rows stored under key; returns how many it visited. */
+function lookup(index: Sorted, key: number, cap: number, visit: (row: number) => void): number {
   const k = key >>> index.shift;
   const lowest = k * index.scale;
   const e = index.entries;
@@ -77,11 +92,13 @@ function lookup(index: Sorted, key: number, cap: number, visit: (row: number) =>
     else hi = mid;
   }
   const end = Math.min(e.length, lo + cap);
-  for (let i = lo; i < end; i++) {
+  let i = lo;
+  for (; i < end; i++) {
     const v = e[i]!;
     if (Math.floor(v / index.scale) !== k) break;
-    visit(v - k * index.scale);
+    visit(index.from + v - k * index.scale);
   }
+  return i - lo;
 }
 
 export class CheckIndex {
@@ -91,10 +108,9 @@ export class CheckIndex {
   private versions = new Uint32Array(1024 * 2);
   private groups: string[] = [];
   private rows = 0;
-  /** Rows below `built` are in the sorted indexes; the rest are the delta. */
+  /** Rows below `built` are in the sorted runs; the rest are the delta. */
   private built = 0;
-  private bands: Sorted[] = [];
-  private sketch: Sorted | null = null;
+  private runs: Run[] = [];
   private readonly rowOf = new IdRows();
   private readonly layout = bandLayout(INDEX_DISTANCE);
 
@@ -111,6 +127,9 @@ export class CheckIndex {
    * version: a two-word key of the question's version the print was computed from, for printOf.
    */
   upsert(id: number, group: string, print: Uint32Array, at = 0, version: ArrayLike<number> = NO_VERSION): void {
+    // A task stores the print of every question it ran, most of them the very prints held here
+    // already: re-adding each as a new row doubled the index and left a million rows to sort.
+    if (this.holds(id, group, print, at, version)) return;
     this.remove(id);
     if (this.rows === this.ids.length) {
       const ids = new Float64Array(this.ids.length * 2);
@@ -132,6 +151,18 @@ export class CheckIndex {
     this.rowOf.set(id, row);
   }
 
+  /** Whether question `id` is held with this group, version (a known one) and print. */
+  private holds(id: number, group: string, print: Uint32Array, at: number, version: ArrayLike<number>): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined || this.groups[row] !== group) return false;
+    const a = this.versions[2 * row]!;
+    const b = this.versions[2 * row + 1]!;
+    if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return false;
+    const prints = this.prints;
+    for (let w = 0, from = row * FP_WORDS; w < FP_WORDS; w++) if (prints[from + w] !== print[at + w]) return false;
+    return true;
+  }
+
   /** Writes the print of question `id` at out[at..] and returns true when it holds one for this version. */
   printOf(id: number, version: ArrayLike<number>, out: Uint32Array, at: number): boolean {
     const row = this.rowOf.get(id);
@@ -151,14 +182,25 @@ export class CheckIndex {
     this.ids[row] = -1;
   }
 
-  /** Sorts every row into the indexes. Worth calling when pending grows past a few thousand. */
+  /** Sorts every pending row into runs at once (tests, benches; the service calls buildStep between turns). */
   build(): void {
-    const { starts, widths } = this.layout;
-    const p = this.prints;
-    this.bands = starts.map((start, b) =>
-      sortedIndex(this.rows, 1, (row) => bandKey(p[row * FP_WORDS + F_SIM_HI]!, p[row * FP_WORDS + F_SIM_LO]!, start, widths[b]!)));
-    this.sketch = sortedIndex(this.rows, SKETCH_KEYS, (row, k) => p[row * FP_WORDS + F_SKETCH + k]!);
-    this.built = this.rows;
+    while (this.buildStep()) {}
+  }
+
+  /** Sorts the next up to RUN_ROWS pending rows into a run; returns whether rows are still pending. */
+  buildStep(): boolean {
+    const from = this.built;
+    const to = Math.min(this.rows, from + RUN_ROWS);
+    if (to > from) {
+      const { starts, widths } = this.layout;
+      const p = this.prints;
+      this.runs.push({
+        bands: starts.map((start, b) => sortedIndex(from, to, 1, (row) => bandKey(p[row * FP_WORDS + F_SIM_HI]!, p[row * FP_WORDS + F_SIM_LO]!, start, widths[b]!))),
+        sketch: sortedIndex(from, to, SKETCH_KEYS, (row, k) => p[row * FP_WORDS + F_SKETCH + k]!),
+      });
+      this.built = to;
+    }
+    return this.built < this.rows;
   }
 
   /**
@@ -197,13 +239,17 @@ export class CheckIndex {
     };
 
     const { starts, widths } = this.layout;
-    this.bands.forEach((index, b) => lookup(index, bandKey(hi, lo, starts[b]!, widths[b]!), KEY_SCAN_CAP, (row) => consider(row, true)));
-    if (this.sketch !== null) {
-      for (let k = 0; k < SKETCH_KEYS; k++) {
-        const key = q[qa + F_SKETCH + k]!;
-        if (key === NO_KEY) break;
-        lookup(this.sketch, key, KEY_SCAN_CAP, (row) => consider(row, false));
-      }
+    // One budget of KEY_SCAN_CAP rows per key across all runs, oldest rows first (as one sorted index had it).
+    starts.forEach((start, b) => {
+      const key = bandKey(hi, lo, start, widths[b]!);
+      let budget = KEY_SCAN_CAP;
+      for (const run of this.runs) if (budget > 0) budget -= lookup(run.bands[b]!, key, budget, (row) => consider(row, true));
+    });
+    for (let k = 0; k < SKETCH_KEYS; k++) {
+      const key = q[qa + F_SKETCH + k]!;
+      if (key === NO_KEY) break;
+      let budget = KEY_SCAN_CAP;
+      for (const run of this.runs) if (budget > 0) budget -= lookup(run.sketch, key, budget, (row) => consider(row, false));
     }
     // The delta: rows added since the last build, checked one by one.
     for (let row = this.built; row < this.rows; row++) {

@@ -1,0 +1,46 @@
+/**
+ * Worker thread of the stall bench: asks `GET /api/health` again 5 ms after each answer, from a
+ * thread of its own so nothing the bench's main thread does (reading a 100 MB export) delays
+ * a probe. Each probe is recorded as [sent, answered, service main-thread CPU ms meanwhile]
+ * (epoch milliseconds; the CPU from /proc, in 10 ms ticks, -1 off Linux): a slow answer with
+ * little CPU is the machine's (the thread was not scheduled), one with CPU close to its length
+ * is the service's own work. On any message the samples are posted back and the thread stops.
+ */
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { url, pid } = workerData as { url: string; pid: number };
+
+/** utime + stime of the service's main thread (its id is the process id), in ms. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+const samples: number[] = [];
+let running = true;
+
+parentPort!.once('message', () => {
+  running = false;
+});
+
+(async () => {
+  while (running) {
+    const sent = performance.timeOrigin + performance.now();
+    const cpuBefore = mainThreadCpuMs();
+    try {
+      const response = await fetch(`${url}/api/health`);
+      await response.arrayBuffer();
+    } catch {
+      // A refused probe counts as answered when it failed.
+    }
+    const cpu = mainThreadCpuMs() - cpuBefore;
+    samples.push(sent, performance.timeOrigin + performance.now(), Number.isNaN(cpu) ? -1 : cpu);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  parentPort!.postMessage(new Float64Array(samples));
+})();

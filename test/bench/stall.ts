@@ -1,0 +1,271 @@
+/**
+ * Request-stall bench (issue 15): `bun test/bench/stall.ts` (or `npm run bench` with
+ * BENCH_STALL=1). For each database (SQLite file; PostgreSQL when BENCH_STALL_PG is a server
+ * URL, default postgres://postgres@127.0.0.1:55432/postgres, "0" skips it) it starts the real
+ * service as a child process, imports BENCH_STALL_N questions (default 1,000,000) through one
+ * NDJSON request, runs a dedup task over every group, then sends each read request one at a
+ * time while a probe thread asks /api/health every 5 ms, and prints the worst health answer
+ * during each request: how long the request held the service's event loop, as a client
+ * sees it. Then 100 concurrent checks while the task runs again (latency p50/p99), and the
+ * short-row import (BENCH_SHORT_N rows, default 200,000, ~80-character stems over 2,000
+ * groups, one NDJSON request). Load and machine are printed: other work skews every figure.
+ * BENCH_STALL_ONLY=sqlite|postgres runs one database's part.
+ */
+import { Database } from 'bun:sqlite';
+import { cpus, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import pg from 'pg';
+import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
+import { loadCorpus, questionAt, shortQuestion, type Corpus } from './corpus.ts';
+
+const N = Number(process.env.BENCH_STALL_N ?? 1_000_000);
+const SHORT_N = Number(process.env.BENCH_SHORT_N ?? 200_000);
+const PG_SERVER = process.env.BENCH_STALL_PG ?? 'postgres://postgres@127.0.0.1:55432/postgres';
+const BOUND_MS = 50;
+const log = (line: string) => console.log(line);
+const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+
+/** Streams NDJSON lines made on the fly as one request body; resolves with the answer and rows/s. */
+async function importLines(url: string, count: number, line: (i: number) => string) {
+  const encoder = new TextEncoder();
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i >= count) return controller.close();
+      let chunk = '';
+      for (const end = Math.min(count, i + 2000); i < end; i++) chunk += line(i);
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+  const began = performance.now();
+  const response = await fetch(`${url}/api/questions`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+  const answer = (await response.json()) as { data: { inserted: number; rejected_count: number } };
+  const seconds = (performance.now() - began) / 1000;
+  if (response.status !== 201) throw new Error(`import: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
+  return { inserted: answer.data.inserted, seconds, perSecond: Math.round(answer.data.inserted / seconds) };
+}
+
+const bankLine = (corpus: Corpus) => (i: number) => {
+  const q = questionAt(corpus.base, i);
+  return `${JSON.stringify({ external_id: `stall-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`;
+};
+
+async function runTask(url: string, taskId: number) {
+  await api(url, 'POST', `/api/dedup/tasks/${taskId}/start`);
+  for (;;) {
+    const task = (await api(url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
+    if (task.status === 'completed') return task;
+    if (task.status !== 'running') throw new Error(`task ${task.status}: ${task.error}`);
+    await Bun.sleep(200);
+  }
+}
+
+interface Timed {
+  label: string;
+  began: number;
+  ended: number;
+  status: number;
+  bytes: number;
+}
+
+/** The probe thread's samples; `worst(began, ended)`: the slowest health answer overlapping that window. */
+function startProbe(url: string, pid: number) {
+  const worker = new Worker(new URL('./stall-probe.ts', import.meta.url), { workerData: { url, pid } });
+  const samples = new Promise<Float64Array>((resolve) => worker.once('message', resolve));
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      const all = await samples;
+      await worker.terminate();
+      /** The slowest answer overlapping the window, the main thread's CPU during it, and the most CPU any one answer's wait held. */
+      return (began: number, ended: number) => {
+        let worst = 0;
+        let worstCpu = 0;
+        let busiest = 0;
+        for (let k = 0; k < all.length; k += 3) {
+          const sent = all[k]!;
+          const answered = all[k + 1]!;
+          if (answered < began || sent > ended) continue;
+          const cpu = all[k + 2]!;
+          if (answered - sent > worst) {
+            worst = answered - sent;
+            worstCpu = cpu;
+          }
+          busiest = Math.max(busiest, Math.min(cpu, answered - sent));
+        }
+        return { worst, worstCpu, busiest };
+      };
+    },
+  };
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+async function timed(url: string, label: string, method: string, path: string, body?: unknown): Promise<Timed> {
+  await Bun.sleep(150); // let the probe settle between requests
+  const began = now();
+  const response = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const bytes = (await response.arrayBuffer()).byteLength;
+  return { label, began, ended: now(), status: response.status, bytes };
+}
+
+async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
+  const url = service.url;
+  const probe = startProbe(url, service.proc.pid);
+  await Bun.sleep(300);
+  const idle = { label: 'idle (no request)', began: now(), ended: 0, status: 200, bytes: 0 };
+  await Bun.sleep(1000);
+  idle.ended = now();
+  const runs: Timed[] = [idle];
+  const reads: [string, string, string, unknown?][] = [
+    ['GET /api/questions?q=<no hit>', 'GET', `/api/questions?q=${encodeURIComponent('完全不存在的文字组合zq')}&page_size=20`],
+    ['GET /api/questions?q=<common, 4 chars>', 'GET', `/api/questions?q=${encodeURIComponent('已知函数')}&page_size=20`],
+    ['GET /api/questions?q=<2 chars: bounded scan>', 'GET', `/api/questions?q=${encodeURIComponent('函数')}&page_size=20`],
+    ['GET /api/questions?q=<common>&subject_name=数学', 'GET', `/api/questions?q=${encodeURIComponent('已知函数')}&subject_name=${encodeURIComponent('数学')}&page_size=20`],
+    ['GET /api/questions?page=1&page_size=500', 'GET', '/api/questions?page=1&page_size=500'],
+    ['GET /api/questions?page=1900&page_size=500', 'GET', '/api/questions?page=1900&page_size=500'],
+    ['GET /api/questions?subject_name=数学&page=200&page_size=500', 'GET', `/api/questions?subject_name=${encodeURIComponent('数学')}&page=200&page_size=500`],
+    ['GET /api/groups', 'GET', '/api/groups'],
+    ['GET /api/groups?q=<common>', 'GET', `/api/groups?q=${encodeURIComponent('已知函数')}`],
+    ['GET /api/questions/:id', 'GET', `/api/questions/${Math.floor(N / 2)}`],
+    ['GET /api/dedup/tasks/:id/groups', 'GET', `/api/dedup/tasks/${taskId}/groups`],
+    ['GET /api/dedup/tasks/:id/clusters?page=1&page_size=500', 'GET', `/api/dedup/tasks/${taskId}/clusters?page=1&page_size=500`],
+    ['GET /api/dedup/tasks/:id/clusters?page=100&page_size=500', 'GET', `/api/dedup/tasks/${taskId}/clusters?page=100&page_size=500`],
+    ['GET /api/dedup/tasks/:id/export?format=ndjson', 'GET', `/api/dedup/tasks/${taskId}/export?format=ndjson`],
+    ['GET /api/dedup/tasks/:id/export?format=csv', 'GET', `/api/dedup/tasks/${taskId}/export?format=csv`],
+    ['POST /api/dedup/check', 'POST', '/api/dedup/check', check],
+  ];
+  for (const [label, method, path, body] of reads) runs.push(await timed(url, label, method, path, body));
+  const worst = await probe.stop();
+  log(`  ${phase}: worst /api/health answer while each request ran (bound ${BOUND_MS} ms); main-thread CPU during that answer; the most main-thread CPU inside any one answer (10 ms ticks)`);
+  const over: string[] = [];
+  for (const run of runs) {
+    const { worst: delay, worstCpu, busiest } = worst(run.began, run.ended);
+    if (run.label !== 'idle (no request)' && delay > BOUND_MS) over.push(`${run.label} (${delay.toFixed(0)} ms, cpu ${worstCpu.toFixed(0)})`);
+    log(`    ${run.label.padEnd(62)} ${delay.toFixed(1).padStart(7)} ms  cpu ${worstCpu.toFixed(0).padStart(4)} ms  busiest ${busiest.toFixed(0).padStart(4)} ms   (request ${(run.ended - run.began).toFixed(0)} ms, ${run.status}, ${run.bytes} bytes)`);
+  }
+  log(`    over ${BOUND_MS} ms: ${over.length === 0 ? 'none' : over.join('; ')}`);
+  return over;
+}
+
+/** 100 checks at once, several rounds, while the task runs again. */
+async function concurrentChecks(service: ChildService, taskId: number, checks: Record<string, unknown>[]) {
+  const latencies: number[] = [];
+  await api(service.url, 'POST', `/api/dedup/tasks/${taskId}/start`);
+  let rounds = 0;
+  for (;;) {
+    const task = (await api(service.url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
+    if (task.status !== 'running' && rounds >= 3) break;
+    if (task.status !== 'running' && rounds < 3 && task.status !== 'completed') throw new Error(`task ${task.status}`);
+    const batch = await Promise.all(
+      checks.map(async (body) => {
+        const began = performance.now();
+        const response = await fetch(`${service.url}/api/dedup/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`check: ${response.status}`);
+        return performance.now() - began;
+      }),
+    );
+    if (task.status === 'running') latencies.push(...batch);
+    rounds++;
+    if (task.status !== 'running') break;
+  }
+  const sorted = latencies.sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  log(`  100 concurrent checks while the task ran: ${sorted.length} checks in ${sorted.length / 100} rounds, p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, max ${at(100).toFixed(0)} ms (target p99 < 250 ms)`);
+  // Let the run finish before anything else is measured.
+  for (;;) {
+    const task = (await api(service.url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
+    if (task.status !== 'running') break;
+    await Bun.sleep(200);
+  }
+  return at(99);
+}
+
+async function pgDatabase(server: string) {
+  const name = `dedup_stall_${process.pid}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export async function runStallBench(corpus: Corpus, which: 'sqlite' | 'postgres') {
+  const temp = tempDir('dedup-stall-');
+  const database = which === 'postgres' ? await pgDatabase(PG_SERVER) : undefined;
+  const dbFile = `${temp.dir}/stall.sqlite`;
+  const service = await spawnService({ dbFile, env: { WORKERS: String(cpus().length), LOG_LEVEL: 'info', ...(database ? { DATABASE_URL: database.url } : {}) } });
+  try {
+    log(`${which}: ${N} questions; load average ${load()}`);
+    const imported = await importLines(service.url, N, bankLine(corpus));
+    log(`  import: ${imported.inserted} rows in ${imported.seconds.toFixed(1)} s (${imported.perSecond}/s)`);
+    const taskId = (await api(service.url, 'POST', '/api/dedup/tasks', { task_name: 'stall bench' })).body.data.id as number;
+    const taskBegan = performance.now();
+    const task = await runTask(service.url, taskId);
+    log(`  task: ${task.total_groups} groups, ${task.cluster_count} clusters in ${((performance.now() - taskBegan) / 1000).toFixed(1)} s`);
+    const sample = questionAt(corpus.base, Math.floor(N / 3));
+    const check = { type_name: sample.type_name, subject_name: sample.subject_name, channel_code: sample.channel_code, content: `${sample.content} ` };
+    const over = await measureReads(service, taskId, check, 'right after the task (first check after it included)');
+    if (which === 'sqlite') {
+      const file = new Database(dbFile, { readonly: true });
+      const began = performance.now();
+      const state = () => file.query('select (select indexed_through from question_search_state) as mark, (select max(id) from questions) as top').get() as { mark: number; top: number };
+      while (state().mark < state().top && performance.now() - began < 900_000) await Bun.sleep(1000);
+      const { mark, top } = state();
+      file.close();
+      log(`  search index (FTS5, its own thread): ${mark} of ${top} rows indexed ${((performance.now() - began) / 1000).toFixed(0)} s after the task`);
+      over.push(...(await measureReads(service, taskId, check, 'with the search index complete')));
+    }
+    const checks = Array.from({ length: 100 }, (_, k) => {
+      const q = questionAt(corpus.base, (k * 7919) % N);
+      return { type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content };
+    });
+    const p99 = await concurrentChecks(service, taskId, checks);
+    log(`  load average after: ${load()}`);
+    return { over, p99 };
+  } finally {
+    service.kill('SIGTERM');
+    await service.exited;
+    await database?.drop();
+    temp.remove();
+  }
+}
+
+/** Short rows (~80 characters) over 2,000 groups through one NDJSON request, into a fresh SQLite service. */
+export async function runShortImportBench() {
+  const temp = tempDir('dedup-short-');
+  const service = await spawnService({ dbFile: `${temp.dir}/short.sqlite`, env: { WORKERS: String(cpus().length), LOG_LEVEL: 'info' } });
+  try {
+    const line = (i: number) => `${JSON.stringify({ external_id: `short-${i}`, ...shortQuestion(i) })}\n`;
+    const imported = await importLines(service.url, SHORT_N, line);
+    log(`short rows (~80 chars, 2,000 groups, one NDJSON request): ${imported.inserted} rows in ${imported.seconds.toFixed(1)} s = ${imported.perSecond} rows/s (target >= 60,000); load average ${load()}`);
+    return imported.perSecond;
+  } finally {
+    service.kill('SIGTERM');
+    await service.exited;
+    temp.remove();
+  }
+}
+
+if (import.meta.main) {
+  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Bun ${Bun.version}; load average ${load()}`);
+  const corpus = loadCorpus();
+  if (SHORT_N > 0) await runShortImportBench();
+  // BENCH_STALL_ONLY=sqlite|postgres runs one database's part.
+  const only = process.env.BENCH_STALL_ONLY;
+  if (N > 0) {
+    if (only !== 'postgres') await runStallBench(corpus, 'sqlite');
+    if (PG_SERVER !== '0' && only !== 'sqlite') await runStallBench(corpus, 'postgres');
+  }
+  process.exit(0);
+}

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { connectDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/connect.ts';
+import { deleteQuestion, upsertQuestions } from '../../src/questions/question.repository.ts';
+import { listGroups, listQuestions } from '../../src/questions/question-listing.ts';
+import { questionInput, type Question, type QuestionInput } from '../../src/questions/question.schema.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/child-service.ts';
+
+/**
+ * The listing and search of issue 15 must answer exactly what a scan would: group counts kept
+ * by triggers, searches through FTS5 / pg_trgm, deep pages found by walking id ranges. Each
+ * answer is compared with the same question asked of every stored row in plain JavaScript.
+ */
+const SUBJECTS = ['数学', '物理', 'Chemistry'];
+const row = (i: number): QuestionInput =>
+  questionInput.parse({
+    external_id: `ext-${i}`,
+    type_name: i % 5 === 0 ? '填空题' : '单选题',
+    subject_name: SUBJECTS[i % 3],
+    channel_code: `ch-${i % 2}`,
+    content: `第${i}题 Find the value of x + ${i % 50} when f(x) = ${i % 7}x^2; 求最大值${i % 11 === 0 ? ' 100%_done' : ''}`,
+  });
+const BANK = 6200;
+
+/** What a full scan would answer: ASCII-case-insensitive substring, ids ascending. */
+function naive(all: Question[], filter: { type_name?: string; subject_name?: string; channel_code?: string; q?: string }) {
+  const q = filter.q?.toLowerCase();
+  return all.filter(
+    (item) =>
+      (!filter.type_name || item.type_name === filter.type_name) &&
+      (!filter.subject_name || item.subject_name === filter.subject_name) &&
+      (!filter.channel_code || item.channel_code === filter.channel_code) &&
+      (q === undefined || item.content.toLowerCase().includes(q)),
+  );
+}
+
+function naiveGroups(all: Question[], filter: { q?: string } = {}) {
+  const counts = new Map<string, { type_name: string; subject_name: string; channel_code: string; question_count: number }>();
+  for (const item of naive(all, filter)) {
+    const key = `${item.type_name}\u0000${item.subject_name}\u0000${item.channel_code}`;
+    const seen = counts.get(key) ?? { type_name: item.type_name, subject_name: item.subject_name, channel_code: item.channel_code, question_count: 0 };
+    seen.question_count++;
+    counts.set(key, seen);
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...counts.values()].sort((a, b) => cmp(a.type_name, b.type_name) || cmp(a.subject_name, b.subject_name) || cmp(a.channel_code, b.channel_code));
+}
+
+const QUERIES = ['x', '第1', 'value', 'VALUE OF', '求最大值', 'x + 4', '100%_d', '%', '_', 'no such text at all', '第6199题'];
+const FILTERS = [{}, { type_name: '填空题' }, { subject_name: 'Chemistry', channel_code: 'ch-1' }, { type_name: '单选题', subject_name: '数学', channel_code: 'ch-0' }];
+
+async function expectSameAsScan(db: DatabaseHandle['db']) {
+  const all = (await listQuestions(db, {}, 0, 1_000_000)).items;
+  for (const filter of FILTERS) {
+    for (const q of [undefined, ...QUERIES]) {
+      const wanted = naive(all, { ...filter, q });
+      for (const [offset, limit] of [[0, 20], [40, 7], [5100, 50], [wanted.length - 3, 10]] as const) {
+        if (offset < 0) continue;
+        const got = await listQuestions(db, { ...filter, q }, offset, limit);
+        expect({ filter, q, offset, total: got.total, ids: got.items.map((item) => item.id) }).toEqual({ filter, q, offset, total: wanted.length, ids: wanted.slice(offset, offset + limit).map((item) => item.id) });
+      }
+    }
+  }
+  expect(await listGroups(db, {})).toEqual(naiveGroups(all));
+  expect(await listGroups(db, { subject_name: '物理' })).toEqual(naiveGroups(all).filter((group) => group.subject_name === '物理'));
+  for (const q of ['value', '求最大值', 'x', '100%_d']) expect(await listGroups(db, { q })).toEqual(naiveGroups(all, { q }));
+}
+
+describe('question listing and search', () => {
+  let database: TestDatabase;
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    database = await createTestDatabase('listing');
+    handle = await connectDatabase(database.url);
+    await migrateToLatest(handle);
+    for (let start = 0; start < BANK; start += 2000) {
+      await upsertQuestions(handle.db, Array.from({ length: Math.min(2000, BANK - start) }, (_, k) => row(start + k)), 't1');
+    }
+  });
+  afterAll(async () => {
+    await handle.db.destroy();
+    await database.drop();
+  });
+
+  it('answers every filter, search and page (deep ones too) exactly as a scan of the bank would', async () => {
+    await expectSameAsScan(handle.db);
+  }, 60_000);
+
+  it('keeps group counts and search right through updates that move questions between groups, edits and deletes', async () => {
+    const moved = Array.from({ length: 300 }, (_, i) => ({ ...row(i), subject_name: '历史', content: `改写后的题目 ${i} moved` }));
+    expect(await upsertQuestions(handle.db, moved, 't2')).toMatchObject({ updated: 300 });
+    const some = (await listQuestions(handle.db, { subject_name: '历史' }, 0, 50)).items;
+    for (const question of some.slice(0, 25)) expect(await deleteQuestion(handle.db, question.id)).toBeDefined();
+    await expectSameAsScan(handle.db);
+    expect((await listQuestions(handle.db, { q: '改写后的题目' }, 0, 1)).total).toBe(275);
+  }, 60_000);
+});
+
+describe('SQLite search index (FTS5 trigram, built by its own thread)', () => {
+  let dir: string;
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dedup-search-'));
+    handle = await connectDatabase(`sqlite:${join(dir, 'search.sqlite')}`);
+    await migrateToLatest(handle);
+    for (let start = 0; start < BANK; start += 2000) {
+      await upsertQuestions(handle.db, Array.from({ length: Math.min(2000, BANK - start) }, (_, k) => row(start + k)), 't1');
+    }
+  });
+  afterAll(async () => {
+    await handle.db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const mark = async () => Number((await sql<{ m: number }>`select indexed_through as m from question_search_state`.execute(handle.db)).rows[0]!.m);
+  const maxId = async () => Number((await sql<{ m: number }>`select max(id) as m from questions`.execute(handle.db)).rows[0]!.m);
+
+  it('indexes the bank in the background, and searches answer the same before, during and after', async () => {
+    await expectSameAsScan(handle.db);
+    await waitFor(async () => (await mark()) === (await maxId()), 30_000, 100);
+    await expectSameAsScan(handle.db);
+    // The index itself holds the text: an FTS5 query alone finds what LIKE finds.
+    const fts = await sql<{ n: number }>`select count(*) as n from questions_fts where questions_fts match '"求最大值 100%"'`.execute(handle.db);
+    expect(Number(fts.rows[0]!.n)).toBe(Math.ceil(BANK / 11));
+  }, 60_000);
+
+  it('keeps indexed rows in step through edits and deletes (triggers), and indexes rows imported later', async () => {
+    await waitFor(async () => (await mark()) === (await maxId()), 30_000, 100);
+    const edited = Array.from({ length: 200 }, (_, i) => ({ ...row(i), content: `完全不同的内容 ${i} zebra` }));
+    await upsertQuestions(handle.db, edited, 't2');
+    const victims = (await listQuestions(handle.db, { q: 'zebra' }, 0, 20)).items;
+    for (const question of victims) await deleteQuestion(handle.db, question.id);
+    await upsertQuestions(handle.db, Array.from({ length: 100 }, (_, i) => row(BANK + i)), 't3');
+    await expectSameAsScan(handle.db);
+    expect((await listQuestions(handle.db, { q: 'zebra' }, 0, 1)).total).toBe(180);
+    expect((await listQuestions(handle.db, { q: 'Find the value of x + 0 ' }, 0, 1)).total).toBe(naive((await listQuestions(handle.db, {}, 0, 1_000_000)).items, { q: 'Find the value of x + 0 ' }).length);
+    await waitFor(async () => (await mark()) === (await maxId()), 30_000, 100);
+    await expectSameAsScan(handle.db);
+    const integrity = await sql`insert into questions_fts (questions_fts, rank) values ('integrity-check', 1)`.execute(handle.db);
+    expect(integrity).toBeDefined();
+  }, 60_000);
+});
