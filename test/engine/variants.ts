@@ -189,7 +189,11 @@ export function templateQuestion(content: string, groupKey: string): string | nu
 
 /** The `$…$` (and `$$…$$`) pieces of a text, rewritten by `f`; the text between them untouched. */
 const inMath = (s: string, f: (math: string) => string, delims: (math: string) => string = (m) => m) =>
-  s.replace(/\$\$([^$]+)\$\$|\$([^$]+)\$/g, (_m, display: string | undefined, inline: string | undefined) => delims(f(display ?? inline ?? '')));
+  s.replace(/\$\$([^$]+)\$\$|\$([^$]+)\$/g, (_m, display: string | undefined, inline: string | undefined, at: number) => {
+    const out = delims(f(display ?? inline ?? ''));
+    // Without its delimiters, math must not run into a command before it (\hline$A$ is not \hlineA).
+    return at > 0 && /[a-zA-Z]/.test(s[at - 1]!) && /^[a-zA-Z]/.test(out) ? ` ${out}` : out;
+  });
 
 /** A braced LaTeX argument at `at` ({…} with nesting, or one character): its text and end. */
 function latexArg(s: string, at: number): [string, number] | null {
@@ -267,9 +271,10 @@ export function toOtherDelimiters(s: string, rand: Rand): string {
 export function toPlainMath(s: string): string {
   return inMath(s, (m) => {
     let t = spellStructures(m, '√');
-    t = t.replace(/\^\{([^{}]{1,6})\}/g, (x, body: string) => (/^[0-9a-z]$/.test(body) ? `^${body}` : `^(${body})`));
+    t = t.replace(/\^\s*\{?\s*\\circ\s*\}?/g, '°');
+    t = t.replace(/\^\{([^{}\\]{1,6})\}/g, (x, body: string) => (/^[0-9a-z]$/.test(body) ? `^${body}` : `^(${body})`));
     t = t.replace(/([0-9])\s*\\times\s*(?=[0-9])/g, '$1*');
-    t = t.replace(/\\left\s*|\\right\s*/g, '');
+    t = t.replace(/\\(?:left|right)(?![a-zA-Z])\s*/g, '');
     t = t.replace(/\\(le|leq|leqslant)(?![a-zA-Z])\s*/g, '≤').replace(/\\(ge|geq|geqslant)(?![a-zA-Z])\s*/g, '≥');
     return t;
   });

@@ -158,7 +158,7 @@ const LATEX = new RegExp([
   String.raw`\\(?:underline|underbrace)\s*\{\s*(?:\\quad\s*)*\}`,
   String.raw`\\([a-zA-Z]+)`,
   String.raw`\\[,;:! ]`,
-  String.raw`([\^_])\{\s*([a-zA-Z0-9]|\\[a-zA-Z]+)\s*\}`,
+  String.raw`([\^_])\{\s*([a-zA-Z0-9+-]|\\[a-zA-Z]+)\s*\}`,
 ].join('|'), 'g');
 
 function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, script?: string, single?: string): string {
@@ -181,11 +181,11 @@ function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, s
  * ("1." "12、" "3)" "第3题"), even glued to a year ("6.1934年"); a source tag ("(2019·全国卷Ⅰ)",
  * "【2018·北京】"); a score note ("(4分)", "(本小题满分12分)"). A number that starts the
  * question itself stays: "2.75-1(5/6)" is a decimal, not question 2 (a number is a question
- * number only before a "." that no digit follows, or one that a year follows).
+ * number only before a "." that no digit follows, or one that a year or century follows).
  */
 const PREFIX = new RegExp('^\\s*(?:' + [
   String.raw`第\s*\d+\s*题\s*[、.,:]?`,
-  String.raw`[1-9]\d{0,2}\s*(?:[、,:)]|\.(?!\d)|\.(?=\d{4}年))`,
+  String.raw`[1-9]\d{0,2}\s*(?:[、,:)]|\.(?!\d)|\.(?=\d{4}年|\d{1,2}世纪))`,
   String.raw`[([【〔]\s*\d{4}\s*(?:年|·|\.|\s|-)[^()[\]【】〔〕]{0,24}[)\]】〕]`,
   String.raw`[([【〔]\s*(?:本(?:小|大)?题)?\s*(?:满分|共)?\s*\d+(?:\.\d+)?\s*分\s*[)\]】〕]`,
 ].join('|') + ')\\s*');
@@ -214,7 +214,8 @@ const ROMAN: Record<string, string> = { i: '1', ii: '2', iii: '3', iv: '4' };
  */
 function canonicalChars(s: string): string {
   s = s.replace(CHAR_RE, (c) => CHAR_MAP[c] ?? c);
-  if (s.indexOf('\\') >= 0 || s.indexOf('$') >= 0) {
+  // Braces too: x^{2} written without $ or a command is the same LaTeX.
+  if (s.indexOf('\\') >= 0 || s.indexOf('$') >= 0 || s.indexOf('{') >= 0) {
     s = s.replace(/\$+|\\\(|\\\)|\\\[|\\\]/g, ' ');
     s = s.replace(LATEX, latexRewrite);
   }
@@ -234,13 +235,22 @@ function canonicalChars(s: string): string {
  */
 function mathForms(s: string): string {
   if (s.indexOf('\\frac') >= 0 || s.indexOf('\\sqrt') >= 0) s = structures(s);
+  // x^{n+1} and x^(n+1): plain text writes a long exponent in parentheses.
+  if (s.indexOf('^{') >= 0) s = s.replace(/\^\{([^{}]*)\}/g, '^($1)');
+  if (s.indexOf('^(') >= 0) s = s.replace(/\^\(([^()\s])\)/g, '^$1');
   if (s.indexOf('*') >= 0) s = s.replace(/(\d)\s*\*\s*(?=\d)/g, '$1\\times ');
-  if (s.indexOf('/') >= 0) s = s.replace(/(^|[^0-9a-zA-Z)\]}_^])\(\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\)/g, '$1$2/$3');
+  if (s.indexOf('/') >= 0) {
+    s = s.replace(/(^|[^0-9a-zA-Z)\]}_^])\(\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\)/g, '$1$2/$3');
+    // A fraction part that needs no parentheses has none: (\sqrt 5)/2 = \sqrt 5/2, 1/(\ln x) = 1/\ln x. Not f(x)/2.
+    s = s.replace(ATOM_BEFORE_SLASH, '$1$2').replace(ATOM_AFTER_SLASH, '$1$2');
+  }
   return s;
 }
 
 /** A fraction part or root argument that needs no parentheses: a number, a letter run, a command with one. */
 const ATOM = /^(?:[0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*)$/;
+const ATOM_BEFORE_SLASH = /(^|[^0-9a-zA-Z_^\\])\(\s*([0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*?)\s*\)(?=\s*\/)/g;
+const ATOM_AFTER_SLASH = /(\/\s*)\(\s*([0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*?)\s*\)/g;
 const wrap = (arg: string) => (ATOM.test(arg) ? arg : `(${arg})`);
 
 /** Rewrites every \frac and \sqrt, inner ones first (their arguments are read with nesting). */
@@ -269,7 +279,8 @@ function structures(s: string): string {
       i = at;
       continue;
     }
-    const a = argument(s, at);
+    // √15 is the root of 15: a root takes a whole number, a fraction one digit a part (\frac12).
+    const a = sqrt ? (numberAt(s, at) ?? argument(s, at)) : argument(s, at);
     if (a === null) {
       out += s.slice(i, at);
       i = at;
@@ -304,6 +315,14 @@ function lastNonSpace(s: string): number {
   let k = s.length - 1;
   while (k >= 0 && s.charCodeAt(k) === 32) k--;
   return k;
+}
+
+/** The digits at `at` (spaces before them skipped), if any. */
+function numberAt(s: string, at: number): { text: string; end: number } | null {
+  at = skipSpaces(s, at);
+  let k = at;
+  while (k < s.length && isDigitCode(s.charCodeAt(k))) k++;
+  return k > at ? { text: s.slice(at, k), end: k } : null;
 }
 
 /** A LaTeX argument at `at`: `{…}` with nesting, a command, or one character. */
