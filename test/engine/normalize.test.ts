@@ -78,8 +78,10 @@ describe('normalizeQuestion, other notations of the same question (issue 12)', (
     same('下列關於細胞結構與功能的敘述，錯誤的是', '下列关于细胞结构与功能的叙述，错误的是');
   });
 
-  it('leaves a simplified text with a character OpenCC converts alone (么 of 什么) as it is', () => {
-    expect(norm('什么是质数？请举例说明什么情况下一个数是合数')).toContain('什么');
+  it('brings a character that is simplified and traditional at once (么 of 什么, 乾, 著) to one form in both editions', () => {
+    same('什么是质数？请举例说明什么情况下一个数是合数', '什麼是質數？請舉例說明什麼情況下一個數是合數');
+    same('乾隆年间的著作', '乾隆年間的著作');
+    same('头发和面条', '頭髮和麵條');
   });
 
   it('drops prefixes in any order and combination', () => {

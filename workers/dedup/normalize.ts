@@ -11,59 +11,86 @@ import { Converter } from 'opencc-js/t2cn';
  * Traditional → simplified Chinese by OpenCC (`opencc-js`, Taiwan standard with its variants),
  * so `關於電場強度，下列說法正確的是` and `关于电场强度，下列说法正确的是` are one text.
  *
- * The converter costs about twice a whole print per text, and nearly every text of a bank is
- * simplified already, so a text is converted only when it looks traditional: at least one CJK
- * character in TRADITIONAL_SHARE converts to another one. Which characters convert is learnt per
- * distinct character, by asking the converter once and remembering the answer (a 64K table per
- * thread: 0 unknown, 1 stays, 2 converts). A share, not any one character: a simplified text has
- * a few that convert alone but not in their words (么 in 什么, 著 in 显著; 3 % of the GAOKAO texts
- * have one), while a traditional text has them in most of its words.
+ * Character by character, with the converter's answer for each distinct character learnt once
+ * per thread (a 64K table) instead of converting whole texts: the converter costs about twice a
+ * whole print per text, and a bank's texts (the bench bank's ciphered ones too) would pay it
+ * again and again. Each character goes to where the converter takes it when asked repeatedly (麼
+ * → 么 → 幺), so both editions of a text land on the same characters even where a simplified
+ * character is also a traditional one (么 of 什么, 著, 乾): the canonical text may then read
+ * oddly (什幺), but it is only ever compared, never shown. A character the converter turns into
+ * more than one (or into a surrogate pair) stays as it is.
  */
 class Simplifier {
   private convert: ((s: string) => string) | null = null;
-  readonly differs = new Uint8Array(65536);
+  /** Char code → its simplified char code + 1; 0 while not learnt. */
+  readonly learnt = new Uint16Array(65536);
 
-  /** Built on first need (~40 ms): a thread that never meets a traditional text never pays it. */
-  converter(): (s: string) => string {
+  /** Built on first need (~40 ms): a thread that never meets a CJK character never pays it. */
+  private converter(): (s: string) => string {
     return (this.convert ??= Converter({ from: 'tw', to: 'cn' }));
   }
 
-  /** 2 when the CJK character converts alone, else 1 (learnt on first sight). */
-  differ(s: string, i: number, c: number): number {
-    let k = this.differs[c]!;
-    if (k === 0) {
-      const ch = s[i]!;
-      k = this.differs[c] = this.converter()(ch) === ch ? 1 : 2;
+  /** Learns the simplified form of one CJK char code; returns it. */
+  learn(c: number): number {
+    let to = c;
+    for (let round = 0; round < 4; round++) {
+      const next = this.converter()(String.fromCharCode(to));
+      if (next.length !== 1) break;
+      const code = next.charCodeAt(0);
+      if (code === to || (code >= 0xd800 && code <= 0xdfff)) break;
+      to = code;
     }
-    return k;
+    this.learnt[c] = to + 1;
+    return to;
   }
 }
 
-/** One character in this many CJK characters converting alone: the text is taken for traditional. */
-const TRADITIONAL_SHARE = 12;
+/** Characters NFKC would flatten the wrong way (x², ½): unicodeMath rewrites them first. */
+const isScript = (c: number) => c === 0xb2 || c === 0xb3 || c === 0xb9 || (c >= 0xbc && c <= 0xbe) || (c >= 0x2070 && c <= 0x209f) || (c >= 0x2150 && c <= 0x215f);
+const isBmpCjk = (c: number) => c >= 0x3400 && (c < 0xd800 || c > 0xdfff);
 
-/** What scanText found: characters NFKC would flatten the wrong way, a traditional text. */
-const SCRIPTS = 1;
-const TRADITIONAL = 2;
+/** Set by simplifiedScan: whether the text it saw had isScript characters. */
+let sawScripts = false;
+let charBuffer = new Uint16Array(4096);
+const utf16 = new TextDecoder('utf-16le');
 
-/** One pass over the char codes for what the rarer rewrites need (most texts need none). */
-function scanText(s: string, simplifier: Simplifier): number {
-  let flags = 0;
-  let cjk = 0;
-  let converting = 0;
-  for (let i = 0; i < s.length; i++) {
+/**
+ * The text with every CJK character in its simplified form, in one pass over the char codes
+ * that also notes (sawScripts) whether unicodeMath has work. Most texts have no character to
+ * change and come back as they are; the others are written into a reused char buffer from the
+ * first change on and decoded once, not concatenated a character at a time.
+ */
+function simplifiedScan(s: string, simplifier: Simplifier): string {
+  const table = simplifier.learnt;
+  const n = s.length;
+  sawScripts = false;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0xb2) continue;
-    if (c >= 0x3400) {
-      if (c >= 0xd800 && c <= 0xdfff) continue;
-      cjk++;
-      if (simplifier.differ(s, i, c) === 2) converting++;
-    } else if (c === 0xb2 || c === 0xb3 || c === 0xb9 || (c >= 0xbc && c <= 0xbe) || (c >= 0x2070 && c <= 0x209f) || (c >= 0x2150 && c <= 0x215f)) {
-      flags |= SCRIPTS;
-    }
+    if (isBmpCjk(c)) {
+      const to = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
+      if (to !== c) {
+        first = i;
+        break;
+      }
+    } else if (isScript(c)) sawScripts = true;
   }
-  if (converting > 0 && converting * TRADITIONAL_SHARE >= cjk) flags |= TRADITIONAL;
-  return flags;
+  if (first < 0) return s;
+  if (charBuffer.length < n) charBuffer = new Uint16Array(2 * n);
+  const out = charBuffer;
+  for (let i = first; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xb2) {
+      if (isBmpCjk(c)) {
+        out[i - first] = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
+        continue;
+      }
+      if (isScript(c)) sawScripts = true;
+    }
+    out[i - first] = c;
+  }
+  return s.slice(0, first) + utf16.decode(out.subarray(0, n - first));
 }
 
 const ENTITIES: Record<string, string> = {
@@ -473,12 +500,11 @@ const sortedBlock = (opts: string[]) => opts.map(finishPart).filter((o) => o.len
  * The canonical form of a question. Options are sorted inside each block
  * so that shuffled choices still match; JSON options form a block of their own.
  */
-/** Unicode math as LaTeX, NFKC, simplified Chinese: the text before any pattern is applied. */
+/** Simplified Chinese, Unicode math as LaTeX, NFKC: the text before any pattern is applied. */
 function rawForm(s: string, simplifier: Simplifier): string {
-  const flags = scanText(s, simplifier);
-  if ((flags & SCRIPTS) !== 0) s = unicodeMath(s);
-  s = s.normalize('NFKC');
-  return (flags & TRADITIONAL) !== 0 ? simplifier.converter()(s) : s;
+  s = simplifiedScan(s, simplifier);
+  if (sawScripts) s = unicodeMath(s);
+  return s.normalize('NFKC');
 }
 
 /** The per-thread state normalization learns as it goes (which characters convert). */
