@@ -58,7 +58,7 @@ const utf16 = new TextDecoder('utf-16le');
  * The text with every CJK character in its simplified form, in one pass over the char codes
  * that also notes (sawScripts) whether unicodeMath has work. Most texts have no character to
  * change and come back as they are; the others are written into a reused char buffer from the
- * first change on and decoded once, not concatenated a character at a time.
+ * first change on (the part before copied as it is) and decoded once, not concatenated a character at a time.
  */
 function simplifiedScan(s: string, simplifier: Simplifier): string {
   const table = simplifier.learnt;
@@ -79,18 +79,21 @@ function simplifiedScan(s: string, simplifier: Simplifier): string {
   if (first < 0) return s;
   if (charBuffer.length < n) charBuffer = new Uint16Array(2 * n);
   const out = charBuffer;
+  // The whole text through the buffer: one flat string (a prefix joined to the rest made a rope
+  // that every later pass paid to flatten).
+  for (let i = 0; i < first; i++) out[i] = s.charCodeAt(i);
   for (let i = first; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xb2) {
       if (isBmpCjk(c)) {
-        out[i - first] = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
+        out[i] = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
         continue;
       }
       if (isScript(c)) sawScripts = true;
     }
-    out[i - first] = c;
+    out[i] = c;
   }
-  return s.slice(0, first) + utf16.decode(out.subarray(0, n - first));
+  return utf16.decode(out.subarray(0, n));
 }
 
 const ENTITIES: Record<string, string> = {
@@ -183,18 +186,19 @@ const LATEX = new RegExp([
   String.raw`\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(\\[{}|]|[()[\]|.])`,
   String.raw`\\(?:text|mathrm|mathbf|mathit|textbf|rm|operatorname|boldsymbol|mathbb)\s*\{([^{}]*)\}`,
   String.raw`\\(?:underline|underbrace)\s*\{\s*(?:\\quad\s*)*\}`,
-  String.raw`\\([a-zA-Z]+)`,
+  String.raw`\\([a-zA-Z]+)(?=([0-9])?)`,
   String.raw`\\[,;:! ]`,
   String.raw`([\^_])\{\s*([a-zA-Z0-9+-]|\\[a-zA-Z]+)\s*\}`,
 ].join('|'), 'g');
 
-function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, script?: string, single?: string): string {
+function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, digitAfter?: string, script?: string, single?: string): string {
   if (delim !== undefined) return delim === '.' ? '' : delim;
   if (inner !== undefined) return inner;
-  // A space after every command: `\\le1` and `\\le 1` are one spelling (spaces collapse later).
+  // A space between a command and a digit: `\\le1` and `\\le 1` are one spelling (only a digit
+  // can follow a command's letters unseparated; every other space collapses later anyway).
   if (cmd !== undefined) {
     const to = COMMANDS[cmd] ?? m;
-    return to.charCodeAt(0) === 92 ? `${to} ` : to;
+    return digitAfter !== undefined && to.charCodeAt(0) === 92 ? `${to} ` : to;
   }
   // `^{\circ}C` → `^\circ C`: the command must not run into the next letters.
   if (script !== undefined) return single!.charCodeAt(0) === 92 ? `${script}${single} ` : script + single;
