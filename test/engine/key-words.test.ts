@@ -10,7 +10,10 @@ const sentence = (word: string, unit: boolean) => {
   return unit ? `每张课桌135${word}，求总价` : `关于电场强度，下列说法${word}的选项`;
 };
 const wordsOf = (text: string) => keyWords.words(normalize(text, null).text);
-const agree = (a: string, b: string) => keyWords.agree(keyWords.ids(normalize(a, null).text), keyWords.ids(normalize(b, null).text));
+const agree = (a: string, b: string) => {
+  const [x, y] = [normalize(a, null).text, normalize(b, null).text];
+  return keyWords.agree(keyWords.ids(x), keyWords.ids(y), x, y);
+};
 
 describe('key-word lists', () => {
   for (const family of KEY_WORD_FAMILIES) {
@@ -71,8 +74,16 @@ describe('key-word matching', () => {
 
   it('lets a typo that breaks a word pass, but not a word put in its place', () => {
     expect(agree('原子序数依次增大的短周期元素', '原子序数依次增着的短周期元素')).toBe(true);
-    expect(agree('发挥主观能动性', '发挥主观是动性')).toBe(true);
+    expect(agree('原子序数依次减小的短周期元素', '原子序数依次增着的短周期元素')).toBe(false);
     expect(agree('发挥主观能动性', '发挥主观不能动性')).toBe(false);
+    expect(agree('发挥主观能动性', '发挥主观是动性')).toBe(true);
+    expect(agree('发挥主观不能动性', '发挥主观是动性')).toBe(false);
+  });
+
+  it('lets no typo pass that could have broken either of two alternatives, or a one-character word', () => {
+    // 最着 is one character off 最大 and 最小 alike: it would join the two questions through itself.
+    expect(agree('求函数的最大值', '求函数的最着值')).toBe(false);
+    expect(agree('每张课桌135元', '每张课桌135个')).toBe(false);
   });
 
   it('agrees with itself and on questions without key words', () => {

@@ -46,6 +46,62 @@ describe('normalizeQuestion', () => {
   });
 });
 
+describe('normalizeQuestion, other notations of the same question (issue 12)', () => {
+  const same = (...forms: string[]) => expect(new Set(forms.map((f) => norm(f))).size).toBe(1);
+
+  it('writes math in Unicode, LaTeX and plain text one way', () => {
+    same('解方程x²+2x−3=0', '解方程$x^2+2x-3=0$', '解方程 $x^{2}+2x-3=0$', '解方程\\(x^{2} + 2x - 3 = 0\\)', '解方程$$x^2+2x-3=0$$');
+    same('求√2的值', '求$\\sqrt{2}$的值', '求$\\sqrt2$的值');
+    same('x=½', 'x=$\\frac{1}{2}$', 'x=$\\dfrac12$', 'x=1/2', 'x=(1/2)');
+    same('3×4', '$3\\times 4$', '3*4');
+    same('6÷2', '$6\\div 2$');
+    same('x≤1', '$x\\le 1$', '$x\\leqslant 1$', '$x\\leq1$');
+    same('30°', '$30^\\circ$', '$30^{\\circ}$');
+    same('α+β=π', '$\\alpha+\\beta=\\pi$');
+    same('x−1', 'x-1');
+    same('√(x+1)', '$\\sqrt{x+1}$');
+    same('$\\frac{x+1}{2}$', '(x+1)/2');
+    same('x₁+x₂', '$x_1+x_2$');
+    same('x¹⁰', '$x^{10}$', 'x^(10)');
+    same('$\\frac{\\sqrt{3}}{2}$', '√3/2', '(√3)/2');
+  });
+
+  it('keeps a mixed number apart from a plain one, and a decimal that opens the stem', () => {
+    same('$3\\frac{1}{4}$', '3(1/4)', '3¼');
+    expect(norm('3(1/4)')).not.toBe(norm('31/4'));
+    expect(norm('2.75-1(5/6)+3(1/4)')).not.toBe(norm('12.75-1(5/6)+3(1/4)'));
+    expect(norm('2.75-1(5/6)+3(1/4)')).toContain('2.75');
+  });
+
+  it('writes traditional Chinese as simplified', () => {
+    same('關於電場強度，下列說法正確的是', '关于电场强度，下列说法正确的是');
+    same('下列關於細胞結構與功能的敘述，錯誤的是', '下列关于细胞结构与功能的叙述，错误的是');
+  });
+
+  it('brings a character that is simplified and traditional at once (么 of 什么, 乾, 著) to one form in both editions', () => {
+    same('什么是质数？请举例说明什么情况下一个数是合数', '什麼是質數？請舉例說明什麼情況下一個數是合數');
+    same('乾隆年间的著作', '乾隆年間的著作');
+    same('头发和面条', '頭髮和麵條');
+  });
+
+  it('drops prefixes in any order and combination', () => {
+    const plain = norm('已知函数 f(x)=x^2, 求 f(2)');
+    for (const prefixed of ['（4分）4．', '4．（4分）', '第3题 ', '【2019·全国卷Ⅰ】', '(2018·北京)3.', '3、【2019·全国卷Ⅰ】(5分)', '(本小题满分12分)第12题']) {
+      expect(norm(`${prefixed}已知函数 f(x)=x^2, 求 f(2)`)).toBe(plain);
+    }
+  });
+
+  it('reads option labels in any style, inline or one per line, or as JSON', () => {
+    const want = norm('下列说法正确的是\nA. 甲\nB. 乙\nC. 丙\nD. 丁');
+    for (const [a, b, c, d] of [['A．', 'B．', 'C．', 'D．'], ['A、', 'B、', 'C、', 'D、'], ['(A)', '(B)', '(C)', '(D)'], ['A)', 'B)', 'C)', 'D)'], ['Ａ．', 'Ｂ．', 'Ｃ．', 'Ｄ．']]) {
+      expect(norm(`下列说法正确的是 ${a}甲 ${b}乙 ${c}丙 ${d}丁`)).toBe(want);
+      expect(norm(`下列说法正确的是\n${a} 甲\n${b} 乙\n${c} 丙\n${d} 丁`)).toBe(want);
+    }
+    expect(norm('下列说法正确的是', '["甲","乙","丙","丁"]')).toBe(want);
+    expect(norm('下列说法正确的是', '{"A":"A) 甲","B":"B) 乙","C":"C) 丙","D":"D) 丁"}')).toBe(want);
+  });
+});
+
 describe('splitInlineOptions', () => {
   it('finds the A-B-C-D chain and leaves the stem', () => {
     const r = splitInlineOptions('问题 A. 1 B. 2 C. 3 D. 4');

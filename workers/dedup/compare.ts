@@ -14,6 +14,8 @@ export interface TextData {
   options: string[];
   /** Key-word ids, sorted (key-words.ts). */
   keyWords: Int32Array;
+  /** The normalized text: a key word missing on one side is looked for there, broken by a typo. */
+  text: string;
 }
 
 export function textData(content: string, options: string | null): TextData {
@@ -26,12 +28,13 @@ export function textDataOf(norm: Normalized): TextData {
     shingles: shingleCopy(extract(norm.text)),
     options: norm.options === '' ? [] : norm.options.split('\n').filter((o) => o !== ''),
     keyWords: keyWordMatcher().ids(norm.text),
+    text: norm.text,
   };
 }
 
 /** Whether the two questions' key words agree (key-words.ts). */
 export function keyWordsAgree(a: TextData, b: TextData): boolean {
-  return keyWordMatcher().agree(a.keyWords, b.keyWords);
+  return keyWordMatcher().agree(a.keyWords, b.keyWords, a.text, b.text);
 }
 
 /**

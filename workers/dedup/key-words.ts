@@ -4,12 +4,16 @@
  * `每张课桌135角`. Two questions are duplicates only if their key words agree (agree() below),
  * checked in verification next to the numbers and formulas of the print's agreement key.
  *
- * Agreeing means: no key word of one question stands where the other has a different one. As
- * multisets of hits, it fails when each side has a hit the other lacks (a word replaced by
- * another: 正确→错误, 元→角, 增大→减小, 是→不是), or when an English word's count differs (NOT,
- * EXCEPT are inserted, not replaced). A Chinese key word that is only missing on one side is a
- * typo that broke it (增大→增着), not another question, so the pair may still pass. That is why
- * the positive forms (是, 能, 一定, 可能) are listed: the negation must replace something.
+ * Agreeing means: the same key words, as multisets of hits, with one exception for typos. A word
+ * that one side has and the other lacks disagrees (a word replaced by another: 正确→错误, 元→角,
+ * 增大→减小, 是→不是; NOT or EXCEPT put in), unless the other side holds a broken copy of it
+ * that can only be that word: a Chinese word of two or more characters with one character
+ * changed (增大→增着, 增加→有加) that the first text does not have itself, not also one
+ * character from another word of its group (最大 and 最小 both give 最着: no exception), and the other side has no word of that group of its
+ * own; a one-character word (是, 能) needs no copy, its alternatives being longer (不是, 不能).
+ * Units and English words have no exception. The exception must point at one word: a typo'd copy that passed against both 增大 and
+ * 减小 would join the two questions through itself. The positive forms (是, 能, 一定, 可能) are
+ * listed so that a negation is a replaced word, not an added one.
  *
  * The lists below are data: to add a word, add it to the family it belongs to (or a new family),
  * add a case for it in test/engine/key-words.test.ts (every entry must have one), and bump
@@ -56,7 +60,9 @@ export const KEY_WORD_FAMILIES: readonly KeyWordFamily[] = [
       ['最大', '最小'], ['增大', '减小', '不变'], ['升高', '降低'], ['增加', '减少'], ['大于', '小于', '不大于', '不小于', '等于'],
       ['最多', '最少'], ['最高', '最低'], ['最长', '最短'], ['变大', '变小'], ['高于', '低于'], ['多于', '少于'],
       ['增强', '减弱'], ['上升', '下降'], ['加快', '减慢'], ['变长', '变短'],
-      ['largest', 'smallest'], ['most', 'least', 'greatest', 'fewest'], ['maximum', 'minimum'], ['increase', 'decrease'], ['more', 'less'],
+      ['largest', 'smallest'], ['most', 'least', 'greatest', 'fewest'], ['maximum', 'minimum'], ['more', 'less'],
+      ['increase', 'decrease'], ['increases', 'decreases'], ['increased', 'decreased'], ['increasing', 'decreasing'],
+      ['rise', 'fall'], ['rises', 'falls'], ['rose', 'fell'], ['higher', 'lower'], ['larger', 'smaller'], ['before', 'after'],
     ],
   },
   {
@@ -173,37 +179,54 @@ export class KeyWords {
   }
 
   /**
-   * Whether two questions' key words (ids(), sorted) agree: no group with a word on one side
-   * that the other lacks and another word of it the other way round, and every word of a
-   * one-word group as often on both sides (see the module comment).
+   * Whether two questions' key words (ids() of their normalized texts, sorted) agree: the same
+   * hits, except a word whose broken copy the other text holds (see the module comment).
    */
-  agree(a: Int32Array, b: Int32Array): boolean {
+  agree(a: Int32Array, b: Int32Array, textA: string, textB: string): boolean {
     let i = 0;
     let j = 0;
-    // Groups of the hits only one side has: a few at most, so plain arrays.
-    const onlyA: number[] = [];
-    const onlyB: number[] = [];
+    // The hits only one side has: a few at most, so plain arrays.
+    const onlyA: Entry[] = [];
+    const onlyB: Entry[] = [];
     while (i < a.length || j < b.length) {
       const x = i < a.length ? a[i]! : Infinity;
       const y = j < b.length ? b[j]! : Infinity;
       if (x === y) {
         i++;
         j++;
-        continue;
-      }
-      const entry = this.entries[Math.min(x, y) - 1]!;
-      if (entry.strict) return false;
-      if (x < y) {
-        onlyA.push(entry.group);
+      } else if (x < y) {
+        onlyA.push(this.entries[x - 1]!);
         i++;
       } else {
-        onlyB.push(entry.group);
+        onlyB.push(this.entries[y - 1]!);
         j++;
       }
     }
-    for (const group of onlyA) if (onlyB.includes(group)) return false;
-    return true;
+    return onlyA.every((e) => this.typoOf(e, onlyB, textB, textA)) && onlyB.every((e) => this.typoOf(e, onlyA, textA, textB));
   }
+
+  /**
+   * True when `text` lacks `entry` only by a typo: no other word of its group instead, and, for
+   * a word of two or more characters, a broken copy of it alone. A one-character word (是, 能)
+   * needs no copy: its alternatives are two characters long (不是, 不能), so a copy lacking it
+   * can match only one of them. Units and English words never pass lacking. The broken copy is
+   * new: a string `source` (the text with the word) does not have too (减少 is no broken 减小
+   * when both questions say 减少).
+   */
+  private typoOf(entry: Entry, others: readonly Entry[], text: string, source: string): boolean {
+    if (entry.strict || entry.afterNumber || isLetter(entry.word.charCodeAt(0))) return false;
+    if (others.some((other) => other.group === entry.group)) return false;
+    const len = entry.word.length;
+    if (len < 2) return true;
+    const group = this.entries.filter((other) => other.group === entry.group && other !== entry);
+    // Every window one character off the word (a rare path: a pair of near duplicates lacking a key word).
+    for (let p = 0; p + len <= text.length; p++) {
+      if (oneOff(text, p, entry.word) && !group.some((other) => other.word.length === len && oneOff(text, p, other.word)) && !source.includes(text.slice(p, p + len))) return true;
+    }
+    return false;
+  }
+
+  /** The key words of a normalized text, in order (tests, docs). */
 
   /** The key words of a normalized text, in order (tests, docs). */
   words(text: string): string[] {
@@ -211,6 +234,13 @@ export class KeyWords {
     this.scan(text, (_id, word) => out.push(word));
     return out;
   }
+}
+
+/** True when text[p, p + word.length) differs from word in exactly one character. */
+function oneOff(text: string, p: number, word: string): boolean {
+  let diff = 0;
+  for (let k = 0; k < word.length; k++) if (text.charCodeAt(p + k) !== word.charCodeAt(k) && ++diff > 1) return false;
+  return diff === 1;
 }
 
 /** FNV-1a of text[from, to): no substring built for a word that is no key word. */

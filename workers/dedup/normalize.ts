@@ -11,59 +11,89 @@ import { Converter } from 'opencc-js/t2cn';
  * Traditional → simplified Chinese by OpenCC (`opencc-js`, Taiwan standard with its variants),
  * so `關於電場強度，下列說法正確的是` and `关于电场强度，下列说法正确的是` are one text.
  *
- * The converter costs about twice a whole print per text, and nearly every text of a bank is
- * simplified already, so a text is converted only when it looks traditional: at least one CJK
- * character in TRADITIONAL_SHARE converts to another one. Which characters convert is learnt per
- * distinct character, by asking the converter once and remembering the answer (a 64K table per
- * thread: 0 unknown, 1 stays, 2 converts). A share, not any one character: a simplified text has
- * a few that convert alone but not in their words (么 in 什么, 著 in 显著; 3 % of the GAOKAO texts
- * have one), while a traditional text has them in most of its words.
+ * Character by character, with the converter's answer for each distinct character learnt once
+ * per thread (a 64K table) instead of converting whole texts: the converter costs about twice a
+ * whole print per text, and a bank's texts (the bench bank's ciphered ones too) would pay it
+ * again and again. Each character goes to where the converter takes it when asked repeatedly (麼
+ * → 么 → 幺), so both editions of a text land on the same characters even where a simplified
+ * character is also a traditional one (么 of 什么, 著, 乾): the canonical text may then read
+ * oddly (什幺), but it is only ever compared, never shown. A character the converter turns into
+ * more than one (or into a surrogate pair) stays as it is.
  */
 class Simplifier {
   private convert: ((s: string) => string) | null = null;
-  readonly differs = new Uint8Array(65536);
+  /** Char code → its simplified char code + 1; 0 while not learnt. */
+  readonly learnt = new Uint16Array(65536);
 
-  /** Built on first need (~40 ms): a thread that never meets a traditional text never pays it. */
-  converter(): (s: string) => string {
+  /** Built on first need (~40 ms): a thread that never meets a CJK character never pays it. */
+  private converter(): (s: string) => string {
     return (this.convert ??= Converter({ from: 'tw', to: 'cn' }));
   }
 
-  /** 2 when the CJK character converts alone, else 1 (learnt on first sight). */
-  differ(s: string, i: number, c: number): number {
-    let k = this.differs[c]!;
-    if (k === 0) {
-      const ch = s[i]!;
-      k = this.differs[c] = this.converter()(ch) === ch ? 1 : 2;
+  /** Learns the simplified form of one CJK char code; returns it. */
+  learn(c: number): number {
+    let to = c;
+    for (let round = 0; round < 4; round++) {
+      const next = this.converter()(String.fromCharCode(to));
+      if (next.length !== 1) break;
+      const code = next.charCodeAt(0);
+      if (code === to || (code >= 0xd800 && code <= 0xdfff)) break;
+      to = code;
     }
-    return k;
+    this.learnt[c] = to + 1;
+    return to;
   }
 }
 
-/** One character in this many CJK characters converting alone: the text is taken for traditional. */
-const TRADITIONAL_SHARE = 12;
+/** Characters NFKC would flatten the wrong way (x², ½): unicodeMath rewrites them first. */
+const isScript = (c: number) => c === 0xb2 || c === 0xb3 || c === 0xb9 || (c >= 0xbc && c <= 0xbe) || (c >= 0x2070 && c <= 0x209f) || (c >= 0x2150 && c <= 0x215f);
+const isBmpCjk = (c: number) => c >= 0x3400 && (c < 0xd800 || c > 0xdfff);
 
-/** What scanText found: characters NFKC would flatten the wrong way, a traditional text. */
-const SCRIPTS = 1;
-const TRADITIONAL = 2;
+/** Set by simplifiedScan: whether the text it saw had isScript characters. */
+let sawScripts = false;
+let charBuffer = new Uint16Array(4096);
+const utf16 = new TextDecoder('utf-16le');
 
-/** One pass over the char codes for what the rarer rewrites need (most texts need none). */
-function scanText(s: string, simplifier: Simplifier): number {
-  let flags = 0;
-  let cjk = 0;
-  let converting = 0;
-  for (let i = 0; i < s.length; i++) {
+/**
+ * The text with every CJK character in its simplified form, in one pass over the char codes
+ * that also notes (sawScripts) whether unicodeMath has work. Most texts have no character to
+ * change and come back as they are; the others are written into a reused char buffer from the
+ * first change on (the part before copied as it is) and decoded once, not concatenated a character at a time.
+ */
+function simplifiedScan(s: string, simplifier: Simplifier): string {
+  const table = simplifier.learnt;
+  const n = s.length;
+  sawScripts = false;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0xb2) continue;
-    if (c >= 0x3400) {
-      if (c >= 0xd800 && c <= 0xdfff) continue;
-      cjk++;
-      if (simplifier.differ(s, i, c) === 2) converting++;
-    } else if (c === 0xb2 || c === 0xb3 || c === 0xb9 || (c >= 0xbc && c <= 0xbe) || (c >= 0x2070 && c <= 0x209f) || (c >= 0x2150 && c <= 0x215f)) {
-      flags |= SCRIPTS;
-    }
+    if (isBmpCjk(c)) {
+      const to = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
+      if (to !== c) {
+        first = i;
+        break;
+      }
+    } else if (isScript(c)) sawScripts = true;
   }
-  if (converting > 0 && converting * TRADITIONAL_SHARE >= cjk) flags |= TRADITIONAL;
-  return flags;
+  if (first < 0) return s;
+  if (charBuffer.length < n) charBuffer = new Uint16Array(2 * n);
+  const out = charBuffer;
+  // The whole text through the buffer: one flat string (a prefix joined to the rest made a rope
+  // that every later pass paid to flatten).
+  for (let i = 0; i < first; i++) out[i] = s.charCodeAt(i);
+  for (let i = first; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xb2) {
+      if (isBmpCjk(c)) {
+        out[i] = table[c] !== 0 ? table[c]! - 1 : simplifier.learn(c);
+        continue;
+      }
+      if (isScript(c)) sawScripts = true;
+    }
+    out[i] = c;
+  }
+  return utf16.decode(out.subarray(0, n));
 }
 
 const ENTITIES: Record<string, string> = {
@@ -156,18 +186,19 @@ const LATEX = new RegExp([
   String.raw`\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(\\[{}|]|[()[\]|.])`,
   String.raw`\\(?:text|mathrm|mathbf|mathit|textbf|rm|operatorname|boldsymbol|mathbb)\s*\{([^{}]*)\}`,
   String.raw`\\(?:underline|underbrace)\s*\{\s*(?:\\quad\s*)*\}`,
-  String.raw`\\([a-zA-Z]+)`,
+  String.raw`\\([a-zA-Z]+)(?=([0-9])?)`,
   String.raw`\\[,;:! ]`,
-  String.raw`([\^_])\{\s*([a-zA-Z0-9]|\\[a-zA-Z]+)\s*\}`,
+  String.raw`([\^_])\{\s*([a-zA-Z0-9+-]|\\[a-zA-Z]+)\s*\}`,
 ].join('|'), 'g');
 
-function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, script?: string, single?: string): string {
+function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, digitAfter?: string, script?: string, single?: string): string {
   if (delim !== undefined) return delim === '.' ? '' : delim;
   if (inner !== undefined) return inner;
-  // A space after every command: `\\le1` and `\\le 1` are one spelling (spaces collapse later).
+  // A space between a command and a digit: `\\le1` and `\\le 1` are one spelling (only a digit
+  // can follow a command's letters unseparated; every other space collapses later anyway).
   if (cmd !== undefined) {
     const to = COMMANDS[cmd] ?? m;
-    return to.charCodeAt(0) === 92 ? `${to} ` : to;
+    return digitAfter !== undefined && to.charCodeAt(0) === 92 ? `${to} ` : to;
   }
   // `^{\circ}C` → `^\circ C`: the command must not run into the next letters.
   if (script !== undefined) return single!.charCodeAt(0) === 92 ? `${script}${single} ` : script + single;
@@ -181,11 +212,11 @@ function latexRewrite(m: string, delim?: string, inner?: string, cmd?: string, s
  * ("1." "12、" "3)" "第3题"), even glued to a year ("6.1934年"); a source tag ("(2019·全国卷Ⅰ)",
  * "【2018·北京】"); a score note ("(4分)", "(本小题满分12分)"). A number that starts the
  * question itself stays: "2.75-1(5/6)" is a decimal, not question 2 (a number is a question
- * number only before a "." that no digit follows, or one that a year follows).
+ * number only before a "." that no digit follows, or one that a year or century follows).
  */
 const PREFIX = new RegExp('^\\s*(?:' + [
   String.raw`第\s*\d+\s*题\s*[、.,:]?`,
-  String.raw`[1-9]\d{0,2}\s*(?:[、,:)]|\.(?!\d)|\.(?=\d{4}年))`,
+  String.raw`[1-9]\d{0,2}\s*(?:[、,:)]|\.(?!\d)|\.(?=\d{4}年|\d{1,2}世纪))`,
   String.raw`[([【〔]\s*\d{4}\s*(?:年|·|\.|\s|-)[^()[\]【】〔〕]{0,24}[)\]】〕]`,
   String.raw`[([【〔]\s*(?:本(?:小|大)?题)?\s*(?:满分|共)?\s*\d+(?:\.\d+)?\s*分\s*[)\]】〕]`,
 ].join('|') + ')\\s*');
@@ -214,7 +245,8 @@ const ROMAN: Record<string, string> = { i: '1', ii: '2', iii: '3', iv: '4' };
  */
 function canonicalChars(s: string): string {
   s = s.replace(CHAR_RE, (c) => CHAR_MAP[c] ?? c);
-  if (s.indexOf('\\') >= 0 || s.indexOf('$') >= 0) {
+  // Braces too: x^{2} written without $ or a command is the same LaTeX.
+  if (s.indexOf('\\') >= 0 || s.indexOf('$') >= 0 || s.indexOf('{') >= 0) {
     s = s.replace(/\$+|\\\(|\\\)|\\\[|\\\]/g, ' ');
     s = s.replace(LATEX, latexRewrite);
   }
@@ -234,13 +266,22 @@ function canonicalChars(s: string): string {
  */
 function mathForms(s: string): string {
   if (s.indexOf('\\frac') >= 0 || s.indexOf('\\sqrt') >= 0) s = structures(s);
+  // x^{n+1} and x^(n+1): plain text writes a long exponent in parentheses.
+  if (s.indexOf('^{') >= 0) s = s.replace(/\^\{([^{}]*)\}/g, '^($1)');
+  if (s.indexOf('^(') >= 0) s = s.replace(/\^\(([^()\s])\)/g, '^$1');
   if (s.indexOf('*') >= 0) s = s.replace(/(\d)\s*\*\s*(?=\d)/g, '$1\\times ');
-  if (s.indexOf('/') >= 0) s = s.replace(/(^|[^0-9a-zA-Z)\]}_^])\(\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\)/g, '$1$2/$3');
+  if (s.indexOf('/') >= 0) {
+    s = s.replace(/(^|[^0-9a-zA-Z)\]}_^])\(\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*\)/g, '$1$2/$3');
+    // A fraction part that needs no parentheses has none: (\sqrt 5)/2 = \sqrt 5/2, 1/(\ln x) = 1/\ln x. Not f(x)/2.
+    s = s.replace(ATOM_BEFORE_SLASH, '$1$2').replace(ATOM_AFTER_SLASH, '$1$2');
+  }
   return s;
 }
 
 /** A fraction part or root argument that needs no parentheses: a number, a letter run, a command with one. */
 const ATOM = /^(?:[0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*)$/;
+const ATOM_BEFORE_SLASH = /(^|[^0-9a-zA-Z_^\\])\(\s*([0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*?)\s*\)(?=\s*\/)/g;
+const ATOM_AFTER_SLASH = /(\/\s*)\(\s*([0-9.]+|[a-zA-Z]+|\\[a-zA-Z]+\s*[0-9a-zA-Z.]*?)\s*\)/g;
 const wrap = (arg: string) => (ATOM.test(arg) ? arg : `(${arg})`);
 
 /** Rewrites every \frac and \sqrt, inner ones first (their arguments are read with nesting). */
@@ -269,7 +310,8 @@ function structures(s: string): string {
       i = at;
       continue;
     }
-    const a = argument(s, at);
+    // √15 is the root of 15: a root takes a whole number, a fraction one digit a part (\frac12).
+    const a = sqrt ? (numberAt(s, at) ?? argument(s, at)) : argument(s, at);
     if (a === null) {
       out += s.slice(i, at);
       i = at;
@@ -304,6 +346,14 @@ function lastNonSpace(s: string): number {
   let k = s.length - 1;
   while (k >= 0 && s.charCodeAt(k) === 32) k--;
   return k;
+}
+
+/** The digits at `at` (spaces before them skipped), if any. */
+function numberAt(s: string, at: number): { text: string; end: number } | null {
+  at = skipSpaces(s, at);
+  let k = at;
+  while (k < s.length && isDigitCode(s.charCodeAt(k))) k++;
+  return k > at ? { text: s.slice(at, k), end: k } : null;
 }
 
 /** A LaTeX argument at `at`: `{…}` with nesting, a command, or one character. */
@@ -454,12 +504,11 @@ const sortedBlock = (opts: string[]) => opts.map(finishPart).filter((o) => o.len
  * The canonical form of a question. Options are sorted inside each block
  * so that shuffled choices still match; JSON options form a block of their own.
  */
-/** Unicode math as LaTeX, NFKC, simplified Chinese: the text before any pattern is applied. */
+/** Simplified Chinese, Unicode math as LaTeX, NFKC: the text before any pattern is applied. */
 function rawForm(s: string, simplifier: Simplifier): string {
-  const flags = scanText(s, simplifier);
-  if ((flags & SCRIPTS) !== 0) s = unicodeMath(s);
-  s = s.normalize('NFKC');
-  return (flags & TRADITIONAL) !== 0 ? simplifier.converter()(s) : s;
+  s = simplifiedScan(s, simplifier);
+  if (sawScripts) s = unicodeMath(s);
+  return s.normalize('NFKC');
 }
 
 /** The per-thread state normalization learns as it goes (which characters convert). */
