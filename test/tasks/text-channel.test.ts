@@ -23,8 +23,15 @@ setDefaultTimeout(60_000);
 const OLD = 400;
 const NEW = 40;
 const corpus = loadCorpus();
-// Generated questions with near copies among them, past the GAOKAO originals.
-const texts = scaleCorpus(corpus.base, corpus.base.length + OLD + NEW).slice(corpus.base.length).map((q) => q.content);
+// Generated questions with near copies among them, past the GAOKAO originals; the new ones are
+// old ones with a character changed, so they join old clusters and the worker must read old texts.
+const oldTexts = scaleCorpus(corpus.base, corpus.base.length + OLD).slice(corpus.base.length).map((q) => q.content);
+const typo = (text: string) => {
+  const at = text.slice(text.length >> 1).search(/[\u4e00-\u9fff]/);
+  const index = at < 0 ? -1 : (text.length >> 1) + at;
+  return index < 0 ? `${text} 某` : `${text.slice(0, index)}${text[index] === '某' ? '甲' : '某'}${text.slice(index + 1)}`;
+};
+const texts = [...oldTexts, ...Array.from({ length: NEW }, (_, i) => typo(oldTexts[(i * 9) % OLD]!))];
 const opts = { maxDistance: 3, minSimilarity: 0.8 };
 const now = () => new Date().toISOString();
 const question = (i: number): QuestionInput => ({ external_id: `q${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'channel', content: texts[i]!, options: i % 7 === 0 ? ['甲', '乙'] : undefined });
