@@ -15,10 +15,11 @@ const MAX_CELLS = 2_000_000;
 /**
  * Token-level LCS diff of two texts: for each side, the tokens the other side lacks are
  * `changed`. Whitespace is never marked, since a highlighted space shows nothing.
+ * `split` may keep larger units whole (the review screen keeps each formula one token).
  */
-export function diffTexts(left: string, right: string): { left: Segment[]; right: Segment[] } {
-  const a = tokenize(left);
-  const b = tokenize(right);
+export function diffTexts(left: string, right: string, split: (text: string) => string[] = tokenize): { left: Segment[]; right: Segment[] } {
+  const a = split(left);
+  const b = split(right);
   const plain = (tokens: string[]) => merge(tokens.map((text) => ({ text, changed: false })));
   if (a.length * b.length > MAX_CELLS) return { left: plain(a), right: plain(b) };
 
