@@ -28,9 +28,28 @@ export class ApiError extends Error {
   }
 }
 
+const REVIEWER_KEY = 'dedup.reviewer';
+
+/**
+ * The name review decisions are made under (`X-Reviewer`; a named token's name wins on the service).
+ * Kept per page once read, so two tabs of one browser can review under two names.
+ */
+let reviewerName = new URLSearchParams(location.search).get('reviewer') ?? localStorage.getItem(REVIEWER_KEY) ?? '';
+export const reviewer = {
+  get: (): string => reviewerName,
+  /** Header values are ASCII here (fetch refuses others); anything else is dropped rather than failing every request. */
+  set: (value: string) => {
+    reviewerName = value.replace(/[^\x20-\x7e]/g, '').trim().slice(0, 100);
+    if (reviewerName) localStorage.setItem(REVIEWER_KEY, reviewerName);
+    else localStorage.removeItem(REVIEWER_KEY);
+    return reviewerName;
+  },
+};
+
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const bearer = token.get();
-  return bearer ? { ...extra, Authorization: `Bearer ${bearer}` } : extra;
+  const named = reviewerName ? { ...extra, 'X-Reviewer': reviewerName } : extra;
+  return bearer ? { ...named, Authorization: `Bearer ${bearer}` } : named;
 }
 
 async function unwrap<T>(response: Response): Promise<T> {

@@ -1,0 +1,241 @@
+/// <reference lib="dom" />
+/** The review screen: one page of a task's clusters, keyboard review, other reviewers' decisions live over Socket.IO. */
+import { io, type Socket } from 'socket.io-client';
+import type { Page } from '../../http/pagination.ts';
+import type { ClientToServerEvents } from '../../realtime/events.ts';
+import { api, reviewer, token } from './api.ts';
+import { $, h, setBar } from './dom.ts';
+import { clusterCard } from './review-card.ts';
+import { setUpResolve } from './review-resolve.ts';
+import {
+  applyReviewed, clustersPath, isStale, keyCommand, moveFocus, orderedMembers, PAGE_SIZE, progressPercent, readAddress, writeAddress,
+  type Focus, type KeyCommand,
+} from './review-state.ts';
+import type { ReviewAction, ReviewCluster, ReviewServerEvents, ReviewTask } from './review-types.ts';
+
+const address = readAddress(location.search);
+const list = $('#clusters .list');
+const notice = $('#notice');
+let clusters: ReviewCluster[] = [];
+let focus: Focus | null = null;
+let task: ReviewTask | null = null;
+let progress = { reviewed: 0, total: 0 };
+
+const say = (text: string, error = false) => {
+  notice.textContent = text;
+  notice.classList.toggle('error', error);
+};
+const failed = (error: unknown) => say(error instanceof Error ? error.message : String(error), true);
+
+function showProgress() {
+  setBar($('#review-bar'), progressPercent(progress.reviewed, progress.total));
+  const counts = task?.confirmed_cluster_count === undefined ? '' : ` · ${task.confirmed_cluster_count} confirmed · ${task.dismissed_cluster_count ?? 0} dismissed`;
+  $('#review-counts').textContent = `${progress.reviewed} of ${progress.total} clusters reviewed${counts}`;
+}
+
+function showTask(next: ReviewTask) {
+  task = next;
+  progress = { reviewed: next.reviewed_cluster_count ?? progress.reviewed, total: next.cluster_count };
+  $('#task-title').textContent = `Task #${next.id} ${next.task_name} · ${next.status}`;
+  document.title = `Review #${next.id} · Question dedup`;
+  if (next.status === 'running') say('This task is running: its clusters can be reviewed once it finishes.');
+  showProgress();
+}
+
+/** Fetched again a moment after a burst of decisions, for the confirmed/dismissed counts the events do not carry. */
+let taskRefresh: ReturnType<typeof setTimeout> | undefined;
+function refreshTaskSoon() {
+  clearTimeout(taskRefresh);
+  taskRefresh = setTimeout(() => void api.get<ReviewTask>(`/api/dedup/tasks/${address.task}`).then(showTask, () => {}), 300);
+}
+
+function memberElement(f: Focus | null): HTMLElement | null {
+  return f && list.querySelector<HTMLElement>(`.cluster[data-cluster-id="${f.cluster_id}"] .member[data-question-id="${f.question_id}"]`);
+}
+
+function setFocus(next: Focus | null) {
+  focus = next;
+  const element = memberElement(next);
+  if (!element) return;
+  element.focus({ preventScroll: true });
+  element.scrollIntoView({ block: 'nearest' });
+}
+
+/** Replaces one card in place; the focus stays on its question, or on the cluster's first member if that question left. */
+function showCluster(cluster: ReviewCluster) {
+  const at = clusters.findIndex((c) => c.cluster_id === cluster.cluster_id);
+  if (at < 0) return;
+  clusters[at] = cluster;
+  const old = list.querySelector(`.cluster[data-cluster-id="${cluster.cluster_id}"]`);
+  const hadFocus = old?.contains(document.activeElement) ?? false;
+  old?.replaceWith(clusterCard(cluster));
+  if (focus?.cluster_id !== cluster.cluster_id) return;
+  const still = cluster.members.some((m) => m.question_id === focus!.question_id);
+  const next = still ? focus : { cluster_id: cluster.cluster_id, question_id: orderedMembers(cluster)[1]?.question_id ?? cluster.canonical_question_id };
+  if (hadFocus) setFocus(next);
+  else focus = next;
+}
+
+async function loadPage() {
+  const id = address.task!;
+  $('#clusters .title').textContent = 'Loading clusters…';
+  const data = await api.get<Page<ReviewCluster>>(clustersPath(id, address.page, address.filters));
+  clusters = data.items;
+  const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
+  const filtered = address.filters.review || address.filters.min_similarity || address.filters.max_similarity;
+  $('#clusters .title').textContent = `${data.total} clusters${filtered ? ' match the filters' : ''}`;
+  $('#clusters .page-label').textContent = `page ${address.page} of ${pages}`;
+  list.replaceChildren(...(clusters.length ? clusters.map(clusterCard) : [h('p', { class: 'message' }, 'No clusters here.')]));
+  $<HTMLButtonElement>('[data-page=prev]').disabled = address.page <= 1;
+  $<HTMLButtonElement>('[data-page=next]').disabled = address.page >= pages;
+  const kept = focus && clusters.find((c) => c.cluster_id === focus!.cluster_id);
+  focus = kept ? focus : null;
+  list.dataset.loaded = String(Date.now()); // tests wait on this
+}
+
+const go = (page: number) => {
+  address.page = page;
+  history.replaceState(null, '', writeAddress(address));
+  void loadPage().catch(failed);
+};
+
+async function review(clusterId: number, body: ReviewAction) {
+  const answer = await api.post<ReviewCluster>(`/api/dedup/tasks/${address.task}/clusters/${clusterId}/review`, body);
+  const shown = clusters.find((c) => c.cluster_id === clusterId);
+  if (shown && !isStale(shown.review, answer.review)) showCluster(applyReviewed(shown, answer));
+  say('');
+}
+
+/** A command on the focused member or its cluster; without a focus, any command first focuses the page's first cluster. */
+function run(command: KeyCommand) {
+  if (command === 'help') return void $('.keys').scrollIntoView({ block: 'center' });
+  if (command === 'next' || command === 'previous' || command === 'next-cluster' || command === 'previous-cluster') return setFocus(moveFocus(clusters, focus, command));
+  if (!focus) return setFocus(moveFocus(clusters, null, 'next'));
+  const cluster = clusters.find((c) => c.cluster_id === focus!.cluster_id);
+  if (!cluster) return;
+  const member = focus.question_id;
+  const isCanonical = member === cluster.canonical_question_id;
+  if (command === 'confirm' || command === 'dismiss') {
+    void review(cluster.cluster_id, { action: command }).catch(failed);
+    setFocus(moveFocus(clusters, focus, 'next-cluster'));
+  } else if (isCanonical) {
+    say(`#${member} is already the canonical question: move to another member (j) to ${command === 'reject' ? 'reject' : 'promote'} it.`, true);
+  } else if (command === 'reject') {
+    void review(cluster.cluster_id, { action: 'reject_members', question_ids: [member] }).catch(failed);
+  } else {
+    void review(cluster.cluster_id, { action: 'set_canonical', canonical_question_id: member }).catch(failed);
+  }
+}
+
+const COMMAND_OF_BUTTON: Record<string, KeyCommand> = { confirm: 'confirm', dismiss: 'dismiss', reject: 'reject', canonical: 'canonical' };
+
+function focusOf(element: Element): Focus | null {
+  const card = element.closest<HTMLElement>('.cluster');
+  if (!card) return null;
+  const cluster = clusters.find((c) => c.cluster_id === Number(card.dataset.clusterId));
+  if (!cluster) return null;
+  const member = element.closest<HTMLElement>('.member');
+  return { cluster_id: cluster.cluster_id, question_id: member ? Number(member.dataset.questionId) : (orderedMembers(cluster)[1]?.question_id ?? cluster.canonical_question_id) };
+}
+
+function wire(taskId: number) {
+  list.addEventListener('focusin', (event) => (focus = focusOf(event.target as Element) ?? focus));
+  list.addEventListener('click', (event) => {
+    const button = (event.target as Element).closest<HTMLElement>('button[data-act]');
+    if (!button) return;
+    focus = focusOf(button);
+    run(COMMAND_OF_BUTTON[button.dataset.act!]!);
+  });
+  document.addEventListener('keydown', (event) => {
+    if (document.querySelector('dialog[open]')) return;
+    const command = keyCommand(event);
+    if (!command) return;
+    event.preventDefault();
+    run(command);
+  });
+  $('[data-page=prev]').addEventListener('click', () => go(address.page - 1));
+  $('[data-page=next]').addEventListener('click', () => go(address.page + 1));
+
+  const filters = $<HTMLFormElement>('#filters');
+  for (const key of ['review', 'min_similarity', 'max_similarity'] as const) (filters.elements.namedItem(key) as HTMLInputElement).value = address.filters[key];
+  filters.addEventListener('submit', (event) => event.preventDefault());
+  filters.addEventListener('change', () => {
+    const form = new FormData(filters);
+    Object.assign(address.filters, readAddress(`?review=${form.get('review')}&min_similarity=${form.get('min_similarity')}&max_similarity=${form.get('max_similarity')}`).filters);
+    go(1);
+  });
+
+  const name = $<HTMLInputElement>('#reviewer');
+  name.value = reviewer.get();
+  name.addEventListener('change', () => (name.value = reviewer.set(name.value)));
+  $('#who').addEventListener('submit', (event) => event.preventDefault());
+
+  setUpResolve(taskId, () => task?.confirmed_cluster_count, (result) => {
+    $('#resolve-result').textContent = `${result.resolved_questions} questions resolved in ${result.clusters} clusters`;
+    void loadPage().catch(failed);
+  }, failed);
+}
+
+function connect(taskId: number) {
+  const socket: Socket<ReviewServerEvents, ClientToServerEvents> = io({ transports: ['websocket', 'polling'], auth: (send) => send({ token: token.get() }), reconnectionDelay: 1000 });
+  const connection = $('#connection');
+  const state = (value: string, detail = '') => {
+    connection.dataset.state = value;
+    connection.textContent = detail ? `${value}: ${detail}` : value;
+  };
+  // A reconnect is a new session: join again, and task_status brings the current counts back.
+  socket.on('connect', () => {
+    state('connected');
+    socket.emit('join_task', { task_id: taskId });
+  });
+  socket.on('disconnect', (reason) => state('disconnected', reason));
+  socket.on('connect_error', (error) => state('error', error.message));
+  socket.on('task_status', ({ data }) => showTask(data as ReviewTask));
+  socket.on('task_completed', ({ data }) => {
+    showTask(data as ReviewTask);
+    void loadPage().catch(failed); // a finished re-run replaced the clusters
+  });
+  socket.on('cluster_reviewed', (event) => {
+    if (event.task_id !== taskId) return;
+    progress = event.review_progress;
+    showProgress();
+    const shown = clusters.find((c) => c.cluster_id === event.cluster_id);
+    if (shown) showCluster(applyReviewed(shown, event));
+    refreshTaskSoon();
+  });
+  socket.on('task_resolved', (event) => {
+    if (event.task_id !== taskId) return;
+    $('#resolve-result').textContent = `${event.resolved_questions} questions resolved`;
+    refreshTaskSoon();
+    void loadPage().catch(failed);
+  });
+  socket.on('error', ({ message }) => say(message, true));
+}
+
+/** Without `?task=`, the screen lists the tasks to pick one from. */
+async function listTasks() {
+  $('#summary').hidden = true;
+  $('#clusters .pager').hidden = true;
+  $('#clusters .title').textContent = 'Choose a task to review';
+  const page = await api.get<Page<ReviewTask>>('/api/dedup/tasks?page_size=100');
+  const items = page.items.map((t) => h('li', {}, h('a', { href: `/review?task=${t.id}` }, `#${t.id} ${t.task_name}`), ` · ${t.status} · ${t.cluster_count} clusters`));
+  list.replaceChildren(items.length ? h('ul', { class: 'tasks-list' }, ...items) : h('p', { class: 'message' }, 'No tasks yet: create one on the dashboard.'));
+}
+
+const tokenInput = $<HTMLInputElement>('#token');
+tokenInput.value = token.get();
+tokenInput.addEventListener('change', () => {
+  token.set(tokenInput.value.trim());
+  location.reload();
+});
+
+if (address.task === null) {
+  $('#connection').hidden = true;
+  listTasks().catch(failed);
+} else {
+  const taskId = address.task;
+  wire(taskId);
+  connect(taskId);
+  api.get<ReviewTask>(`/api/dedup/tasks/${taskId}`).then(showTask, failed);
+  loadPage().catch(failed);
+}
