@@ -10,6 +10,7 @@ export const REVIEW_HTML = /* html */ `<!doctype html>
 <link rel="stylesheet" href="/katex/katex.min.css">
 <style>
 ${BASE_CSS}
+  [hidden] { display: none !important; }
   header.top h1 a { color: inherit; text-decoration: none; }
   header.top .bar { flex: 1 1 100%; height: .45rem; margin: 0; }
   header.top .bar .fill { background: var(--ok); }
@@ -51,13 +52,16 @@ ${BASE_CSS}
   .cluster > footer { margin-top: .6rem; }
   .pager { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
   #filters input[type=number] { width: 7rem; }
+  .controls { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: end; }
   dialog { border: 1px solid var(--line); border-radius: .5rem; max-width: min(30rem, 92vw); }
   dialog::backdrop { background: rgba(20, 25, 35, .35); }
   .tasks-list { margin: 0; padding-left: 1.2rem; }
   @media (max-width: 30rem) {
     main { padding: .5rem; gap: .5rem; } .panel { padding: .6rem; }
     .cluster { padding: .5rem; } .review-state { margin-left: 0; }
-    #filters > label { flex: 1 1 40%; } #filters input[type=number] { width: 100%; }
+    #filters > label { flex: 1 1 40%; } #filters > label:first-child, #who > label { flex-basis: 100%; } #filters input[type=number] { width: 100%; }
+    .controls > form { flex: 1 1 100%; }
+    .keys { display: none; } /* no keyboard on a phone: the buttons do the same */
     .actions button, .member-actions button { flex: 1 1 auto; min-height: 2.75rem; }
   }
 </style>
@@ -73,12 +77,14 @@ ${BASE_CSS}
   <section id="summary" class="panel">
     <h2 id="task-title">Review</h2>
     <p id="review-counts" class="message" role="status"></p>
+    <div class="controls">
     <form id="filters">
       <label>Review state<select name="review"><option value="">all</option><option value="unreviewed">unreviewed</option><option value="confirmed">confirmed</option><option value="dismissed">dismissed</option><option value="partial">partial</option></select></label>
       <label>Min similarity<input name="min_similarity" type="number" min="0" max="1" step="0.01" inputmode="decimal"></label>
       <label>Max similarity<input name="max_similarity" type="number" min="0" max="1" step="0.01" inputmode="decimal"></label>
     </form>
     <form id="who"><label>Reviewing as<input id="reviewer" name="reviewer" maxlength="100" autocomplete="nickname" placeholder="your name (X-Reviewer)"></label></form>
+    </div>
     <div class="actions" style="margin-top:.6rem"><button id="resolve" type="button" class="secondary">Resolve confirmed…</button><span id="resolve-result" class="message" role="status"></span></div>
     <p class="keys message"><kbd>j</kbd>/<kbd>k</kbd> next/previous question · <kbd>J</kbd>/<kbd>K</kbd> cluster · <kbd>y</kbd> confirm · <kbd>n</kbd> dismiss · <kbd>x</kbd> reject question · <kbd>c</kbd> make canonical</p>
   </section>
@@ -95,7 +101,7 @@ ${BASE_CSS}
   <form method="dialog">
     <h2>Resolve confirmed clusters?</h2>
     <p class="confirm-text">Every other question of each confirmed cluster is marked a duplicate of its canonical question. Each one can be restored later.</p>
-    <div class="actions"><button value="cancel" class="secondary">Cancel</button><button value="resolve" id="resolve-confirm">Resolve</button></div>
+    <div class="actions"><button value="cancel" class="secondary" autofocus>Cancel</button><button value="resolve" id="resolve-confirm">Resolve</button></div>
   </form>
 </dialog>
 <script type="module" src="/review.js"></script>

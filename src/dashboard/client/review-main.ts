@@ -188,9 +188,15 @@ function connect(taskId: number) {
     state('connected');
     socket.emit('join_task', { task_id: taskId });
   });
-  socket.on('disconnect', (reason) => state('disconnected', reason));
+  socket.on('disconnect', (reason) => {
+    delete document.body.dataset.joined;
+    state('disconnected', reason);
+  });
   socket.on('connect_error', (error) => state('error', error.message));
-  socket.on('task_status', ({ data }) => showTask(data as ReviewTask));
+  socket.on('task_status', ({ data }) => {
+    showTask(data as ReviewTask);
+    document.body.dataset.joined = 'true'; // in the task's room: other reviewers' decisions reach this page from now on
+  });
   socket.on('task_completed', ({ data }) => {
     showTask(data as ReviewTask);
     void loadPage().catch(failed); // a finished re-run replaced the clusters
@@ -231,6 +237,7 @@ tokenInput.addEventListener('change', () => {
 
 if (address.task === null) {
   $('#connection').hidden = true;
+  $('#review-bar').hidden = true;
   listTasks().catch(failed);
 } else {
   const taskId = address.task;
