@@ -17,6 +17,8 @@ import type { NdjsonParser } from './questions/ndjson-parser.ts';
 import { questionRoutes } from './questions/question.routes.ts';
 import type { TaskRunner } from './tasks/task.runner.ts';
 import { taskRoutes } from './tasks/task.routes.ts';
+import type { ReviewEvents } from './review/review.events.ts';
+import { decisionRoutes, resolutionRoutes, restoreRoutes, taskReviewRoutes } from './review/review.routes.ts';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -29,10 +31,14 @@ export interface AppDeps {
   now: () => string;
   corsOrigins: '*' | readonly string[];
   authTokens: readonly string[];
+  /** Token → name, for `name:token` entries of AUTH_TOKENS (review decisions record the name). */
+  tokenNames?: Readonly<Record<string, string>>;
   maxBodyMb: number;
   health: () => Promise<{ db: string; workers: number; version: string }>;
   /** Shown in the OpenAPI document. */
   version: string;
+  /** Where review and resolution are announced to the task's room (main.ts: Socket.IO). */
+  reviewEvents: ReviewEvents;
   /** Created by main.ts; rendered at `/metrics`, fed by the request log. */
   metrics: Pick<ServiceMetrics, 'render' | 'recordRequest'>;
 }
@@ -48,7 +54,7 @@ export function createApp(deps: AppDeps) {
     cors({
       origin: corsOrigins === '*' ? (origin) => origin || '*' : [...corsOrigins],
       credentials: true,
-      allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id', 'X-Reviewer'],
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['Content-Disposition', 'X-Request-Id'],
     }),
@@ -58,7 +64,7 @@ export function createApp(deps: AppDeps) {
   // The API's description is public even when the API itself needs a token.
   app.route('/api', docsRoutes(deps.version));
 
-  if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens));
+  if (authTokens.length > 0) app.use('/api/*', requireBearer(authTokens, deps.tokenNames));
 
   // NDJSON and CSV imports stream record by record and may be any size; every other body is bounded.
   const streamed = new Set(['application/x-ndjson', 'text/csv']);
@@ -75,6 +81,10 @@ export function createApp(deps: AppDeps) {
 
   app.route('/api', questionRoutes(deps));
   app.route('/api/dedup/tasks', taskRoutes(deps));
+  app.route('/api/dedup/tasks', taskReviewRoutes(deps));
+  app.route('/api/dedup/decisions', decisionRoutes(deps));
+  app.route('/api/dedup/resolutions', resolutionRoutes(deps));
+  app.route('/api/questions', restoreRoutes(deps));
   app.route('/api/dedup/check', checkRoutes(deps));
 
   app.route('/', dashboardRoutes());

@@ -14,6 +14,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Empty: the service is open. */
   authTokens: string[];
+  /** Token → its name, for the entries of AUTH_TOKENS given as `name:token`: who made a review decision. */
+  tokenNames: Readonly<Record<string, string>>;
   maxBodyMb: number;
   groupTimeoutMs: number;
   shutdownGraceMs: number;
@@ -56,6 +58,18 @@ function instanceId(raw: string | undefined): string | undefined {
   return id;
 }
 
+/**
+ * AUTH_TOKENS entries: a plain token, or `name:token` where the name (letters, digits, . _ -)
+ * says who uses it; review decisions record that name. A plain token never holds a colon
+ * after such a name, so older configurations keep working.
+ */
+function authEntries(raw: string | undefined): { token: string; name?: string }[] {
+  return list(raw).map((entry) => {
+    const named = /^([\w.-]{1,64}):(\S+)$/.exec(entry);
+    return named ? { name: named[1]!, token: named[2]! } : { token: entry };
+  });
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Turns the environment into one frozen, validated object; nothing else reads `process.env`. */
@@ -74,6 +88,7 @@ export function loadConfig(env: Env): Readonly<Config> {
       throw new ConfigError(`CORS_ORIGINS entries must be '*' or origins like http://host:port, got "${origin}"`);
     }
   }
+  const tokens = authEntries(env.AUTH_TOKENS);
   return Object.freeze({
     port: integer(env, 'PORT', 5000, 0, 65535),
     host: env.HOST?.trim() || undefined,
@@ -84,7 +99,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins) as string[],
     progressIntervalMs: integer(env, 'PROGRESS_INTERVAL_MS', 100, 0, 60_000),
     logLevel,
-    authTokens: Object.freeze(list(env.AUTH_TOKENS)) as string[],
+    authTokens: Object.freeze(tokens.map((entry) => entry.token)) as string[],
+    tokenNames: Object.freeze(Object.fromEntries(tokens.filter((entry) => entry.name !== undefined).map((entry) => [entry.token, entry.name!]))),
     maxBodyMb: integer(env, 'MAX_BODY_MB', 50, 1, 10_240),
     groupTimeoutMs: integer(env, 'GROUP_TIMEOUT_MS', 10 * 60_000, 100, 24 * 3_600_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

@@ -18,6 +18,7 @@ import { createServiceMetrics } from './metrics/service-metrics.ts';
 import { NdjsonParser } from './questions/ndjson-parser.ts';
 import { createProgressSink } from './realtime/progress.ts';
 import { registerSocketHandlers } from './realtime/socket.ts';
+import { createReviewEvents } from './review/review.events.ts';
 import { TaskRunner } from './tasks/task.runner.ts';
 
 export interface RunningService {
@@ -137,6 +138,12 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     now,
     corsOrigins: config.corsOrigins,
     authTokens: config.authTokens,
+    tokenNames: config.tokenNames,
+    // io.to(room) goes through the adapter when shared: reviewers on every instance hear each decision.
+    reviewEvents: createReviewEvents((room, event, payload) => {
+      const target: { emit(event: string, payload: unknown): boolean } = io.to(room);
+      target.emit(event, payload);
+    }),
     maxBodyMb: config.maxBodyMb,
     health: async () => {
       const base = { db: database.dialect, workers: config.workers, version: packageJson.version };

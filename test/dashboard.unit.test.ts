@@ -38,7 +38,8 @@ describe('reconcile (a REST snapshot against what the socket already said)', () 
   const base: Task = {
     id: 1, task_name: 't', status: 'running', scope: 'channel', filters: {}, max_distance: 3, min_similarity: 0.8,
     total_groups: 10, processed_groups: 0, progress_percentage: 0, total_questions: 100, processed_questions: 0,
-    duplicate_count: 0, cluster_count: 0, error: null, created_at: 'c', started_at: 's1', finished_at: null,
+    duplicate_count: 0, cluster_count: 0, reviewed_cluster_count: 0, confirmed_cluster_count: 0, dismissed_cluster_count: 0,
+    include_resolved: false, error: null, created_at: 'c', started_at: 's1', finished_at: null,
   };
   const at = (patch: Partial<Task>): Task => ({ ...base, ...patch });
 

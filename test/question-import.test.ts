@@ -44,7 +44,7 @@ describe('upsertQuestions', () => {
     expect(await upsertQuestions(handle.db, first, 't1')).toEqual({ inserted: 1234, updated: 0, unchanged: 0 });
     const stored = await allRows();
     expect(stored.map(({ id, created_at, updated_at, ...fields }) => fields)).toEqual(
-      first.map((q) => ({ external_id: q.external_id ?? null, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content, options: q.options ?? null, answer: q.answer ?? null, analysis: q.analysis ?? null })),
+      first.map((q) => ({ external_id: q.external_id ?? null, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content, options: q.options ?? null, answer: q.answer ?? null, analysis: q.analysis ?? null, duplicate_of: null })),
     );
     expect(stored.every((q) => q.created_at === 't1' && q.updated_at === 't1')).toBe(true);
 
@@ -84,7 +84,7 @@ describe('upsertQuestions', () => {
     expect(await upsertStoredQuestions(handle.db, asBytes(), 't6')).toEqual({ inserted: 700, updated: 0, unchanged: 0 });
     const stored = (await allRows()).filter((q) => q.external_id?.startsWith('bytes-'));
     expect(stored.map(({ id, created_at, updated_at, ...fields }) => fields)).toEqual(
-      inputs.map((q) => ({ external_id: q.external_id ?? null, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content, options: q.options ?? null, answer: q.answer ?? null, analysis: q.analysis ?? null })),
+      inputs.map((q) => ({ external_id: q.external_id ?? null, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content, options: q.options ?? null, answer: q.answer ?? null, analysis: q.analysis ?? null, duplicate_of: null })),
     );
     const types = await sql<{ kind: string }>`select distinct typeof(content) as kind from questions where external_id like 'bytes-%'`.execute(handle.db).catch(() => undefined);
     if (types) expect(types.rows.map((r) => r.kind)).toEqual(['text']);

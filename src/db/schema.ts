@@ -19,6 +19,10 @@ export interface QuestionTable {
   row_hash: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Resolved as a duplicate of this question (migration 009); null: active. */
+  duplicate_of: Generated<number | null>;
+  resolved_by: Generated<string | null>;
+  resolved_at: Generated<Timestamp | null>;
 }
 
 /** A question's dedup print, valid while `row_hash` is the question's current one. */
@@ -59,6 +63,12 @@ export interface DedupTaskTable {
   error: string | null;
   /** Bumped on every start, so results of an earlier run can never land in a later one. */
   run_number: Generated<number>;
+  /** Review counters of the current run's clusters (migration 009). */
+  reviewed_cluster_count: Generated<number>;
+  confirmed_cluster_count: Generated<number>;
+  dismissed_cluster_count: Generated<number>;
+  /** 1: runs take resolved duplicates in too. */
+  include_resolved: Generated<number>;
   created_at: Timestamp;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
@@ -104,6 +114,36 @@ export interface DedupClusterTable {
   member_count: number;
   /** The task's run that found (or kept) this cluster; only the current run's are results. */
   run_number: number;
+  review_state: Generated<ReviewState>;
+  reviewed_by: Generated<string | null>;
+  reviewed_at: Generated<Timestamp | null>;
+  review_note: Generated<string | null>;
+  /** A member a reviewer made canonical; canonical_question_id stays the engine's (reuse finds kept clusters by it). */
+  canonical_override: Generated<number | null>;
+  /** The similarity of the weakest member to the canonical question (1 for none): the similarity-band filter. */
+  min_similarity: Generated<number>;
+}
+
+export type ReviewState = 'unreviewed' | 'confirmed' | 'dismissed' | 'partial';
+export type Verdict = 'duplicate' | 'distinct';
+
+/** A reviewer's verdict on two questions, holding while both keep the row_hash they had (migration 009). */
+export interface PairDecisionTable {
+  id: Generated<number>;
+  /** The smaller question id. */
+  question_a: number;
+  question_b: number;
+  verdict: Verdict;
+  row_hash_a: string;
+  row_hash_b: string;
+  /** Both questions' group key when decided: a run finds its group's decisions by it. */
+  type_name: string;
+  subject_name: string;
+  channel_a: string;
+  channel_b: string;
+  decided_by: string;
+  decided_at: Timestamp;
+  note: string | null;
 }
 
 export interface DedupClusterMemberTable {
@@ -123,6 +163,7 @@ export interface Database {
   dedup_group_decisions: DedupGroupDecisionsTable;
   dedup_clusters: DedupClusterTable;
   dedup_cluster_members: DedupClusterMemberTable;
+  pair_decisions: PairDecisionTable;
 }
 
 export type QuestionRow = Selectable<QuestionTable>;

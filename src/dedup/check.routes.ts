@@ -5,6 +5,7 @@ import { ok } from '../http/errors.ts';
 import { readBody } from '../http/validate.ts';
 import { questionInput } from '../questions/question.schema.ts';
 import { dedupOptions } from '../tasks/task.schema.ts';
+import { mapResolvedHits } from '../review/resolution.repository.ts';
 
 /** A question as imported, plus the task options that apply to one check. */
 export const checkBody = questionInput.extend({
@@ -13,7 +14,7 @@ export const checkBody = questionInput.extend({
   min_similarity: dedupOptions.min_similarity,
 });
 
-export function checkRoutes({ bank }: AppDeps) {
+export function checkRoutes({ bank, db }: AppDeps) {
   const app = new Hono();
   app.post('/', async (c) => {
     const body = await readBody(c, checkBody);
@@ -27,7 +28,8 @@ export function checkRoutes({ bank }: AppDeps) {
       },
       { scope: body.scope, max_distance: body.max_distance, min_similarity: body.min_similarity },
     );
-    return ok(c, hits);
+    // Only active questions: a match on a resolved duplicate names its canonical question.
+    return ok(c, await mapResolvedHits(db, hits));
   });
   return app;
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ClientToServerEvents, ServerToClientEvents } from '../realtime/events.ts';
-import { task, taskProgress } from './schemas.ts';
+import { clusterReviewed, task, taskProgress, taskResolved } from './schemas.ts';
 
 const taskIdInput = z.object({ task_id: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]) });
 const taskStatus = z.object({ task_id: z.number().int(), status: task.shape.status, data: task });
@@ -32,6 +32,8 @@ const DOCS = {
   task_error: { direction: 'server→client', to: 'the room', description: 'The task failed, or was cancelled (error: "cancelled").', payload: z.object({ task_id: z.number().int(), error: z.string() }) },
   error: { direction: 'server→client', to: 'the offending client', description: 'A bad payload, an unknown task or an unknown event.', payload: z.object({ message: z.string() }) },
   left: { direction: 'server→client', to: 'the leaving client', description: 'Confirms leave_task.', payload: z.object({ message: z.string(), task_id: z.number().int() }) },
+  cluster_reviewed: { direction: 'server→client', to: 'the room', description: 'A reviewer acted on a cluster (through any instance): its review, canonical question and members now, and the task\'s review progress.', payload: clusterReviewed },
+  task_resolved: { direction: 'server→client', to: 'the room', description: 'The task\'s confirmed clusters were resolved: resolved_questions questions got duplicate_of.', payload: taskResolved },
 } satisfies Record<keyof ClientToServerEvents | keyof ServerToClientEvents, EventDoc>; // a missing or extra event fails tsc
 
 export const SOCKET_EVENTS = Object.entries(DOCS).map(([name, doc]: [string, EventDoc]) => ({

@@ -9,6 +9,7 @@ import { questionInput } from '../questions/question.schema.ts';
 import { clustersQuery, exportQuery } from '../tasks/task.routes.ts';
 import { createTaskBody, listTasksQuery } from '../tasks/task.schema.ts';
 import * as answers from './schemas.ts';
+import { decisionsQuery, resolutionsQuery, resolveBody, reviewBody } from '../review/review.schema.ts';
 import { SOCKET_EVENTS } from './events.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -44,7 +45,7 @@ const ERROR_TEXT: Record<number, string> = {
 interface Operation {
   method: 'get' | 'post' | 'delete';
   path: string;
-  tag: 'questions' | 'tasks' | 'service';
+  tag: 'questions' | 'tasks' | 'review' | 'service';
   summary: string;
   query?: z.ZodObject;
   body?: Record<string, JsonSchema>;
@@ -56,7 +57,8 @@ interface Operation {
   open?: boolean;
 }
 
-const taskId = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+/** Every `{name}` of a path is a positive integer id. */
+const pathParameters = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }));
 
 export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/health', tag: 'service', summary: 'Liveness and what the service runs on; never needs a token', data: ref('Health'), open: true },
@@ -100,10 +102,40 @@ export const OPERATIONS: Operation[] = [
     tag: 'tasks',
     summary: "A question's near-duplicates in the bank, best first; nothing is stored",
     body: { 'application/json': ref('CheckQuestion') },
-    data: { type: 'array', items: { type: 'object', properties: { question_id: { type: 'integer' }, distance: { type: 'integer' }, similarity: { type: 'number' } } } },
+    data: { type: 'array', items: ref('CheckHit') },
     errors: [400, 413, 415, 422],
   },
   { method: 'get', path: '/api/dedup/tasks/{id}/export', tag: 'tasks', summary: 'Every duplicate pair as a file download', query: exportQuery, file: ['text/csv', 'application/x-ndjson'], errors: [400, 404] },
+  {
+    method: 'post',
+    path: '/api/dedup/tasks/{id}/clusters/{cluster_id}/review',
+    tag: 'review',
+    summary: 'Confirm, dismiss, reject members of, or choose the canonical question of a cluster; pair decisions are remembered in the bank; the room gets cluster_reviewed',
+    body: { 'application/json': ref('ReviewAction') },
+    data: ref('Cluster'),
+    errors: [400, 404, 409, 415, 422],
+  },
+  { method: 'get', path: '/api/dedup/decisions', tag: 'review', summary: 'Remembered pair decisions, newest first; lapsed ones (a question changed) no longer count', query: decisionsQuery, data: pageOf(ref('Decision')), errors: [400] },
+  { method: 'delete', path: '/api/dedup/decisions/{id}', tag: 'review', summary: 'Forget a decision; later runs no longer honour it', data: ref('Decision'), errors: [400, 404] },
+  {
+    method: 'post',
+    path: '/api/dedup/tasks/{id}/resolve',
+    tag: 'review',
+    summary: "Every non-canonical member of the task's confirmed clusters gets duplicate_of; the room gets task_resolved",
+    body: { 'application/json': ref('Resolve') },
+    data: ref('ResolveResult'),
+    errors: [400, 404, 409, 415, 422],
+  },
+  { method: 'post', path: '/api/questions/{id}/restore', tag: 'review', summary: 'Make a resolved question active again (duplicate_of cleared)', data: ref('Question'), errors: [400, 404] },
+  {
+    method: 'get',
+    path: '/api/dedup/resolutions',
+    tag: 'review',
+    summary: 'Every resolved question (question_id, external_id, channel_code, duplicate_of, duplicate_of_external_id, decided_by, resolved_at) as a streamed download',
+    query: resolutionsQuery,
+    file: ['text/csv', 'application/x-ndjson'],
+    errors: [400],
+  },
 ];
 
 function queryParameters(schema: z.ZodObject) {
@@ -125,7 +157,7 @@ function operation(op: Operation) {
     tags: [op.tag],
     summary: op.summary,
     ...(op.open ? { security: [] } : {}),
-    parameters: [...(op.path.includes('{id}') ? [taskId] : []), ...(op.query ? queryParameters(op.query) : [])],
+    parameters: [...pathParameters(op.path), ...(op.query ? queryParameters(op.query) : [])],
     ...(op.body ? { requestBody: { required: true, content: Object.fromEntries(Object.entries(op.body).map(([type, schema]) => [type, { schema }])) } } : {}),
     responses: {
       [status]: success,
@@ -149,6 +181,7 @@ export function buildOpenApi(version: string) {
     tags: [
       { name: 'questions', description: 'The question bank' },
       { name: 'tasks', description: 'Dedup tasks and their results' },
+      { name: 'review', description: 'Review clusters, remembered pair decisions, resolution (docs/review.md)' },
       { name: 'service', description: 'Health' },
     ],
     security: [{ bearer: [] }],
@@ -162,6 +195,13 @@ export function buildOpenApi(version: string) {
         Task: jsonSchema(answers.task),
         Question: jsonSchema(answers.question),
         Cluster: jsonSchema(answers.cluster),
+        ReviewAction: jsonSchema(reviewBody, 'input'),
+        Resolve: jsonSchema(resolveBody, 'input'),
+        Decision: jsonSchema(answers.decision),
+        ResolveResult: jsonSchema(answers.resolveResult),
+        CheckHit: jsonSchema(answers.checkHit),
+        ClusterReviewed: jsonSchema(answers.clusterReviewed),
+        TaskResolved: jsonSchema(answers.taskResolved),
         ImportResult: jsonSchema(answers.importResult),
         TaskGroup: jsonSchema(answers.taskGroup),
         GroupKey: jsonSchema(answers.groupKey),

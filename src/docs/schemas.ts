@@ -8,6 +8,9 @@ import type { Question } from '../questions/question.schema.ts';
 import type { GroupKey, TaskProgressPayload } from '../realtime/events.ts';
 import type { ClusterView } from '../tasks/result.repository.ts';
 import { TASK_STATUSES, type Task } from '../tasks/task.schema.ts';
+import type { MappedHit } from '../review/resolution.repository.ts';
+import { REVIEW_STATES, VERDICTS, type ClusterReview, type DecisionView } from '../review/review.schema.ts';
+import type { ClusterReviewedPayload, TaskResolvedPayload } from '../realtime/events.ts';
 
 const isoTime = z.string().meta({ description: 'ISO 8601 time', example: '2026-01-01T00:00:00.000Z' });
 const names = z.array(z.string()).optional();
@@ -30,6 +33,10 @@ export const task = z
     processed_questions: z.number().int(),
     duplicate_count: z.number().int(),
     cluster_count: z.number().int(),
+    reviewed_cluster_count: z.number().int().meta({ description: 'clusters of the current run in any review state but unreviewed' }),
+    confirmed_cluster_count: z.number().int(),
+    dismissed_cluster_count: z.number().int(),
+    include_resolved: z.boolean().meta({ description: 'runs take in questions resolved as duplicates (left out by default)' }),
     error: z.string().nullable(),
     created_at: isoTime,
     started_at: isoTime.nullable(),
@@ -50,17 +57,58 @@ export const question = z
     analysis: z.string().nullable(),
     created_at: isoTime,
     updated_at: isoTime,
+    duplicate_of: z.number().int().nullable().meta({ description: 'the canonical question this one was resolved as a duplicate of; null while active' }),
   })
   ;
+
+export const clusterReview = z.object({
+  state: z.enum(REVIEW_STATES),
+  decided_by: z.string().nullable().meta({ description: 'token name, else X-Reviewer, else "anonymous"' }),
+  decided_at: isoTime.nullable(),
+  note: z.string().nullable(),
+});
+
+const clusterMember = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number() });
 
 export const cluster = z
   .object({
     cluster_id: z.number().int(),
     group: groupKey,
-    canonical_question_id: z.number().int(),
-    members: z.array(z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number() })),
+    canonical_question_id: z.number().int().meta({ description: "the reviewer's choice (set_canonical) if any, else the earliest question" }),
+    members: z.array(clusterMember.extend({ question: question.nullable().optional().meta({ description: 'with include=questions' }) })),
+    review: clusterReview,
   })
   ;
+
+export const decision = z.object({
+  id: z.number().int(),
+  question_ids: z.tuple([z.number().int(), z.number().int()]),
+  verdict: z.enum(VERDICTS),
+  decided_by: z.string(),
+  decided_at: isoTime,
+  note: z.string().nullable(),
+  lapsed: z.boolean().meta({ description: 'a question changed since: the decision no longer counts' }),
+});
+
+export const resolveResult = z.object({ resolved_questions: z.number().int(), clusters: z.number().int() });
+
+export const checkHit = z.object({
+  question_id: z.number().int().meta({ description: 'an active question; for a match on a resolved duplicate, its canonical question' }),
+  distance: z.number().int(),
+  similarity: z.number(),
+  resolved_duplicate_id: z.number().int().optional().meta({ description: 'the resolved duplicate the question matched' }),
+});
+
+export const clusterReviewed = z.object({
+  task_id: z.number().int(),
+  cluster_id: z.number().int(),
+  review: clusterReview,
+  canonical_question_id: z.number().int(),
+  members: z.array(clusterMember),
+  review_progress: z.object({ reviewed: z.number().int(), total: z.number().int() }),
+});
+
+export const taskResolved = z.object({ task_id: z.number().int(), resolved_questions: z.number().int() });
 
 export const importResult = z
   .object({
@@ -131,5 +179,10 @@ const checks: [
   Same<keyof z.infer<typeof cluster>, keyof ClusterView>,
   Same<keyof z.infer<typeof taskProgress>, keyof TaskProgressPayload>,
   Same<z.infer<typeof groupKey>, GroupKey>,
-] = [true, true, true, true, true, true];
+  Same<z.infer<typeof clusterReview>, ClusterReview>,
+  Same<keyof z.infer<typeof decision>, keyof DecisionView>,
+  Same<keyof z.infer<typeof checkHit>, keyof MappedHit>,
+  Same<keyof z.infer<typeof clusterReviewed>, keyof ClusterReviewedPayload>,
+  Same<z.infer<typeof taskResolved>, TaskResolvedPayload>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void checks;

@@ -12,6 +12,8 @@ export interface GroupFilter {
   subject_name?: string;
   channel_code?: string;
   q?: string;
+  /** active: not resolved as a duplicate; duplicate: resolved (src/review/). */
+  status?: 'active' | 'duplicate';
 }
 
 export interface ImportCounts {
@@ -33,6 +35,7 @@ export function rowToQuestion(row: QuestionRow): Question {
     analysis: row.analysis,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    duplicate_of: row.duplicate_of ?? null,
   };
 }
 
@@ -204,6 +207,7 @@ function applyFilter<O>(query: SelectQueryBuilder<Database, 'questions', O>, fil
   if (filter.subject_name) filtered = filtered.where('subject_name', '=', filter.subject_name);
   if (filter.channel_code) filtered = filtered.where('channel_code', '=', filter.channel_code);
   if (filter.q) filtered = filtered.where(sql<boolean>`content like ${`%${escapeLike(filter.q)}%`} escape '\\'`);
+  if (filter.status) filtered = filtered.where('duplicate_of', filter.status === 'active' ? 'is' : 'is not', null);
   return filtered;
 }
 

@@ -35,7 +35,7 @@ const MIN_CHUNK_BYTES = 64 * 1024;
 /** A file of bad rows must not grow the response without bound; the count stays exact. */
 const MAX_REPORTED_REJECTIONS = 1000;
 
-export const listQuestionsQuery = z.object({ ...groupFilterQuery, ...paginationQuery });
+export const listQuestionsQuery = z.object({ ...groupFilterQuery, status: z.enum(['active', 'duplicate']).optional(), ...paginationQuery });
 export const groupsQuery = z.object(groupFilterQuery);
 
 interface ImportResult extends ImportCounts {

@@ -48,4 +48,6 @@ export interface Question {
   analysis: string | null;
   created_at: string;
   updated_at: string;
+  /** The question this one was resolved as a duplicate of; null while active. */
+  duplicate_of: number | null;
 }

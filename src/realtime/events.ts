@@ -2,6 +2,7 @@
  * The Socket.IO events of the contract, typed once for the server and for frontends
  * (`import type { ServerToClientEvents } from '.../src/realtime/events.ts'`).
  */
+import type { ClusterReview } from '../review/review.schema.ts';
 import type { Task } from '../tasks/task.schema.ts';
 
 export interface GroupKey {
@@ -27,6 +28,22 @@ export interface TaskProgressPayload {
   eta_seconds: number | null;
 }
 
+/** A reviewer acted on a cluster (src/review/): its state now, and how far the task's review is. */
+export interface ClusterReviewedPayload {
+  task_id: number;
+  cluster_id: number;
+  review: ClusterReview;
+  canonical_question_id: number;
+  members: { question_id: number; distance: number; similarity: number }[];
+  review_progress: { reviewed: number; total: number };
+}
+
+/** A task's confirmed clusters were resolved: this many questions got duplicate_of. */
+export interface TaskResolvedPayload {
+  task_id: number;
+  resolved_questions: number;
+}
+
 export type Ack = (answer: { ok: true; data: unknown } | { ok: false; message: string }) => void;
 
 export interface ServerToClientEvents {
@@ -37,6 +54,8 @@ export interface ServerToClientEvents {
   task_error: (payload: { task_id: number; error: string }) => void;
   error: (payload: { message: string }) => void;
   left: (payload: { message: string; task_id: number }) => void;
+  cluster_reviewed: (payload: ClusterReviewedPayload) => void;
+  task_resolved: (payload: TaskResolvedPayload) => void;
 }
 
 export interface ClientToServerEvents {

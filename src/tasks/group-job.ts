@@ -56,6 +56,8 @@ export interface ReadOptions {
   omitPrinted?: boolean;
   /** With omitPrinted: where rows' current prints are kept in memory, so they need not be read (the check index). */
   printsFrom?: PrintSource;
+  /** Take in questions resolved as duplicates (a task's include_resolved); left out otherwise. */
+  includeResolved?: boolean;
 }
 
 /** Rows' prints kept in memory by the version of the row they were computed from. */
@@ -69,7 +71,14 @@ export interface PrintSource {
 
 /** Reads a group into the worker's job format: every text, or (omitPrinted) only those without a stored print. */
 export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, read: ReadOptions = {}): Promise<LoadedGroup> {
-  return read.omitPrinted ? readPrintsFirst(db, group, opts, read.printsFrom) : readEveryText(db, group, opts);
+  const rows = { group, includeResolved: read.includeResolved ?? false };
+  return read.omitPrinted ? readPrintsFirst(db, rows, opts, read.printsFrom) : readEveryText(db, rows, opts);
+}
+
+/** The rows a group job reads: the group's questions, resolved duplicates in or out. */
+interface GroupRows {
+  group: GroupRow;
+  includeResolved: boolean;
 }
 
 /**
@@ -79,7 +88,8 @@ export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: Dedup
  * the text, and reads the text only to verify a pair. A first run reads this way: it verifies
  * most rows, and a range scan reads their texts faster than lookups by id.
  */
-async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupOptions): Promise<LoadedGroup> {
+async function readEveryText(db: Kysely<Database>, rows: GroupRows, opts: DedupOptions): Promise<LoadedGroup> {
+  const { group } = rows;
   const ids: number[] = [];
   const versions: ReadVersion[] = [];
   // Texts go to the worker as UTF-8 bytes, never as JS strings on this thread (packed-texts.ts).
@@ -91,7 +101,7 @@ async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupO
   const groupKeyOf = groupKeys(group);
   let afterId = 0;
   for (;;) {
-    const page = await groupQuery(db, group)
+    const page = await groupQuery(db, rows)
       // A print counts only for the version of the row it was computed from.
       .leftJoin('question_prints as p', (join) => join.onRef('p.question_id', '=', 'q.id').onRef('p.row_hash', '=', 'q.row_hash'))
       .select(['q.id', 'q.channel_code', utf8Of(db, 'q.content').as('content_utf8'), optionsUtf8(db).as('options_utf8'), 'q.row_hash', 'p.print'])
@@ -129,7 +139,8 @@ async function readEveryText(db: Kysely<Database>, group: GroupRow, opts: DedupO
  * the rows without (new or changed since printed) by id. A row deleted between the two reads is
  * left out. Typed arrays, not an object per row: a re-run reads a million rows this way.
  */
-async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, source?: PrintSource): Promise<LoadedGroup> {
+async function readPrintsFirst(db: Kysely<Database>, groupRows: GroupRows, opts: DedupOptions, source?: PrintSource): Promise<LoadedGroup> {
+  const { group } = groupRows;
   let ids = new Float64Array(Math.max(16, group.question_count));
   let prints = new Uint32Array(ids.length * FINGERPRINT_WORDS);
   let count = 0;
@@ -137,7 +148,7 @@ async function readPrintsFirst(db: Kysely<Database>, group: GroupRow, opts: Dedu
   const unprinted: number[] = [];
   let afterId = 0;
   for (;;) {
-    const query = groupQuery(db, group).where('q.id', '>', afterId).orderBy('q.id').limit(PRINT_PAGE_SIZE);
+    const query = groupQuery(db, groupRows).where('q.id', '>', afterId).orderBy('q.id').limit(PRINT_PAGE_SIZE);
     // Joining each row to its stored print was two thirds of a re-run's reading on SQLite.
     const page = source
       ? await query.select(['q.id', 'q.row_hash']).execute()
@@ -290,9 +301,14 @@ export async function readTexts(db: Kysely<Database>, ids: readonly number[]): P
 
 const EMPTY = new Uint8Array(0);
 
-/** The group's questions (alias q), by its key: one channel, or every channel of its type and subject. */
-function groupQuery(db: Kysely<Database>, group: GroupRow) {
-  const query = db.selectFrom('questions as q').where('q.type_name', '=', group.type_name).where('q.subject_name', '=', group.subject_name);
+/**
+ * The group's questions (alias q), by its key: one channel, or every channel of its type and
+ * subject; without resolved duplicates unless asked (questions_group holds duplicate_of, so the
+ * read stays on the index).
+ */
+function groupQuery(db: Kysely<Database>, { group, includeResolved }: GroupRows) {
+  let query = db.selectFrom('questions as q').where('q.type_name', '=', group.type_name).where('q.subject_name', '=', group.subject_name);
+  if (!includeResolved) query = query.where('q.duplicate_of', 'is', null);
   return group.channel_code === ALL_CHANNELS ? query : query.where('q.channel_code', '=', group.channel_code);
 }
 

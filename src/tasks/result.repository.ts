@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
-import type { Database, GroupRow, TaskRow } from '../db/schema.ts';
+import type { Database, GroupRow, ReviewState, TaskRow } from '../db/schema.ts';
+import { displayedCanonical, groupReviewCounts, noReview, REVIEW_COLUMNS, reviewOf, weakestSimilarity, type ReformedReview } from '../review/cluster-review.ts';
+import type { ClusterReview } from '../review/review.schema.ts';
 import { saveDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { incrementBy } from './task.repository.ts';
@@ -25,6 +27,8 @@ export async function saveGroupResult(
   result: GroupResult,
   elapsedMs: number,
   now: string,
+  /** Which new clusters come out already reviewed (remembered duplicates; src/review/cluster-review.ts). */
+  reviewed: ReformedReview = noReview,
 ): Promise<TaskRow | undefined> {
   const clusterCount = result.clusters.length + (result.kept?.clusters ?? 0);
   const duplicateCount = duplicatesIn(result.clusters) + (result.kept?.duplicates ?? 0);
@@ -58,8 +62,10 @@ export async function saveGroupResult(
       .executeTakeFirst();
     if (!claimed) return undefined;
 
-    if (result.kept && result.dropped) await saveChangedClusters(trx, taskId, runNumber, group.id, result.clusters, result.dropped, result.kept.clusters);
-    else await saveClusters(trx, taskId, runNumber, group.id, result.clusters);
+    if (result.kept && result.dropped) await saveChangedClusters(trx, taskId, runNumber, group.id, result.clusters, result.dropped, result.kept.clusters, reviewed);
+    else await saveClusters(trx, taskId, runNumber, group.id, result.clusters, reviewed);
+    // Kept clusters keep their review; with the new ones, they are the group's share of the task's review counters.
+    const review = await groupReviewCounts(trx, group.id);
     // With the result it came from: the next run trusts these decisions only as far as they are saved.
     await saveDecisions(trx, taskId, group, result.decisions);
     return trx
@@ -69,6 +75,9 @@ export async function saveGroupResult(
         processed_questions: incrementBy('processed_questions', group.question_count),
         duplicate_count: incrementBy('duplicate_count', duplicateCount),
         cluster_count: incrementBy('cluster_count', clusterCount),
+        reviewed_cluster_count: incrementBy('reviewed_cluster_count', review.reviewed),
+        confirmed_cluster_count: incrementBy('confirmed_cluster_count', review.confirmed),
+        dismissed_cluster_count: incrementBy('dismissed_cluster_count', review.dismissed),
       })
       .where('id', '=', taskId)
       .returningAll()
@@ -94,9 +103,9 @@ const DROP_CHUNK = 1000;
  * a result that lists every cluster (GroupResult.kept unset). Every earlier stored cluster of
  * the group goes.
  */
-async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
+async function saveClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], reviewed: ReformedReview) {
   await db.deleteFrom('dedup_clusters').where('group_id', '=', groupId).where('run_number', '!=', runNumber).execute();
-  await insertClusters(db, taskId, runNumber, groupId, clusters);
+  await insertClusters(db, taskId, runNumber, groupId, clusters, reviewed);
 }
 
 /**
@@ -117,7 +126,7 @@ export class StaleDecisionsError extends Error {
  * `clusters` are inserted. Throws StaleDecisionsError, saving nothing (the caller's transaction
  * rolls back), when the stored clusters turn out not to be the previous run's.
  */
-async function saveChangedClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], dropped: Float64Array, kept: number) {
+async function saveChangedClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], dropped: Float64Array, kept: number, reviewed: ReformedReview) {
   for (let start = 0; start < dropped.length; start += DROP_CHUNK) {
     if (start > 0) await nextTurn();
     await db
@@ -133,7 +142,7 @@ async function saveChangedClusters(db: Db, taskId: number, runNumber: number, gr
     .where('group_id', '=', groupId)
     .executeTakeFirstOrThrow();
   if (Number(count) !== kept) throw new StaleDecisionsError(groupId, `${count} stored clusters left to keep, ${kept} kept`);
-  await insertClusters(db, taskId, runNumber, groupId, clusters);
+  await insertClusters(db, taskId, runNumber, groupId, clusters, reviewed);
 }
 
 /**
@@ -145,7 +154,7 @@ async function saveChangedClusters(db: Db, taskId: number, runNumber: number, gr
  * events do not. A question is canonical of at most one cluster per group, so the returned
  * ids are matched by canonical id, whatever order the database returns them in.
  */
-async function insertClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[]) {
+async function insertClusters(db: Db, taskId: number, runNumber: number, groupId: number, clusters: Cluster[], reviewed: ReformedReview) {
   let members: Database['dedup_cluster_members'][] = [];
   const flush = async () => {
     if (members.length > 0) {
@@ -158,7 +167,17 @@ async function insertClusters(db: Db, taskId: number, runNumber: number, groupId
     const chunk = clusters.slice(start, start + CLUSTER_INSERT_CHUNK);
     const inserted = await db
       .insertInto('dedup_clusters')
-      .values(chunk.map((cluster) => ({ task_id: taskId, group_id: groupId, canonical_question_id: cluster.canonicalId, member_count: cluster.members.length, run_number: runNumber })))
+      .values(
+        chunk.map((cluster) => ({
+          task_id: taskId,
+          group_id: groupId,
+          canonical_question_id: cluster.canonicalId,
+          member_count: cluster.members.length,
+          run_number: runNumber,
+          min_similarity: weakestSimilarity(cluster),
+          ...reviewed(cluster),
+        })),
+      )
       .returning(['id', 'canonical_question_id'])
       .execute();
     await nextTurn();
@@ -179,13 +198,20 @@ export interface ClusterFilter {
   type_name?: string;
   subject_name?: string;
   channel_code?: string;
+  /** Review state (src/review/). */
+  review?: ReviewState;
+  /** Similarity band of the cluster's weakest member. */
+  min_similarity?: number;
+  max_similarity?: number;
 }
 
 export interface ClusterView {
   cluster_id: number;
   group: { type_name: string; subject_name: string; channel_code: string };
+  /** The reviewer's choice (set_canonical) when there is one, else the engine's. */
   canonical_question_id: number;
   members: { question_id: number; distance: number; similarity: number }[];
+  review: ClusterReview;
 }
 
 function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
@@ -199,13 +225,17 @@ function clusterQuery(db: Db, taskId: number, filter: ClusterFilter) {
   if (filter.type_name) query = query.where('g.type_name', '=', filter.type_name);
   if (filter.subject_name) query = query.where('g.subject_name', '=', filter.subject_name);
   if (filter.channel_code) query = query.where('g.channel_code', '=', filter.channel_code);
+  if (filter.review) query = query.where('c.review_state', '=', filter.review);
+  if (filter.min_similarity !== undefined) query = query.where('c.min_similarity', '>=', filter.min_similarity);
+  if (filter.max_similarity !== undefined) query = query.where('c.min_similarity', '<=', filter.max_similarity);
   return query;
 }
 
 /** A page of clusters, largest `afterId` first when given (keyset paging for exports). */
-async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0): Promise<ClusterView[]> {
+export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit: number, offset: number, afterId = 0): Promise<ClusterView[]> {
   const rows = await clusterQuery(db, taskId, filter)
-    .select(['c.id', 'c.canonical_question_id', 'g.type_name', 'g.subject_name', 'g.channel_code'])
+    .select(['c.id', 'g.type_name', 'g.subject_name', 'g.channel_code', ...REVIEW_COLUMNS])
+    .select(displayedCanonical.as('canonical_question_id'))
     .where('c.id', '>', afterId)
     .orderBy('c.id')
     .limit(limit)
@@ -233,6 +263,7 @@ async function loadClusters(db: Db, taskId: number, filter: ClusterFilter, limit
     group: { type_name: row.type_name, subject_name: row.subject_name, channel_code: row.channel_code },
     canonical_question_id: row.canonical_question_id,
     members: byCluster.get(row.id)!,
+    review: reviewOf(row),
   }));
 }
 

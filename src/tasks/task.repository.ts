@@ -23,6 +23,10 @@ export function rowToTask(row: TaskRow): Task {
     processed_questions: row.processed_questions,
     duplicate_count: row.duplicate_count,
     cluster_count: row.cluster_count,
+    reviewed_cluster_count: row.reviewed_cluster_count,
+    confirmed_cluster_count: row.confirmed_cluster_count,
+    dismissed_cluster_count: row.dismissed_cluster_count,
+    include_resolved: row.include_resolved === 1,
     error: row.error,
     created_at: row.created_at,
     started_at: row.started_at,
@@ -36,12 +40,13 @@ export interface NewTask {
   scope: Scope;
   max_distance: number;
   min_similarity: number;
+  include_resolved?: boolean;
 }
 
-export async function insertTask(db: Db, task: NewTask, now: string): Promise<TaskRow> {
+export async function insertTask(db: Db, { include_resolved, ...task }: NewTask, now: string): Promise<TaskRow> {
   return db
     .insertInto('dedup_tasks')
-    .values({ ...task, filters: JSON.stringify(task.filters), status: 'pending', created_at: now })
+    .values({ ...task, filters: JSON.stringify(task.filters), include_resolved: include_resolved ? 1 : 0, status: 'pending', created_at: now })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -144,6 +149,8 @@ async function countGroups(db: Db, task: TaskRow): Promise<GroupCount[]> {
       .where('subject_name', '=', group.subject_name);
     if (!bySubject) count = count.where('channel_code', '=', group.channel_code);
     else if (filters.channel_codes) count = count.where('channel_code', 'in', filters.channel_codes);
+    // Questions resolved as duplicates stay out of a run unless the task takes them in (the index holds duplicate_of).
+    if (task.include_resolved !== 1) count = count.where('duplicate_of', 'is', null);
     const questionCount = Number((await count.executeTakeFirstOrThrow()).count);
     // A key seen a moment ago may be gone (deleted meanwhile), or have none of the channels asked for.
     if (questionCount > 0) counted.push({ ...group, question_count: questionCount });
@@ -215,6 +222,9 @@ export async function beginRun(db: Kysely<Database>, id: number, now: string): P
         processed_questions: 0,
         duplicate_count: 0,
         cluster_count: 0,
+        reviewed_cluster_count: 0,
+        confirmed_cluster_count: 0,
+        dismissed_cluster_count: 0,
         error: null,
         run_number: task.run_number + 1,
         started_at: now,

@@ -8,9 +8,11 @@ import { exportResponse } from './export.ts';
 import { duplicatePairs, listClusters } from './result.repository.ts';
 import { deleteTask, getTaskRow, insertTask, listTaskGroups, listTasks, rowToTask } from './task.repository.ts';
 import { createTaskBody, listTasksQuery } from './task.schema.ts';
+import { clusterReviewQuery } from '../review/review.schema.ts';
+import { withQuestions } from '../review/review.routes.ts';
 
 const groupName = z.string().trim().min(1).max(100).optional();
-export const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...paginationQuery });
+export const clustersQuery = z.object({ type_name: groupName, subject_name: groupName, channel_code: groupName, ...clusterReviewQuery, ...paginationQuery });
 export const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') });
 
 export function taskRoutes({ db, runner, now }: AppDeps) {
@@ -48,7 +50,8 @@ export function taskRoutes({ db, runner, now }: AppDeps) {
     const query = parseQuery(c, clustersQuery);
     await getTaskRow(db, id);
     const { items, total } = await listClusters(db, id, query, offsetOf(query), query.page_size);
-    return ok(c, { items, total, page: query.page, page_size: query.page_size });
+    const shown = query.include === 'questions' ? await withQuestions(db, items) : items;
+    return ok(c, { items: shown, total, page: query.page, page_size: query.page_size });
   });
 
   app.get('/:id/export', async (c) => {

@@ -14,6 +14,8 @@ import { buildGroupJob, printedRows, readTexts } from './group-job.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult, StaleDecisionsError } from './result.repository.ts';
+import { reviewFromVerdicts } from '../review/cluster-review.ts';
+import { loadGroupVerdicts, verdictScope, withVerdicts } from '../review/pair-decisions.repository.ts';
 import {
   beginRun,
   claimPendingGroup,
@@ -106,6 +108,8 @@ interface ActiveRun {
   runNumber: number;
   /** The task's options, fixed when it was created. */
   opts: DedupOptions;
+  /** The task takes in questions resolved as duplicates. */
+  includeResolved: boolean;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -248,6 +252,7 @@ export class TaskRunner {
       taskId: task.id,
       runNumber: task.run_number,
       opts: { maxDistance: task.max_distance, minSimilarity: task.min_similarity },
+      includeResolved: task.include_resolved === 1,
       controller: new AbortController(),
       done: Promise.resolve(),
     };
@@ -342,11 +347,18 @@ export class TaskRunner {
       // With the previous run's decisions, a group goes without the texts of rows whose prints are known (the check
       // index holds them by version, else they are stored): the worker fetches the few it must read over a text
       // channel. A first run verifies most rows and gets every text.
-      const read = this.reading.then(() => buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank }));
+      const read = this.reading.then(async () => {
+        const loaded = await buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank, includeResolved: run.includeResolved });
+        // The reviewers' decisions that hold for the rows read: the engine honours them.
+        const verdicts = await loadGroupVerdicts(db, verdictScope(group, run.includeResolved), loaded.ids);
+        // Read now, before the job (and perhaps its verdict arrays) moves to the worker.
+        return { loaded, verdicts, reviewed: reviewFromVerdicts(verdicts) };
+      });
       this.reading = read.catch(() => undefined);
-      const loaded = await read;
+      const { loaded, verdicts, reviewed } = await read;
       const { job } = loaded;
       job.previous = previous;
+      withVerdicts(job, verdicts);
       if (job.omitted) {
         texts = serveTexts(async (asked) => readTexts(db, Array.from(asked, (row) => loaded.ids[row]!)));
         job.texts = texts.channel;
@@ -388,7 +400,7 @@ export class TaskRunner {
         texts?.close();
       }
       lease.release();
-      const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now());
+      const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now(), reviewed);
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
       // The prints the worker had to compute are kept for the next run and for checks. They are a
       // cache: failing to store them must not fail (and re-run, and count again) a group already saved.

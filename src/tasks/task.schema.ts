@@ -23,6 +23,8 @@ export const createTaskBody = z.object({
   task_name: z.string().trim().min(1, 'task_name must not be empty').max(200),
   filters: taskFilters.default({}),
   ...dedupOptions,
+  /** Runs take in questions resolved as duplicates too (left out by default). */
+  include_resolved: z.boolean().default(false),
 });
 
 export const TASK_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const satisfies TaskStatus[];
@@ -47,6 +49,11 @@ export interface Task {
   processed_questions: number;
   duplicate_count: number;
   cluster_count: number;
+  /** Clusters of the current run reviewed (any state but unreviewed), confirmed, dismissed. */
+  reviewed_cluster_count: number;
+  confirmed_cluster_count: number;
+  dismissed_cluster_count: number;
+  include_resolved: boolean;
   error: string | null;
   created_at: string;
   started_at: string | null;
