@@ -67,6 +67,7 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
     for (const [name, page] of [['alice', alice], ['bob', bob]] as const) {
       page.on('console', (message) => message.type() === 'error' && errors.push(`${name}: ${message.text()}`));
       page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`));
+      page.on('response', (response) => response.status() >= 400 && errors.push(`${name}: HTTP ${response.status()} ${response.url()}`));
     }
   });
 
