@@ -4,13 +4,14 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Piscina } from 'piscina';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp } from './app.ts';
 import { BankIndex } from './dedup/bank-index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
+import { createLogger } from './logger.ts';
 import { openPostgresPool } from './db/postgres.ts';
 import { createClusterProgress, shareBankChanges, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
@@ -46,7 +47,7 @@ const PRINT_WORKER = new URL('../workers/print.worker.ts', import.meta.url);
  * Socket.IO on one port, resumes interrupted tasks, and owns the order of shutdown.
  */
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<RunningService> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'question-dedup' } });
+  const logger = options.logger ?? (await createLogger(config.logLevel, { terminal: false }));
   const now = () => new Date().toISOString();
   const database = await connectDatabase(config.databaseUrl, { maxConnections: config.dbPoolSize });
   await migrateToLatest(database);
@@ -158,7 +159,11 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   });
   io.attach(server as Parameters<typeof io.attach>[0]);
   const port = (server.address() as AddressInfo).port;
+  const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
   logger.info({ port, host: config.host, db: redactUrl(config.databaseUrl), workers: config.workers, instance: instanceId }, 'service listening');
+  // The first thing a newcomer needs: where to point the browser.
+  logger.info({ dashboard: `${url}/` }, `dashboard at ${url}/ (API docs at ${url}/api/docs)`);
   await bank.load();
   await runner.resumeInterrupted();
 
@@ -181,8 +186,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       logger.info('service stopped');
     })());
 
-  const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { url: `http://${host}:${port}`, port, runner, io, close };
+  return { url, port, runner, io, close };
 }
 
 /**
@@ -198,7 +202,9 @@ export async function main(env: Record<string, string | undefined>, options: Ser
     console.error(`configuration error: ${error.message}`);
     process.exit(1);
   }
-  const service = await startService(config, options).catch((error: Error) => {
+  // Pretty lines for a person at a terminal, JSON for everything else.
+  const logger = options.logger ?? (await createLogger(config.logLevel, { terminal: process.stdout.isTTY === true }));
+  const service = await startService(config, { ...options, logger }).catch((error: Error) => {
     console.error(`failed to start: ${error.message}`);
     process.exit(1);
   });

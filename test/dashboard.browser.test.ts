@@ -33,6 +33,29 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
     await service?.close();
   });
 
+  it('loads with no console error, its icon included', async () => {
+    const errors: string[] = [];
+    const onConsole = (message: { type(): string; text(): string }) => void (message.type() === 'error' && errors.push(message.text()));
+    const onPageError = (error: Error) => void errors.push(error.message);
+    page.on('console', onConsole);
+    page.on('pageerror', onPageError);
+    try {
+      const icon = page.waitForResponse((response) => new URL(response.url()).pathname === '/favicon.svg');
+      await page.goto(service.url);
+      await page.waitForSelector('#connection[data-state=connected]');
+      expect((await icon).status()).toBe(200);
+      expect((await icon).headers()['content-type']).toBe('image/svg+xml');
+      // Where browsers look unasked (the API docs page has no icon link of its own).
+      expect((await fetch(`${service.url}/favicon.ico`)).status).toBe(200);
+      await page.goto(`${service.url}/api/docs`);
+      await page.waitForLoadState('load');
+      expect(errors).toEqual([]);
+    } finally {
+      page.off('console', onConsole);
+      page.off('pageerror', onPageError);
+    }
+  });
+
   it('imports a file, runs a task to 100% live, and shows a cluster side by side', async () => {
     const file = join(folder, 'sample.ndjson');
     writeFileSync(file, toNdjson(generateSampleBank({ count: 300, seed: 7 })));

@@ -80,13 +80,17 @@ describe('re-running a task after the bank changed', () => {
     expect(again).not.toEqual(before);
 
     // Clusters the change did not touch were kept as stored, under their ids; the others were replaced.
+    // (A cluster the change reached may come out with the same members again, under a new id.)
     const storedAgain = await storedClustersOf(service, task.id);
+    const lastStoredId = Math.max(...Object.values(stored).map((c) => c.cluster_id));
     let kept = 0;
     for (const [canonical, cluster] of Object.entries(storedAgain)) {
       const earlier = stored[Number(canonical)];
       const same = earlier !== undefined && JSON.stringify(earlier.members) === JSON.stringify(cluster.members);
-      if (same) kept++;
-      expect(same ? cluster.cluster_id === earlier.cluster_id : cluster.cluster_id > Math.max(...Object.values(stored).map((c) => c.cluster_id))).toBe(true);
+      if (cluster.cluster_id <= lastStoredId) {
+        kept++;
+        expect(same && cluster.cluster_id === earlier.cluster_id).toBe(true);
+      }
     }
     expect(kept).toBeGreaterThan(Object.keys(storedAgain).length * 0.8);
     expect(kept).toBeLessThan(Object.keys(storedAgain).length);

@@ -7,6 +7,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Question dedup</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
 ${BASE_CSS}
   .task[data-status=completed] .fill { background: var(--ok); }

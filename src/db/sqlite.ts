@@ -1,6 +1,6 @@
 import { Database as BunDatabase } from 'bun:sqlite';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CheckpointerData } from './sqlite-checkpointer.ts';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
@@ -94,9 +94,15 @@ class BackgroundCheckpointer {
 
 /** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed by a background thread. */
 export function openSqlite(path: string): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const database = new BunDatabase(path, { create: true });
-  database.exec('PRAGMA journal_mode = WAL');
+  let database: BunDatabase;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    database = new BunDatabase(path, { create: true });
+    // WAL mode writes the -wal and -shm files beside the database: a folder it cannot write fails here.
+    database.exec('PRAGMA journal_mode = WAL');
+  } catch (error) {
+    throw path === ':memory:' ? error : openFailure(path, error);
+  }
   // NORMAL is durable across process crashes in WAL mode; only an OS crash may lose the last commits.
   database.exec('PRAGMA synchronous = NORMAL');
   database.exec('PRAGMA foreign_keys = ON');
@@ -107,4 +113,44 @@ export function openSqlite(path: string): SqliteDatabase {
   if (path === ':memory:') return new BunSqliteAdapter(database);
   database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   return new BunSqliteAdapter(database, new BackgroundCheckpointer(path));
+}
+
+/**
+ * SQLite's own message ("unable to open database file") names neither the file nor the cause.
+ * The usual cause is a data folder this process may not write: a root-owned bind mount, or a
+ * container run under an arbitrary uid (OpenShift). Say which file, which folder, who we are
+ * and who owns it.
+ */
+export function openFailure(path: string, error: unknown): Error {
+  const file = resolve(path);
+  const reason = error instanceof Error ? error.message : String(error);
+  // The file if it exists, else the nearest folder on its path that exists: what must be writable.
+  let blocked = file;
+  while (!existsSync(blocked) && dirname(blocked) !== blocked) blocked = dirname(blocked);
+  const folder = blocked === file ? dirname(file) : blocked;
+  const denied = [folder, ...(blocked === file ? [file] : [])].map((target) => ({ target, code: accessError(target) })).find((check) => check.code !== undefined);
+  if (denied === undefined) return new Error(`cannot open the SQLite database ${file}: ${reason}`);
+  const { target, code } = denied;
+  const stat = statSync(target);
+  const kind = stat.isDirectory() ? 'folder' : 'file';
+  const who = `uid ${process.getuid?.()}, gid ${process.getgid?.()}`;
+  const cause =
+    code === 'EROFS'
+      ? `the ${kind} ${target} is on a read-only file system`
+      : `the ${kind} ${target} is not writable by this process (${who}; it belongs to uid ${stat.uid}, gid ${stat.gid}, mode ${(stat.mode & 0o777).toString(8)})`;
+  return new Error(
+    `cannot open the SQLite database ${file}: ${cause}. Give this user or its group write access ` +
+      `(chown, or chgrp 0 and chmod g+w for an arbitrary uid), mount a writable volume there, or set DATABASE_URL elsewhere (${reason})`,
+  );
+}
+
+/** The error code when this process may not write (and, for a folder, enter) `target`. */
+function accessError(target: string): string | undefined {
+  try {
+    const mode = statSync(target).isDirectory() ? constants.W_OK | constants.X_OK : constants.W_OK;
+    accessSync(target, mode);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EACCES';
+  }
 }

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 
 /** Paths polled by machines or fetched with every page view: logged at debug, not info. */
-const QUIET = new Set(['/metrics', '/api/health', '/dashboard.js']);
+const QUIET = new Set(['/metrics', '/api/health', '/dashboard.js', '/favicon.svg', '/favicon.ico']);
 
 /**
  * One JSON log line per request with its id (the caller's `X-Request-Id` when it looks sane,

@@ -1,8 +1,11 @@
 /**
- * Bench texts: the GAOKAO-Bench questions when ../shared/data is present,
- * scaled up with generated variants; otherwise a synthetic stand-in so the
- * bench still runs (and says so).
+ * Texts for tests and benchmarks. Tests read the GAOKAO-Bench subset committed under
+ * test/fixtures/gaokao (1,194 questions); benchmarks take the full set from
+ * ../shared/data/gaokao-bench when a checkout has it beside the project, else the same
+ * fixture, and print which one they used. Either is scaled up with generated variants.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadGaokao, prng } from '../engine/evalset.ts';
 import { changeNumber, latexSynonyms, renumber, respace, smallEdit, toFullWidth, toHtml } from '../engine/variants.ts';
 
@@ -14,30 +17,30 @@ export interface BenchQuestion {
 }
 
 export interface Corpus {
-  source: 'gaokao-bench' | 'synthetic';
+  /** `gaokao-bench`: the full set from ../shared/data; `gaokao-fixture`: the committed subset. */
+  source: 'gaokao-bench' | 'gaokao-fixture';
+  path: string;
   base: BenchQuestion[];
 }
 
-const SYLLABLES = '已知函数集合数列概率向量椭圆双曲线抛物线三角形面积体积方程不等式导数极值单调区间最大值最小值实数取值范围下列说法正确的是细胞生物化学反应溶液物质历史政治经济文化地理气候';
+export const FIXTURE_GAOKAO = fileURLToPath(new URL('../fixtures/gaokao/questions.ndjson', import.meta.url));
+/** Outside the repository, so only benchmarks look there, and only when it is present. */
+export const SHARED_GAOKAO = fileURLToPath(new URL('../../../shared/data/gaokao-bench/questions.ndjson', import.meta.url));
 
-function synthetic(n: number): BenchQuestion[] {
-  const rand = prng(1);
-  const out: BenchQuestion[] = [];
-  for (let i = 0; i < n; i++) {
-    let s = `${1 + (i % 20)}. `;
-    const len = 60 + Math.floor(rand() * 240);
-    for (let k = 0; k < len; k++) {
-      s += rand() < 0.08 ? `$x^{${Math.floor(rand() * 9)}}+${Math.floor(rand() * 99)}$` : SYLLABLES[Math.floor(rand() * SYLLABLES.length)]!;
-    }
-    out.push({ type_name: '单选题', subject_name: '数学', channel_code: `synthetic-${i % 4}`, content: s });
-  }
-  return out;
+function corpusFrom(source: Corpus['source'], path: string): Corpus {
+  const rows = loadGaokao(path);
+  if (rows === null) throw new Error(`${path} is missing`);
+  return { source, path, base: rows.map(({ type_name, subject_name, channel_code, content }) => ({ type_name, subject_name, channel_code, content })) };
 }
 
+/** The committed fixture: what every test reads. */
 export function loadCorpus(): Corpus {
-  const rows = loadGaokao();
-  if (rows === null) return { source: 'synthetic', base: synthetic(3000) };
-  return { source: 'gaokao-bench', base: rows.map(({ type_name, subject_name, channel_code, content }) => ({ type_name, subject_name, channel_code, content })) };
+  return corpusFrom('gaokao-fixture', FIXTURE_GAOKAO);
+}
+
+/** Benchmarks: the full GAOKAO-Bench set when ../shared/data has it, else the fixture. */
+export function loadBenchCorpus(): Corpus {
+  return existsSync(SHARED_GAOKAO) ? corpusFrom('gaokao-bench', SHARED_GAOKAO) : loadCorpus();
 }
 
 /**

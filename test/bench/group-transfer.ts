@@ -21,7 +21,7 @@ import { saveGroupResult } from '../../src/tasks/result.repository.ts';
 import { beginRun, claimPendingGroup, insertTask } from '../../src/tasks/task.repository.ts';
 import { packTexts } from '../../workers/packed-texts.ts';
 import { jobTransferList, type GroupResult } from '../../workers/protocol.ts';
-import { loadCorpus, questionAt } from './corpus.ts';
+import { loadBenchCorpus, questionAt } from './corpus.ts';
 
 const n = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 150_000);
 const withOptions = process.argv.includes('--options');
@@ -66,7 +66,7 @@ const { db, dialect } = await connectDatabase(`sqlite:${join(dir, 'bench.sqlite'
 await migrateToLatest({ db, dialect });
 const now = () => new Date().toISOString();
 
-const corpus = loadCorpus();
+const corpus = loadBenchCorpus();
 for (let start = 0; start < n; start += 500) {
   const rows = [];
   for (let i = start; i < Math.min(n, start + 500); i++) {

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
-import { loadCorpus, questionAt } from './corpus.ts';
+import { loadBenchCorpus, questionAt } from './corpus.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
 const passes = (process.argv[4] ?? 'fresh,again').split(',');
-const corpus = loadCorpus();
+const corpus = loadBenchCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'import-cpu-'));
 const file = join(dir, 'bank.ndjson');
 const writer = Bun.file(file).writer();

@@ -7,14 +7,14 @@
  *   BENCH_SERVICE_N   questions imported into the service  (default 1000000; 0 skips)
  */
 import { runCheckBench } from './check.ts';
-import { loadCorpus } from './corpus.ts';
+import { loadBenchCorpus } from './corpus.ts';
 import { runEngineBench } from './engine.ts';
 import type { ServiceFigures } from './service.ts';
 
 const log = (line: string) => console.log(line);
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const corpus = loadCorpus();
-if (corpus.source === 'synthetic') log('note: ../shared/data/gaokao-bench is absent; using synthetic texts');
+const corpus = loadBenchCorpus();
+log(`texts: ${corpus.base.length} questions from ${corpus.path} (${corpus.source === 'gaokao-bench' ? 'the full GAOKAO-Bench set in ../shared/data' : 'the committed fixture; ../shared/data/gaokao-bench is absent'}), scaled up with generated variants`);
 
 const engine = runEngineBench(corpus, log, { groupSize: size('BENCH_GROUP_SIZE', 50_000) });
 

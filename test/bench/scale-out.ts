@@ -3,7 +3,7 @@
  *
  *   BENCH_DATABASE_URL=$(.ci/postgres start) bun test/bench/scale-out.ts [--copies 4] [--runs 3] [--workers 1,2]
  *
- * The bank: the gaokao questions (../shared/data, else the generated sample), each group copied
+ * The bank: the gaokao questions (the full set in ../shared/data when present, else the fixture), each group copied
  * into `--copies` channels, each question in 4 variants (as is, HTML-wrapped, numbered with a
  * score note, trailing space), so groups are larger and full of near-duplicates. For every
  * WORKERS value, a fresh database gets the bank and the same task runs `--runs` times on one
@@ -14,7 +14,7 @@ import { connectDatabase } from '../../src/db/connect.ts';
 import type { Task } from '../../src/tasks/task.schema.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { api, clusterFormed, startInstance, stopInstances, waitFor, type Instance } from '../support/instances.ts';
-import { sampleQuestions } from '../support/service.ts';
+import { loadBenchCorpus } from './corpus.ts';
 
 const { values } = parseArgs({
   options: { copies: { type: 'string', default: '4' }, runs: { type: 'string', default: '3' }, workers: { type: 'string', default: '1,2' } },
@@ -27,13 +27,15 @@ if (!server) throw new Error('set BENCH_DATABASE_URL=postgres://… (an account 
 process.env.TEST_DATABASE_URL = server;
 
 const variants = [(text: string) => text, (text: string) => `<p>${text}</p>`, (text: string) => `1. （5分）${text}`, (text: string) => `${text} `];
-const bank = sampleQuestions().flatMap((question, index) =>
+const corpus = loadBenchCorpus();
+console.log(`bank: ${corpus.base.length} questions from ${corpus.path}, ${copies} copies of each group, 4 variants each`);
+const bank = corpus.base.flatMap((question, index) =>
   Array.from({ length: copies }, (_, copy) =>
     variants.map((variant, v) => ({
       ...question,
-      external_id: `${String(question.external_id ?? index)}~${copy}~${v}`,
-      channel_code: `${String(question.channel_code ?? 'default')}~${copy}`,
-      content: variant(String(question.content)),
+      external_id: `${index}~${copy}~${v}`,
+      channel_code: `${question.channel_code}~${copy}`,
+      content: variant(question.content),
     })),
   ).flat(),
 );

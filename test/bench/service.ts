@@ -240,8 +240,8 @@ export async function runServiceBench(corpus: Corpus, log: (line: string) => voi
 }
 
 if (import.meta.main) {
-  const { loadCorpus } = await import('./corpus.ts');
-  const figures = await runServiceBench(loadCorpus(), (line) => console.log(line), Number(process.argv[2] ?? 100_000));
+  const { loadBenchCorpus } = await import('./corpus.ts');
+  const figures = await runServiceBench(loadBenchCorpus(), (line) => console.log(line), Number(process.argv[2] ?? 100_000));
   console.log(JSON.stringify(figures));
   process.exit(0);
 }

@@ -9,13 +9,12 @@ import { extract } from '../../workers/dedup/features.ts';
 import { hamming64 } from '../../workers/dedup/hash.ts';
 import { normalizeQuestion } from '../../workers/dedup/normalize.ts';
 import { simhash64 } from '../../workers/dedup/simhash.ts';
-import { loadGaokao, prng } from '../engine/evalset.ts';
+import { prng } from '../engine/evalset.ts';
+import { loadBenchCorpus } from './corpus.ts';
 
-const rows = loadGaokao();
-if (rows === null) {
-  console.log('short-edit: ../shared/data/gaokao-bench is absent; nothing to measure');
-  process.exit(0);
-}
+const corpus = loadBenchCorpus();
+const rows = corpus.base;
+console.log(`short-edit: ${rows.length} questions from ${corpus.path}`);
 const rand = prng(7);
 const fp = (text: string): [number, number, number] => {
   const e = extract(text);

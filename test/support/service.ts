@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { io as connectClient, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { loadConfig } from '../../src/config.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.ts';
@@ -81,37 +81,15 @@ export function collect<E extends keyof ServerToClientEvents>(client: TestClient
   return seen;
 }
 
-export const GAOKAO_FILE = new URL('../../../shared/data/gaokao-bench/questions.ndjson', import.meta.url);
+/** The committed GAOKAO-Bench subset (1,194 real questions); tests never read outside the repository. */
+export const GAOKAO_FILE = new URL('../fixtures/gaokao/questions.ndjson', import.meta.url);
 
-/** The real gaokao questions when `../shared/data` is present; otherwise a small generated bank. */
+/** The real gaokao questions of the fixture, in the import format. */
 export function sampleQuestions(): Record<string, unknown>[] {
-  if (existsSync(GAOKAO_FILE)) {
-    return readFileSync(GAOKAO_FILE, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line));
-  }
-  return generatedQuestions();
-}
-
-/** A few groups with planted near-duplicates, for machines without the shared data. */
-export function generatedQuestions(): Record<string, unknown>[] {
-  const questions: Record<string, unknown>[] = [];
-  const subjects = ['数学', '物理', '化学'];
-  const types = ['单选题', '填空题'];
-  for (const [s, subject] of subjects.entries()) {
-    for (const [t, type] of types.entries()) {
-      for (let i = 0; i < 12; i++) {
-        const a = i + 2 + s * 7 + t * 3;
-        const stem = `已知函数 f(x) = ${a}x^2 + ${i + 1}x - ${s + t + 3}，求 f(x) 在区间 [0, ${i + 4}] 上的最大值与最小值，并说明理由。`;
-        questions.push({ external_id: `${subject}-${type}-${i}`, type_name: type, subject_name: subject, channel_code: 'default', content: stem });
-        if (i % 3 === 0) {
-          questions.push({ external_id: `${subject}-${type}-${i}-copy`, type_name: type, subject_name: subject, channel_code: 'default', content: `<p>${i + 1}. （5分）${stem}</p>` });
-        }
-      }
-    }
-  }
-  return questions;
+  return readFileSync(GAOKAO_FILE, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
 }
 
 export async function importQuestions(service: TestService, questions: Record<string, unknown>[]) {
