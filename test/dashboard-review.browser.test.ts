@@ -228,6 +228,11 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
       expect((await service.api('GET', `/api/questions/${question}`)).body.data.duplicate_of).toBe(canonical);
     }
     expect(await bob.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // Both pages load their clusters again: each resolved question says what it duplicates.
+    await alice.waitForFunction((n) => document.querySelectorAll('.member .resolved').length === n, duplicates.length);
+    await bob.waitForFunction((n) => document.querySelectorAll('.member .resolved').length === n, duplicates.length);
+    expect(await alice.locator(`.member[data-question-id="${duplicates[0]![0]}"] .resolved`).textContent()).toBe(`resolved: duplicate of #${duplicates[0]![1]}`);
+    await bob.evaluate(() => window.scrollTo(0, 0));
     await shoot(bob, 'review-phone-resolved.png');
     expect(errors).toEqual([]);
   });

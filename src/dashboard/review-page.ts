@@ -7,6 +7,7 @@ export const REVIEW_HTML = /* html */ `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Review · Question dedup</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/katex/katex.min.css">
 <style>
 ${BASE_CSS}
@@ -56,12 +57,14 @@ ${BASE_CSS}
   dialog { border: 1px solid var(--line); border-radius: .5rem; max-width: min(30rem, 92vw); }
   dialog::backdrop { background: rgba(20, 25, 35, .35); }
   .tasks-list { margin: 0; padding-left: 1.2rem; }
+  #live { position: fixed; left: 50%; bottom: .75rem; transform: translateX(-50%); max-width: 92vw; margin: 0; padding: .45rem .9rem; border-radius: 1.2rem; background: #1d2330; color: #fff; font-size: .9rem; box-shadow: 0 2px 8px rgba(0,0,0,.2); transition: opacity .3s; }
+  #live:empty { opacity: 0; pointer-events: none; }
   @media (max-width: 30rem) {
     main { padding: .5rem; gap: .5rem; } .panel { padding: .6rem; }
     .cluster { padding: .5rem; } .review-state { margin-left: 0; }
     #filters > label { flex: 1 1 40%; } #filters > label:first-child, #who > label { flex-basis: 100%; } #filters input[type=number] { width: 100%; }
     .controls > form { flex: 1 1 100%; }
-    .keys { display: none; } /* no keyboard on a phone: the buttons do the same */
+    .keys, button kbd { display: none; } /* no keyboard on a phone: the buttons do the same */
     .actions button, .member-actions button { flex: 1 1 auto; min-height: 2.75rem; }
   }
 </style>
@@ -97,6 +100,7 @@ ${BASE_CSS}
     <label>Only needed when the service runs with AUTH_TOKENS<input id="token" type="password" autocomplete="off"></label>
   </details>
 </main>
+<p id="live" role="status" aria-live="polite"></p>
 <dialog id="resolve-dialog">
   <form method="dialog">
     <h2>Resolve confirmed clusters?</h2>

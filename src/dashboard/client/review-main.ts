@@ -27,6 +27,15 @@ const say = (text: string, error = false) => {
 };
 const failed = (error: unknown) => say(error instanceof Error ? error.message : String(error), true);
 
+/** A short line at the bottom of the screen for what other reviewers just did, wherever the reader has scrolled to. */
+let liveTimer: ReturnType<typeof setTimeout> | undefined;
+function announce(text: string) {
+  const live = $('#live');
+  live.textContent = text;
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => (live.textContent = ''), 5000);
+}
+
 function showProgress() {
   setBar($('#review-bar'), progressPercent(progress.reviewed, progress.total));
   const counts = task?.confirmed_cluster_count === undefined ? '' : ` · ${task.confirmed_cluster_count} confirmed · ${task.dismissed_cluster_count ?? 0} dismissed`;
@@ -207,11 +216,14 @@ function connect(taskId: number) {
     showProgress();
     const shown = clusters.find((c) => c.cluster_id === event.cluster_id);
     if (shown) showCluster(applyReviewed(shown, event));
+    const by = event.review.decided_by;
+    if (by !== reviewer.get()) announce(`${by ?? 'someone'}: cluster ${event.cluster_id} ${event.review.state}`);
     refreshTaskSoon();
   });
   socket.on('task_resolved', (event) => {
     if (event.task_id !== taskId) return;
     $('#resolve-result').textContent = `${event.resolved_questions} questions resolved`;
+    announce(`${event.resolved_questions} questions resolved as duplicates`);
     refreshTaskSoon();
     void loadPage().catch(failed);
   });
