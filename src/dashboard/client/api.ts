@@ -37,9 +37,8 @@ const REVIEWER_KEY = 'dedup.reviewer';
 let reviewerName = new URLSearchParams(location.search).get('reviewer') ?? localStorage.getItem(REVIEWER_KEY) ?? '';
 export const reviewer = {
   get: (): string => reviewerName,
-  /** Header values are ASCII here (fetch refuses others); anything else is dropped rather than failing every request. */
   set: (value: string) => {
-    reviewerName = value.replace(/[^\x20-\x7e]/g, '').trim().slice(0, 100);
+    reviewerName = value.replace(/\p{Cc}/gu, '').trim().slice(0, 100);
     if (reviewerName) localStorage.setItem(REVIEWER_KEY, reviewerName);
     else localStorage.removeItem(REVIEWER_KEY);
     return reviewerName;
@@ -48,7 +47,8 @@ export const reviewer = {
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const bearer = token.get();
-  const named = reviewerName ? { ...extra, 'X-Reviewer': reviewerName } : extra;
+  // Header values are Latin-1: a name like 王老师 goes percent-encoded, and the service decodes it.
+  const named = reviewerName ? { ...extra, 'X-Reviewer': encodeURIComponent(reviewerName) } : extra;
   return bearer ? { ...named, Authorization: `Bearer ${bearer}` } : named;
 }
 
