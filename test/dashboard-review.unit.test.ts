@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test';
 import { diffTexts } from '../src/dashboard/client/diff.ts';
-import { mathTokens, splitMath } from '../src/dashboard/client/math.ts';
+import { mathTokens, splitMath, tokenKey } from '../src/dashboard/client/math.ts';
 import { htmlToText, optionLines, questionText } from '../src/dashboard/client/question-text.ts';
 import { applyReviewed, clustersPath, isStale, keyCommand, moveFocus, progressPercent, readAddress, writeAddress } from '../src/dashboard/client/review-state.ts';
 import type { ReviewCluster } from '../src/dashboard/client/review-types.ts';
@@ -30,6 +30,17 @@ describe('splitMath', () => {
     expect(mathTokens('已知 $a+b$ 求')).toEqual(['已', '知', ' ', '$a+b$', ' ', '求']);
     const { right } = diffTexts('已知 $\\frac{1}{2}$ 求值', '已知 $\\dfrac{1}{2}$ 求值', mathTokens);
     expect(right.filter((s) => s.changed).map((s) => s.text)).toEqual(['$\\dfrac{1}{2}$']);
+  });
+
+  it('does not mark a formula whose only change is spacing TeX ignores', () => {
+    expect(tokenKey('$ x^{2} , y $')).toBe(tokenKey('$x^{2},y$'));
+    expect(tokenKey('$$a+b$$')).toBe(tokenKey('\\[ a + b \\]'));
+    expect(tokenKey('$\\alpha b$')).not.toBe(tokenKey('$\\alphab$')); // there the space ends a command
+    expect(tokenKey('$a+b$')).not.toBe(tokenKey('$$a+b$$')); // inline and display typeset differently
+    expect(tokenKey('分')).toBe('分');
+    const { left, right } = diffTexts('求 $f(x)=x^2, x>0$ 的值', '求 $ f(x) = x^2,  x > 0 $ 的值', mathTokens, tokenKey);
+    expect([...left, ...right].some((s) => s.changed)).toBe(false);
+    expect(right.map((s) => s.text).join('')).toBe('求 $ f(x) = x^2,  x > 0 $ 的值'); // each side keeps its own text
   });
 });
 

@@ -37,6 +37,18 @@ export function mathTokens(text: string): string[] {
   return splitMath(text).flatMap((piece) => (piece.tex === undefined ? tokenize(piece.text) : [piece.text]));
 }
 
+/**
+ * What of a diff token counts: for a formula, its TeX without the spaces TeX ignores (a space
+ * only separates two letters, as in `\alpha b`) and with `$$…$$` and `\[…\]` alike (they typeset
+ * the same); any other token as it is.
+ */
+export function tokenKey(token: string): string {
+  const [piece] = splitMath(token);
+  if (piece?.tex === undefined || piece.text !== token) return token;
+  const tex = piece.tex.trim().replace(/\s+/g, ' ').replace(/ ?([^A-Za-z ]) ?/g, '$1');
+  return `${piece.display ? 'D' : 'I'}:${tex}`;
+}
+
 function typeset(piece: Piece): HTMLElement {
   const element = h('span', { class: piece.display ? 'math display' : 'math', title: piece.text });
   // strict off: Chinese text inside a formula is common in the bank and only a style warning to KaTeX;

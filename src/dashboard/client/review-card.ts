@@ -2,7 +2,7 @@
 /** One cluster as the review screen shows it: every member's text with math, what differs from the canonical marked, why it is there. */
 import { diffTexts, type Segment } from './diff.ts';
 import { h } from './dom.ts';
-import { mathTokens, renderSegments } from './math.ts';
+import { mathTokens, renderSegments, tokenKey } from './math.ts';
 import { questionText } from './question-text.ts';
 import { orderedMembers } from './review-state.ts';
 import type { MemberReason, Review, ReviewCluster, ReviewMember } from './review-types.ts';
@@ -14,7 +14,7 @@ function markedTexts(cluster: ReviewCluster): Map<number, Segment[]> {
   const out = new Map<number, Segment[]>();
   const others = cluster.members.filter((m) => m.question_id !== cluster.canonical_question_id);
   for (const member of others) {
-    const diff = diffTexts(canonical, texts.get(member.question_id) ?? '', mathTokens);
+    const diff = diffTexts(canonical, texts.get(member.question_id) ?? '', mathTokens, tokenKey);
     out.set(member.question_id, diff.right);
     if (others.length === 1) out.set(cluster.canonical_question_id, diff.left);
   }
