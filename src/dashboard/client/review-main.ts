@@ -1,17 +1,16 @@
 /// <reference lib="dom" />
 /** The review screen: one page of a task's clusters, keyboard review, other reviewers' decisions live over Socket.IO. */
-import { io, type Socket } from 'socket.io-client';
 import type { Page } from '../../http/pagination.ts';
-import type { ClientToServerEvents } from '../../realtime/events.ts';
 import { api, reviewer, token } from './api.ts';
 import { $, h, setBar } from './dom.ts';
 import { clusterCard } from './review-card.ts';
+import { joinTaskRoom } from './review-live.ts';
 import { setUpResolve } from './review-resolve.ts';
 import {
   applyReviewed, clustersPath, isStale, keyCommand, moveFocus, orderedMembers, PAGE_SIZE, progressPercent, readAddress, writeAddress,
   type Focus, type KeyCommand,
 } from './review-state.ts';
-import type { ReviewAction, ReviewCluster, ReviewServerEvents, ReviewTask } from './review-types.ts';
+import type { ReviewAction, ReviewCluster, ReviewTask } from './review-types.ts';
 
 const address = readAddress(location.search);
 const list = $('#clusters .list');
@@ -85,10 +84,15 @@ function showCluster(cluster: ReviewCluster) {
   else focus = next;
 }
 
+/** Counts page loads, so an answer to an older request (filters changed meanwhile) is dropped. */
+let loads = 0;
+
 async function loadPage() {
   const id = address.task!;
+  const load = ++loads;
   $('#clusters .title').textContent = 'Loading clusters…';
   const data = await api.get<Page<ReviewCluster>>(clustersPath(id, address.page, address.filters));
+  if (load !== loads) return;
   clusters = data.items;
   const pages = Math.max(1, Math.ceil(data.total / PAGE_SIZE));
   const filtered = address.filters.review || address.filters.min_similarity || address.filters.max_similarity;
@@ -185,49 +189,32 @@ function wire(taskId: number) {
   }, failed);
 }
 
-function connect(taskId: number) {
-  const socket: Socket<ReviewServerEvents, ClientToServerEvents> = io({ transports: ['websocket', 'polling'], auth: (send) => send({ token: token.get() }), reconnectionDelay: 1000 });
-  const connection = $('#connection');
-  const state = (value: string, detail = '') => {
-    connection.dataset.state = value;
-    connection.textContent = detail ? `${value}: ${detail}` : value;
-  };
-  // A reconnect is a new session: join again, and task_status brings the current counts back.
-  socket.on('connect', () => {
-    state('connected');
-    socket.emit('join_task', { task_id: taskId });
+function goLive(taskId: number) {
+  joinTaskRoom(taskId, {
+    task(next, finished) {
+      showTask(next);
+      if (finished) void loadPage().catch(failed); // a finished re-run replaced the clusters
+    },
+    running() {
+      if (task && task.status !== 'running') showTask({ ...task, status: 'running' });
+    },
+    reviewed(event) {
+      progress = event.review_progress;
+      showProgress();
+      const shown = clusters.find((c) => c.cluster_id === event.cluster_id);
+      if (shown) showCluster(applyReviewed(shown, event));
+      const by = event.review.decided_by;
+      if (by !== reviewer.get()) announce(`${by ?? 'someone'}: cluster ${event.cluster_id} ${event.review.state}`);
+      refreshTaskSoon();
+    },
+    resolved(event) {
+      $('#resolve-result').textContent = `${event.resolved_questions} questions resolved`;
+      announce(`${event.resolved_questions} questions resolved as duplicates`);
+      refreshTaskSoon();
+      void loadPage().catch(failed);
+    },
+    error: (message) => say(message, true),
   });
-  socket.on('disconnect', (reason) => {
-    delete document.body.dataset.joined;
-    state('disconnected', reason);
-  });
-  socket.on('connect_error', (error) => state('error', error.message));
-  socket.on('task_status', ({ data }) => {
-    showTask(data as ReviewTask);
-    document.body.dataset.joined = 'true'; // in the task's room: other reviewers' decisions reach this page from now on
-  });
-  socket.on('task_completed', ({ data }) => {
-    showTask(data as ReviewTask);
-    void loadPage().catch(failed); // a finished re-run replaced the clusters
-  });
-  socket.on('cluster_reviewed', (event) => {
-    if (event.task_id !== taskId) return;
-    progress = event.review_progress;
-    showProgress();
-    const shown = clusters.find((c) => c.cluster_id === event.cluster_id);
-    if (shown) showCluster(applyReviewed(shown, event));
-    const by = event.review.decided_by;
-    if (by !== reviewer.get()) announce(`${by ?? 'someone'}: cluster ${event.cluster_id} ${event.review.state}`);
-    refreshTaskSoon();
-  });
-  socket.on('task_resolved', (event) => {
-    if (event.task_id !== taskId) return;
-    $('#resolve-result').textContent = `${event.resolved_questions} questions resolved`;
-    announce(`${event.resolved_questions} questions resolved as duplicates`);
-    refreshTaskSoon();
-    void loadPage().catch(failed);
-  });
-  socket.on('error', ({ message }) => say(message, true));
 }
 
 /** Without `?task=`, the screen lists the tasks to pick one from. */
@@ -254,7 +241,7 @@ if (address.task === null) {
 } else {
   const taskId = address.task;
   wire(taskId);
-  connect(taskId);
+  goLive(taskId);
   api.get<ReviewTask>(`/api/dedup/tasks/${taskId}`).then(showTask, failed);
   loadPage().catch(failed);
 }
