@@ -24,10 +24,11 @@ function markedTexts(cluster: ReviewCluster): Map<number, Segment[]> {
 
 const STAGE_LABEL: Record<MemberReason['stage'], string> = { exact: 'same text', similar: 'near duplicate', reviewed: 'joined by a reviewer' };
 
-function reasonBadge(reason: MemberReason | undefined) {
-  if (!reason) return null;
-  const checks = reason.checks.length ? `: ${reason.checks.join(', ').replaceAll('_', ' ')} agree` : '';
-  return h('span', { class: 'reason', 'data-stage': reason.stage, title: `stage ${reason.stage}${checks}` }, `${STAGE_LABEL[reason.stage] ?? reason.stage}${checks}`);
+/** "near duplicate · verified: numbers, formulas, key words": why the engine put the member here. */
+function reasonBadge(reason: MemberReason | null | undefined) {
+  if (!reason) return null; // members stored before reasons existed have none
+  const checks = reason.checks.length ? ` · verified: ${reason.checks.join(', ').replaceAll('_', ' ')}` : '';
+  return h('span', { class: 'reason', 'data-stage': reason.stage, title: `stage: ${reason.stage}; checks that agree with the canonical question: ${reason.checks.join(', ') || 'none'}` }, `${STAGE_LABEL[reason.stage] ?? reason.stage}${checks}`);
 }
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '');

@@ -28,7 +28,8 @@ export interface ReviewMember {
   question_id: number;
   distance: number;
   similarity: number;
-  reason?: MemberReason;
+  /** Null for members stored before reasons were kept. */
+  reason?: MemberReason | null;
   question?: ReviewQuestion | null;
 }
 
