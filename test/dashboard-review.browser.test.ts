@@ -16,6 +16,9 @@ import { importQuestions, nextEvent, startTestService, type TestService } from '
 
 setDefaultTimeout(120_000);
 
+/** The phone reviewer's name. */
+const BOB = 'bob';
+
 interface Member { question_id: number; similarity: number; reason?: { stage: string; checks: string[] }; question?: { duplicate_of?: number | null } }
 interface Cluster { cluster_id: number; canonical_question_id: number; members: Member[]; review?: { state: string; decided_by: string | null } }
 
@@ -23,7 +26,7 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
   let service: TestService;
   let browser: BrowserContext;
   let alice: Page; // desktop
-  let bob: Page; // phone
+  let bob: Page; // phone, reviewing as BOB
   let taskId: number;
   let firstPage: Cluster[];
   const errors: string[] = [];
@@ -79,8 +82,12 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
   it('shows a page of clusters with their questions, typeset math in KaTeX fonts, marked changes and reasons', async () => {
     const fonts: number[] = [];
     alice.on('response', (response) => response.url().includes('/katex/fonts/') && fonts.push(response.status()));
-    for (const [page, name] of [[alice, 'alice'], [bob, 'bob']] as const) {
-      await page.goto(`${service.url}/review?task=${taskId}&reviewer=${name}`);
+    // The dashboard's task card leads to the review screen.
+    await alice.goto(service.url);
+    await alice.locator(`.task[data-task-id="${taskId}"] a.review`).click();
+    await alice.waitForURL(`${service.url}/review?task=${taskId}`);
+    for (const [page, name] of [[alice, 'alice'], [bob, BOB]] as const) {
+      await page.goto(`${service.url}/review?task=${taskId}&reviewer=${encodeURIComponent(name)}`);
       await page.waitForSelector('body[data-joined=true]');
       await page.waitForSelector('#clusters .list[data-loaded]');
       // A marker that a reload would wipe: every later check proves the page learnt it live.
@@ -171,13 +178,25 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
     expect(await bob.textContent('#notice')).toContain('already the canonical');
 
     const remembered = await service.api<{ items: { question_ids: number[]; verdict: string; decided_by: string }[] }>('GET', `/api/dedup/decisions?question_id=${rejected}`);
-    expect(remembered.body.data.items.map((d) => [d.verdict, d.decided_by])).toContainEqual(['distinct', 'bob']);
+    expect(remembered.body.data.items.map((d) => [d.verdict, d.decided_by])).toContainEqual(['distinct', BOB]);
 
     // A button does what its key does.
     await bob.locator(`.cluster[data-cluster-id="${small.cluster_id}"] button[data-act=dismiss]`).click();
     await cardOf(alice, small.cluster_id).and(alice.locator('[data-state=dismissed]')).waitFor();
-    expect(await cardOf(alice, small.cluster_id).locator('.review-state').textContent()).toStartWith('dismissed by bob');
+    expect(await cardOf(alice, small.cluster_id).locator('.review-state').textContent()).toStartWith(`dismissed by ${BOB}`);
     expect(await alice.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The button moved the focus on, as y and n do; n dismisses the next cluster.
+    const after = firstPage[firstPage.findIndex((c) => c === small) + 1]!;
+    expect(await focused(bob)).toEqual([after.cluster_id, entryOf(after)]);
+    await bob.keyboard.press('n');
+    await cardOf(alice, after.cluster_id).and(alice.locator('[data-state=dismissed]')).waitFor();
+    expect(await focused(bob)).not.toEqual([after.cluster_id, entryOf(after)]); // moved on again
+    await bob.keyboard.press('K'); // and back
+    expect(await focused(bob)).toEqual([after.cluster_id, entryOf(after)]);
+
+    // The other reviewer's decision is also said in a line at the bottom of the screen.
+    await alice.locator('#live', { hasText: `${BOB}: cluster ${after.cluster_id} dismissed` }).waitFor();
+    await cardOf(alice, small.cluster_id).scrollIntoViewIfNeeded();
     await shoot(alice, 'review-desktop-decided.png');
     await shoot(bob, 'review-phone-decided.png');
   });
