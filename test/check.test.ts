@@ -34,7 +34,7 @@ describe('POST /api/dedup/check', () => {
     const response = await check({ content: `17．（10 分）${stem.replaceAll('，', ',')}&nbsp;` });
     expect(response.status).toBe(200);
     expect(response.body.data).toHaveLength(1);
-    expect(response.body.data[0]).toMatchObject({ question_id: ids.orig });
+    expect(response.body.data[0]).toMatchObject({ question_id: ids.orig, reason: { stage: 'exact', checks: ['text'] } });
     expect(response.body.data[0].distance).toBeLessThanOrEqual(3);
     expect(response.body.data[0].similarity).toBeGreaterThanOrEqual(0.8);
     expect((await service.api('GET', '/api/questions')).body.data.total).toBe(3);
@@ -46,6 +46,30 @@ describe('POST /api/dedup/check', () => {
     expect(exact.body.data[0]).toMatchObject({ question_id: ids.orig, similarity: 1, distance: 0 });
     const channelOnly = await check({ content: stem });
     expect(channelOnly.body.data.map((hit: { question_id: number }) => hit.question_id)).toEqual([ids.orig]);
+  });
+
+  it('applies the task rules: another notation is found, one changed key word is not, and each hit says why', async () => {
+    const field = '关于电场强度，下列说法正确的是\nA. 电场强度的方向就是放入电场中的电荷受到的电场力的方向\nB. 电场中某点的场强与试探电荷无关\nC. 电场强度是矢量\nD. 场强的单位是牛每库';
+    const desk = '学校买了24张课桌，每张课桌135元，一共要付多少元？';
+    const created = await service.api('POST', '/api/questions', [
+      { external_id: 'field', type_name: '单选题', subject_name: '物理', channel_code: 'c9', content: field },
+      { external_id: 'desk', type_name: '单选题', subject_name: '物理', channel_code: 'c9', content: desk },
+    ]);
+    expect(created.body.data.inserted).toBe(2);
+    const items = (await service.api('GET', '/api/questions?channel_code=c9')).body.data.items as { id: number; external_id: string }[];
+    const idOf = Object.fromEntries(items.map((item) => [item.external_id, item.id]));
+    const probe = (content: string) => service.api('POST', '/api/dedup/check', { type_name: '单选题', subject_name: '物理', channel_code: 'c9', content });
+
+    const traditional = await probe('關於電場強度，下列說法正確的是\n(A) 電場強度的方向就是放入電場中的電荷受到的電場力的方向\n(B) 電場中某點的場強與試探電荷無關\n(C) 電場強度是矢量\n(D) 場強的單位是牛每庫');
+    expect(traditional.body.data).toEqual([{ question_id: idOf.field, distance: 0, similarity: 1, reason: { stage: 'exact', checks: ['text'] } }]);
+    const reworded = await probe(field.replace('下列说法正确的是', '下列说法中正确的是'));
+    expect(reworded.body.data).toHaveLength(1);
+    expect(reworded.body.data[0]).toMatchObject({ question_id: idOf.field, reason: { stage: 'similar', checks: ['similarity', 'key_words', 'options'] } });
+    expect((await probe(field.replace('正确', '错误'))).body.data).toEqual([]);
+    expect((await probe(desk.replace('135元', '135角'))).body.data).toEqual([]);
+    expect((await probe(`（2019·北京）3．（4分）${desk}`)).body.data).toMatchObject([{ question_id: idOf.desk, reason: { stage: 'exact' } }]);
+    // The bank as the other tests expect it.
+    for (const id of Object.values(idOf)) expect((await service.api('DELETE', `/api/questions/${id}`)).status).toBe(200);
   });
 
   it('does not call a question with other numbers a duplicate', async () => {

@@ -100,6 +100,8 @@ describe('dedup tasks API with the real worker', () => {
     expect(cluster.canonical_question_id).toBe(ids[0]);
     expect(cluster.members.map((member: { question_id: number }) => member.question_id)).toEqual([ids[0], ids[1]]);
     expect(cluster.members[0]).toMatchObject({ distance: 0, similarity: 1 });
+    // Why each is there: the canonical is its own text; the other is the same text under HTML, number and score note.
+    expect(cluster.members.map((member: { reason: unknown }) => member.reason)).toEqual([{ stage: 'exact', checks: ['text'] }, { stage: 'exact', checks: ['text'] }]);
     expect(cluster.members[1].distance).toBeLessThanOrEqual(3);
     expect(cluster.members[1].similarity).toBeGreaterThanOrEqual(task.min_similarity);
 
@@ -146,8 +148,9 @@ describe('dedup tasks API with the real worker', () => {
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.headers.get('content-disposition')).toContain(`task-${created.id}-duplicates.csv`);
     const rows = (await csv.text()).trim().split('\n');
-    expect(rows[0]).toBe('cluster_id,type_name,subject_name,channel_code,canonical_question_id,question_id,distance,similarity');
+    expect(rows[0]).toBe('cluster_id,type_name,subject_name,channel_code,canonical_question_id,question_id,distance,similarity,reason_stage,reason_checks');
     expect(rows).toHaveLength(3);
+    for (const row of rows.slice(1)) expect(row.endsWith(',exact,text')).toBe(true);
 
     const ndjson = await fetch(`${service.url}/api/dedup/tasks/${created.id}/export?format=ndjson`);
     const pairs = (await ndjson.text()).trim().split('\n').map((line) => JSON.parse(line));
@@ -155,6 +158,7 @@ describe('dedup tasks API with the real worker', () => {
     for (const pair of pairs) {
       expect(pair.question_id).not.toBe(pair.canonical_question_id);
       expect(pair.channel_code).toBe('*');
+      expect(pair.reason).toEqual({ stage: 'exact', checks: ['text'] });
     }
     expect((await service.api('GET', `/api/dedup/tasks/${created.id}/export?format=xml`)).status).toBe(400);
   });

@@ -59,10 +59,19 @@ export default function dedupWorker(job: GroupJob): MovedGroupResult {
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
   const moved: MovedGroupResult = {
     [valueSymbol]: posted,
-    [transferableSymbol]: wholeBuffersOf([posted.prints, posted.fresh, posted.decisions, posted.needContent, posted.dropped]),
+    [transferableSymbol]: [...wholeBuffersOf([posted.prints, posted.fresh, posted.decisions, posted.needContent, posted.dropped]), ...reasonBuffers(posted)],
   };
   move(moved);
   return moved;
+}
+
+/** The buffers behind the clusters' reason arrays (usually one for stages, one for checks: clusters.ts). */
+function reasonBuffers(result: GroupResult): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const cluster of result.clusters) {
+    for (const array of [cluster.stages, cluster.checks]) if (array !== undefined && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  }
+  return [...buffers];
 }
 
 /** The result with only the clusters to write: kept ones are counted (GroupResult.kept), their stored copies stay. */

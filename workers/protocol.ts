@@ -59,6 +59,21 @@ export interface GroupJob {
    * options or another algorithm version.
    */
   previous?: Uint8Array | null;
+  /**
+   * Optional: reviewers' remembered pair decisions that hold (both questions' content unchanged
+   * since), as flattened pairs of question ids `[a0, b0, a1, b1, …]`, only pairs whose two
+   * questions are both in this job. A `distinct` pair never ends in one cluster (the one that
+   * links them less strongly leaves: docs/review-engine.md); a `duplicate` pair always does, and
+   * a member joined only through one is marked `reviewed`. Pairs naming a question not in the
+   * job, or one question twice, are ignored. Int32Array because the bank's ids are 32-bit.
+   */
+  verdicts?: PairVerdicts | null;
+}
+
+/** GroupJob.verdicts: two lists of flattened question-id pairs. */
+export interface PairVerdicts {
+  distinct: Int32Array;
+  duplicate: Int32Array;
 }
 
 /**
@@ -69,7 +84,7 @@ export interface GroupJob {
  * since moving its buffer would empty every other view of it.
  */
 export function jobTransferList(job: GroupJob): (ArrayBuffer | MessagePort)[] {
-  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.vouched, job.previous];
+  const arrays = [job.ids, job.contents.bytes, job.contents.ends, job.options.bytes, job.options.ends, job.prints, job.omitted, job.vouched, job.previous, job.verdicts?.distinct, job.verdicts?.duplicate];
   const buffers: (ArrayBuffer | MessagePort)[] = wholeBuffersOf(arrays);
   // A port goes over only moved: the worker's end of the text channel.
   if (job.texts) buffers.push(job.texts.port);
@@ -118,6 +133,15 @@ export interface Cluster {
   canonicalId: number;
   /** Every member, the canonical question first (distance 0, similarity 1). */
   members: ClusterMember[];
+  /**
+   * Why each member is here (workers/dedup/reason.ts), parallel to members: the stage code that
+   * joined it (STAGE_EXACT, STAGE_SIMILAR, STAGE_REVIEWED) and the bitmask of REASON_CHECKS that
+   * agree between it and the canonical question. The engine always fills both (views into one
+   * buffer per result, so posting a result clones one buffer, not two per cluster); a worker that
+   * leaves them out gets its members stored without a reason.
+   */
+  stages?: Uint8Array;
+  checks?: Uint8Array;
   /**
    * True when this is a cluster of the run GroupJob.previous came from, unchanged: the same
    * members with the same numbers. The runner may keep the stored copy instead of rewriting it.

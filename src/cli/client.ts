@@ -13,10 +13,14 @@ export class CliError extends Error {
 export interface Target {
   url: string;
   token?: string;
+  /** Sent as X-Reviewer (percent-encoded): who a review or resolution is by, when the token has no name. */
+  reviewer?: string;
 }
 
 export function authHeaders(target: Target, extra: Record<string, string> = {}): Record<string, string> {
-  return target.token ? { ...extra, Authorization: `Bearer ${target.token}` } : extra;
+  const headers: Record<string, string> = target.token ? { ...extra, Authorization: `Bearer ${target.token}` } : { ...extra };
+  if (target.reviewer) headers['X-Reviewer'] = encodeURIComponent(target.reviewer);
+  return headers;
 }
 
 export async function send(target: Target, method: string, path: string, init: { body?: BodyInit; contentType?: string } = {}): Promise<Response> {

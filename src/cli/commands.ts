@@ -133,7 +133,11 @@ export function watchTask(target: Target, taskId: number, { stdout, stderr }: Io
 /** Streams the duplicate pairs to a file or stdout. */
 export async function exportTask(target: Target, taskId: number, format: string, outFile: string | undefined, { stdout, stderr }: Io): Promise<number> {
   if (format !== 'csv' && format !== 'ndjson') throw new CliError(`--format must be csv or ndjson, got ${format}`, 2);
-  const response = await send(target, 'GET', `/api/dedup/tasks/${taskId}/export?format=${format}`);
+  return download(await send(target, 'GET', `/api/dedup/tasks/${taskId}/export?format=${format}`), outFile, { stdout, stderr });
+}
+
+/** Streams a download (an export) to a file, or to stdout without one. */
+export async function download(response: Response, outFile: string | undefined, { stdout, stderr }: Io): Promise<number> {
   if (!response.ok || !response.body) await unwrap(response); // throws with the service's message
   let bytes = 0;
   if (outFile) {

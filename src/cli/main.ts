@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Task } from '../tasks/task.schema.ts';
 import { call, CliError, type Target } from './client.ts';
 import { describeTask, exportTask, importFile, listTasks, watchTask, type Io } from './commands.ts';
+import { exportResolutions, resolveTask } from './review-commands.ts';
 
 export const USAGE = `usage: dedup <command> [options]
 
@@ -19,10 +20,14 @@ commands:
   tasks cancel <id>                            cancel a running task
   watch <id> [--timeout <seconds>]             live progress bar until the task ends
   export <id> [--format csv|ndjson] [--out <file>]
+  resolve <id>                                 mark the task's confirmed clusters' duplicates (duplicate_of)
+  resolutions [--format csv|ndjson] [--out <file>]
+                                               every resolved question, for your own records
 
 options:
   --url <url>      the service (env DEDUP_URL, default http://localhost:5000)
   --token <token>  bearer token when the service has AUTH_TOKENS (env DEDUP_TOKEN)
+  --reviewer <name> who resolves, when the token has no name (env DEDUP_REVIEWER)
 `;
 
 function positiveId(raw: string | undefined, what = 'task id'): number {
@@ -59,6 +64,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         channels: { type: 'string' },
         start: { type: 'boolean' },
         timeout: { type: 'string' },
+        reviewer: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,7 +73,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       io.stdout.write(USAGE);
       return command || values.help ? 0 : 2;
     }
-    const target: Target = { url: values.url ?? env.DEDUP_URL ?? 'http://localhost:5000', token: values.token ?? env.DEDUP_TOKEN };
+    const target: Target = {
+      url: values.url ?? env.DEDUP_URL ?? 'http://localhost:5000',
+      token: values.token ?? env.DEDUP_TOKEN,
+      reviewer: values.reviewer ?? env.DEDUP_REVIEWER,
+    };
     if (!/^https?:\/\//.test(target.url)) throw new CliError(`--url must start with http:// or https://, got ${target.url}`, 2);
 
     switch (command) {
@@ -81,6 +91,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'export':
         return await exportTask(target, positiveId(rest[0]), values.format ?? 'csv', values.out, io);
+      case 'resolve':
+        return await resolveTask(target, positiveId(rest[0]), io);
+      case 'resolutions':
+        return await exportResolutions(target, values.format ?? 'csv', values.out, io);
       case 'tasks': {
         const [action, arg] = rest;
         if (action === 'list') return await listTasks(target, values.status, io.stdout);

@@ -9,6 +9,7 @@ import { leaseMigration } from './migrations/003_group_leases.ts';
 import { questionPrintsMigration } from './migrations/005_question_prints.ts';
 import { clusterRunsMigration } from './migrations/006_cluster_runs.ts';
 import { groupIndexRowHashMigration } from './migrations/007_group_index_row_hash.ts';
+import { memberReasonMigration } from './migrations/008_member_reason.ts';
 import { reviewMigration } from './migrations/009_review.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -61,6 +62,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '005_question_prints': questionPrintsMigration(dialect),
         '006_cluster_runs': clusterRunsMigration(),
         '007_group_index_row_hash': groupIndexRowHashMigration(),
+        '008_member_reason': memberReasonMigration(),
         '009_review': reviewMigration(dialect),
       };
     },

@@ -152,6 +152,9 @@ export interface DedupClusterMemberTable {
   question_id: number;
   distance: number;
   similarity: number;
+  /** Stage code and checks bitmask (workers/dedup/reason.ts); null for members stored before migration 008. */
+  reason_stage: number | null;
+  reason_checks: number | null;
 }
 
 export interface Database {

@@ -6,8 +6,11 @@
  * with the caller; see the functions' comments.
  */
 import { CheckIndex } from '../../workers/dedup/check-index.ts';
-import { duplicateSimilarity, textData } from '../../workers/dedup/compare.ts';
+import { contentChecks } from '../../workers/dedup/clusters.ts';
+import { duplicateSimilarity, textChecks, textData } from '../../workers/dedup/compare.ts';
 import { fingerprintQuestion } from '../../workers/dedup/engine.ts';
+import { F_COUNT } from '../../workers/dedup/print.ts';
+import { CHECK_SIMILARITY, CHECK_TEXT, memberReason, STAGE_EXACT, STAGE_SIMILAR, type MemberReason } from '../../workers/dedup/reason.ts';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_MIN_SIMILARITY, FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 
 export { CheckIndex };
@@ -31,7 +34,11 @@ export interface CheckHit {
   question_id: number;
   distance: number;
   similarity: number;
+  /** Why it is a duplicate, as for a cluster member (the checked question in the canonical's place). */
+  reason: MemberReason;
 }
+
+const EXACT_REASON = memberReason(STAGE_EXACT, CHECK_TEXT)!;
 
 /** Reads stored questions' texts by id (a single `WHERE id IN (...)`). */
 export type TextLoader = (ids: number[]) => Promise<Map<number, { content: string; options: string | null }>>;
@@ -61,7 +68,7 @@ export async function checkQuestion(index: CheckIndex, input: CheckInput, opts: 
   });
   const hits: CheckHit[] = [];
   const toRead = candidates.filter((c) => !c.exact).map((c) => c.id);
-  for (const c of candidates) if (c.exact) hits.push({ question_id: c.id, distance: c.distance, similarity: 1 });
+  for (const c of candidates) if (c.exact) hits.push({ question_id: c.id, distance: c.distance, similarity: 1, reason: EXACT_REASON });
   if (toRead.length > 0) {
     const texts = await load(toRead);
     const mine = textData(input.content, input.options);
@@ -69,8 +76,12 @@ export async function checkQuestion(index: CheckIndex, input: CheckInput, opts: 
       if (c.exact) continue;
       const stored = texts.get(c.id);
       if (stored === undefined) continue; // deleted since the index saw it
-      const similarity = duplicateSimilarity(mine, textData(stored.content, stored.options), minSimilarity);
-      if (similarity !== null) hits.push({ question_id: c.id, distance: c.distance, similarity: Math.round(similarity * 10000) / 10000 });
+      const theirs = textData(stored.content, stored.options);
+      const similarity = duplicateSimilarity(mine, theirs, minSimilarity);
+      if (similarity === null) continue;
+      // As a task's similar member: the index proposed only prints with the same agreement key.
+      const checks = CHECK_SIMILARITY | contentChecks(print[F_COUNT]!) | textChecks(mine, theirs);
+      hits.push({ question_id: c.id, distance: c.distance, similarity: Math.round(similarity * 10000) / 10000, reason: memberReason(STAGE_SIMILAR, checks)! });
     }
   }
   hits.sort((a, b) => b.similarity - a.similarity || a.distance - b.distance || a.question_id - b.question_id);

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { Question } from '../questions/question.schema.ts';
 import type { GroupKey, TaskProgressPayload } from '../realtime/events.ts';
 import type { ClusterView } from '../tasks/result.repository.ts';
+import type { CheckHit } from '../dedup/check.ts';
+import { REASON_CHECKS, REASON_STAGES } from '../../workers/dedup/reason.ts';
 import { TASK_STATUSES, type Task } from '../tasks/task.schema.ts';
 import type { MappedHit } from '../review/resolution.repository.ts';
 import { REVIEW_STATES, VERDICTS, type ClusterReview, type DecisionView } from '../review/review.schema.ts';
@@ -68,7 +70,15 @@ export const clusterReview = z.object({
   note: z.string().nullable(),
 });
 
-const clusterMember = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number() });
+/** Why a member is in its cluster (workers/dedup/reason.ts); null only for members stored before reasons existed. */
+export const memberReason = z
+  .object({
+    stage: z.enum(REASON_STAGES).meta({ description: 'exact: the same text once formatting is ignored; similar: a near duplicate whose verification passed; reviewed: a reviewer said so' }),
+    checks: z.array(z.enum(REASON_CHECKS)).meta({ description: 'what was verified to agree between the member and the canonical question' }),
+  })
+  ;
+
+export const clusterMember = z.object({ question_id: z.number().int(), distance: z.number().int(), similarity: z.number(), reason: memberReason.nullable() });
 
 export const cluster = z
   .object({
@@ -96,6 +106,7 @@ export const checkHit = z.object({
   question_id: z.number().int().meta({ description: 'an active question; for a match on a resolved duplicate, its canonical question' }),
   distance: z.number().int(),
   similarity: z.number(),
+  reason: memberReason,
   resolved_duplicate_id: z.number().int().optional().meta({ description: 'the resolved duplicate the question matched' }),
 });
 
@@ -179,10 +190,11 @@ const checks: [
   Same<keyof z.infer<typeof cluster>, keyof ClusterView>,
   Same<keyof z.infer<typeof taskProgress>, keyof TaskProgressPayload>,
   Same<z.infer<typeof groupKey>, GroupKey>,
+  Same<z.infer<typeof clusterMember>, ClusterView['members'][number]>,
   Same<z.infer<typeof clusterReview>, ClusterReview>,
   Same<keyof z.infer<typeof decision>, keyof DecisionView>,
-  Same<keyof z.infer<typeof checkHit>, keyof MappedHit>,
+  Same<z.infer<typeof checkHit>, MappedHit>,
   Same<keyof z.infer<typeof clusterReviewed>, keyof ClusterReviewedPayload>,
   Same<z.infer<typeof taskResolved>, TaskResolvedPayload>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void checks;

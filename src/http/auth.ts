@@ -39,14 +39,22 @@ export function requireBearer(tokens: readonly string[], names: Readonly<Record<
 
 /**
  * Who makes a review decision: the name of the access token used, else the request's
- * `X-Reviewer` header (trimmed, at most 100 characters, control characters dropped), else
- * `anonymous`.
+ * `X-Reviewer` header, else `anonymous`. Header values are Latin-1, so a name in another script
+ * comes percent-encoded (`encodeURIComponent('王老师')`) and is decoded here; trimmed, at most
+ * 100 characters, control characters dropped.
  */
 export function reviewerOf(c: Context): string {
   const named = c.get('tokenName');
   if (named) return named;
-  const header = (c.req.header('x-reviewer') ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
-  return header || 'anonymous';
+  const raw = c.req.header('x-reviewer') ?? '';
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // Not percent-encoding (a lone %): the name as sent.
+  }
+  const name = decoded.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
+  return name || 'anonymous';
 }
 
 declare module 'hono' {

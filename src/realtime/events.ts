@@ -3,6 +3,7 @@
  * (`import type { ServerToClientEvents } from '.../src/realtime/events.ts'`).
  */
 import type { ClusterReview } from '../review/review.schema.ts';
+import type { ClusterView } from '../tasks/result.repository.ts';
 import type { Task } from '../tasks/task.schema.ts';
 
 export interface GroupKey {
@@ -34,7 +35,7 @@ export interface ClusterReviewedPayload {
   cluster_id: number;
   review: ClusterReview;
   canonical_question_id: number;
-  members: { question_id: number; distance: number; similarity: number }[];
+  members: ClusterView['members'];
   review_progress: { reviewed: number; total: number };
 }
 

@@ -7,7 +7,13 @@ export const VERDICTS = ['duplicate', 'distinct'] as const satisfies Verdict[];
 export const REVIEW_ACTIONS = ['confirm', 'dismiss', 'reject_members', 'set_canonical'] as const;
 
 const questionId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const note = z.string().max(2000).optional();
+/** Lone surrogates and NUL cannot be stored as text (PostgreSQL refuses NUL): such a note is the client's mistake. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const note = z
+  .string()
+  .max(2000)
+  .refine((text) => !text.includes('\u0000') && !LONE_SURROGATE.test(text), 'note must be text without NUL characters or lone surrogates')
+  .optional();
 
 /** POST …/clusters/:cluster_id/review; which ids an action needs is checked against the cluster itself. */
 export const reviewBody = z.discriminatedUnion('action', [

@@ -16,11 +16,14 @@ function csvField(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** The member's reason in two CSV columns: its stage, and its checks separated by spaces. */
+const reasonFields = (pair: DuplicatePair) => [pair.reason?.stage ?? '', pair.reason?.checks.join(' ') ?? ''].map(csvField).join(',');
+
 const formats = {
   csv: {
     contentType: 'text/csv; charset=utf-8',
-    header: `${COLUMNS.join(',')}\n`,
-    line: (pair: DuplicatePair) => `${COLUMNS.map((column) => csvField(pair[column])).join(',')}\n`,
+    header: `${COLUMNS.join(',')},reason_stage,reason_checks\n`,
+    line: (pair: DuplicatePair) => `${COLUMNS.map((column) => csvField(pair[column])).join(',')},${reasonFields(pair)}\n`,
   },
   ndjson: {
     contentType: 'application/x-ndjson; charset=utf-8',

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
+import { memberReason, type MemberReason } from '../../workers/dedup/reason.ts';
 import type { Database, GroupRow, ReviewState, TaskRow } from '../db/schema.ts';
 import { displayedCanonical, groupReviewCounts, noReview, REVIEW_COLUMNS, reviewOf, weakestSimilarity, type ReformedReview } from '../review/cluster-review.ts';
 import type { ClusterReview } from '../review/review.schema.ts';
@@ -185,8 +186,12 @@ async function insertClusters(db: Db, taskId: number, runNumber: number, groupId
     for (const cluster of chunk) {
       const id = idOf.get(cluster.canonicalId);
       if (id === undefined) throw new Error(`cluster of canonical question ${cluster.canonicalId} was not inserted`);
-      for (const member of cluster.members) {
-        members.push({ cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity });
+      for (let k = 0; k < cluster.members.length; k++) {
+        const member = cluster.members[k]!;
+        members.push({
+          cluster_id: id, task_id: taskId, question_id: member.questionId, distance: member.distance, similarity: member.similarity,
+          reason_stage: cluster.stages?.[k] ?? null, reason_checks: cluster.checks?.[k] ?? null,
+        });
         if (members.length >= MEMBER_INSERT_CHUNK) await flush();
       }
     }
@@ -210,7 +215,7 @@ export interface ClusterView {
   group: { type_name: string; subject_name: string; channel_code: string };
   /** The reviewer's choice (set_canonical) when there is one, else the engine's. */
   canonical_question_id: number;
-  members: { question_id: number; distance: number; similarity: number }[];
+  members: { question_id: number; distance: number; similarity: number; reason: MemberReason | null }[];
   review: ClusterReview;
 }
 
@@ -244,7 +249,7 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
   if (rows.length === 0) return [];
   const members = await db
     .selectFrom('dedup_cluster_members')
-    .select(['cluster_id', 'question_id', 'distance', 'similarity'])
+    .select(['cluster_id', 'question_id', 'distance', 'similarity', 'reason_stage', 'reason_checks'])
     .where('cluster_id', 'in', rows.map((row) => row.id))
     .orderBy('cluster_id')
     .orderBy('distance')
@@ -252,7 +257,9 @@ export async function loadClusters(db: Db, taskId: number, filter: ClusterFilter
     .execute();
   const byCluster = new Map<number, ClusterView['members']>(rows.map((row) => [row.id, []]));
   for (const member of members) {
-    byCluster.get(member.cluster_id)!.push({ question_id: member.question_id, distance: member.distance, similarity: member.similarity });
+    byCluster.get(member.cluster_id)!.push({
+      question_id: member.question_id, distance: member.distance, similarity: member.similarity, reason: memberReason(member.reason_stage, member.reason_checks),
+    });
   }
   for (const [clusterId, list] of byCluster) {
     const canonical = rows.find((row) => row.id === clusterId)!.canonical_question_id;
@@ -284,6 +291,7 @@ export interface DuplicatePair {
   question_id: number;
   distance: number;
   similarity: number;
+  reason: MemberReason | null;
 }
 
 /** Every duplicate paired with its cluster's canonical question, a page of clusters at a time. */

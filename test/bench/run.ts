@@ -5,11 +5,14 @@
  *   BENCH_GROUP_SIZE  one-group dedup and cached re-run   (default 50000)
  *   BENCH_CHECK_BANK  bank for the check lookup            (default 1000000; 0 skips)
  *   BENCH_SERVICE_N   questions imported into the service  (default 1000000; 0 skips)
+ *   BENCH_VERDICT_GROUP  one group with 100,000 reviewers' verdicts (default 200000; 0 skips)
+ *   BENCH_REVIEW_N    questions of the review bench        (default 1000000; 0 skips)
  */
 import { runCheckBench } from './check.ts';
 import { loadBenchCorpus } from './corpus.ts';
 import { runEngineBench } from './engine.ts';
 import type { ServiceFigures } from './service.ts';
+import { runVerdictBench } from './verdicts.ts';
 
 const log = (line: string) => console.log(line);
 const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -24,6 +27,13 @@ const target = (figure: string, measured: string, goal: string, met: boolean) =>
   targets.push(`  ${met ? 'met    ' : 'NOT MET'}  ${figure.padEnd(58)} ${measured.padStart(22)}   target ${goal}`);
 target('fingerprints/s per core, ours vs simhash-js', `x${engine.ratioSimhash.toFixed(1)}`, '>= x25', engine.ratioSimhash >= 25);
 target(`re-run after +1 %, one ${engine.group.questions}-question group (worker CPU)`, `${(100 * engine.group.rerunShare).toFixed(1)} %`, '<= 10 %', engine.group.rerunShare <= 0.1);
+
+const verdictGroup = size('BENCH_VERDICT_GROUP', 200_000);
+if (verdictGroup > 0) {
+  const v = runVerdictBench(corpus, log, { groupSize: verdictGroup });
+  const worst = Math.max(v.coldShare, v.cachedShare);
+  target(`${v.verdicts} verdicts in one ${v.questions}-question group, full run (worker CPU)`, `+${(100 * worst).toFixed(1)} %`, '<= +10 %', worst <= 0.1);
+}
 
 /** The service in a process of its own, so its RSS is not this one's. */
 async function serviceBench(questions: number): Promise<ServiceFigures> {
@@ -48,6 +58,20 @@ if (n > 0) {
   target(`scaling x${scale.toFixed(0)} questions: task / import time`, `x${(b.taskMs / a.taskMs).toFixed(1)} / x${(b.importMs / a.importMs).toFixed(1)}`, `<= x${(1.2 * scale).toFixed(0)}`, b.taskMs / a.taskMs <= 1.2 * scale && b.importMs / a.importMs <= 1.2 * scale);
   target('event-loop delay p99 during the task', `${b.taskLagP99Ms.toFixed(1)} ms`, '<= 50 ms', b.taskLagP99Ms <= 50);
   target('the same task after importing 1 % more (end to end)', `${((100 * b.rerunMs) / b.taskMs).toFixed(1)} %`, '<= 10 %', b.rerunMs <= 0.1 * b.taskMs);
+}
+
+// Review (issue 13), in a process of its own: 100,000 decisions on fresh runs, pages of a 100,000-cluster task.
+const reviewN = size('BENCH_REVIEW_N', 1_000_000);
+if (reviewN > 0) {
+  log(`review, ${reviewN} questions:`);
+  const child = Bun.spawn([process.execPath, new URL('./review.ts', import.meta.url).pathname, String(reviewN)], { stdout: 'pipe', stderr: 'inherit' });
+  const lines = (await new Response(child.stdout).text()).trimEnd().split('\n');
+  if ((await child.exited) !== 0) throw new Error('review bench failed');
+  for (const line of lines.slice(0, -1)) log(line);
+  const review = JSON.parse(lines[lines.length - 1]!) as import('./review.ts').ReviewFigures;
+  const slowest = Math.max(...Object.entries(review.pages).filter(([name]) => !name.startsWith('POST')).map(([, figure]) => figure.p95));
+  target(`review pages and filters p95, ${review.clusters} clusters`, `${slowest.toFixed(1)} ms`, '< 50 ms', slowest < 50);
+  target(`${review.decisions} decisions on a fresh ${reviewN}-question run`, `${(100 * review.decisionsShare).toFixed(1)} %`, '<= 10 %', review.decisionsShare <= 0.1);
 }
 
 // Last: it leaves a million prints and their index in this process.

@@ -13,7 +13,7 @@
 import { bandKey, bandLayout } from './bands.ts';
 import { hamming64 } from './hash.ts';
 import { IdRows } from './id-rows.ts';
-import { F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { COUNT_MASK, F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch } from './sketch.ts';
 
 /** Bands are built for this distance: the contract default. */
@@ -217,7 +217,7 @@ export class CheckIndex {
 
   /** Shingle positions of a stored row, for callers that want to skip obviously short texts. */
   countOf(row: number): number {
-    return this.prints[row * FP_WORDS + F_COUNT]!;
+    return this.prints[row * FP_WORDS + F_COUNT]! & COUNT_MASK;
   }
 }
 

@@ -7,15 +7,16 @@ import { optionalTextAt, textAt } from '../packed-texts.ts';
 import type { FetchedTexts, GroupJob, GroupResult } from '../protocol.ts';
 import { bandCandidates } from './bands.ts';
 import { buildClusters } from './clusters.ts';
-import { duplicateSimilarity, textData, textDataOf, type TextData } from './compare.ts';
+import { duplicateSimilarity, textChecks, textData, textDataOf, type TextData } from './compare.ts';
 import type { Normalized } from './normalize.ts';
 import { hamming64 } from './hash.ts';
-import { F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { COUNT_MASK, F_AGREE, F_COUNT, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { exactStage } from './exact.ts';
 import { computePrints } from './prints.ts';
 import { PreviousRun, writeDecisions } from './reuse.ts';
 import { looseDistance, minSharedKeys, sharedInUnionSketch, sketchCandidates } from './sketch.ts';
 import { UnionFind } from './union-find.ts';
+import { joinVerdicts, markReviewed, rowVerdicts, splitConflicts } from './verdicts.ts';
 
 export { ALGORITHM_VERSION, fingerprintQuestion } from './prints.ts';
 
@@ -145,6 +146,8 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   // The previous run's answers for pairs of unchanged questions (reuse.ts).
   const sketchBucketCap = tuning.bucketCap ?? 16;
   const knobs = { maxDistance, minSimilarity, shortShingles, sketchBucketCap };
+  // Reviewers' remembered pair decisions (verdicts.ts); the next run decides afresh the rows they shaped.
+  const verdicts = job.verdicts ? rowVerdicts(job.verdicts, job.ids) : null;
   const previous = job.previous ? PreviousRun.read(job.previous, job.ids, prints, knobs) : null;
   // Pairs of two clean rows wait until the candidate search has said which rows stay clean.
   const deferred: number[] = [];
@@ -183,7 +186,7 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
   for (const i of reps) {
     fp[2 * i] = prints[i * FP_WORDS + F_SIM_HI]!;
     fp[2 * i + 1] = prints[i * FP_WORDS + F_SIM_LO]!;
-    const count = prints[i * FP_WORDS + F_COUNT]!;
+    const count = prints[i * FP_WORDS + F_COUNT]! & COUNT_MASK;
     if (count >= shortShingles) longDocs.push(i);
     if (count < shortLimit) shortDocs.push(i);
   }
@@ -240,6 +243,19 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     if (!fetchNeeded()) return askBack({ prints, fresh });
     for (let k = 0; k < waiting.length; k += 2) decide(waiting[k]!, waiting[k + 1]!);
   }
+  // Verdicts: duplicate pairs joined; a set that holds a distinct pair is built again by itself,
+  // strongest links first (its texts fetched first). Without verdicts, nothing here runs.
+  let plain: UnionFind | null = null;
+  if (verdicts !== null) {
+    const joined = joinVerdicts(uf, verdicts);
+    plain = joined.plain;
+    if (joined.conflicts.length > 0) {
+      for (const rows of joined.conflicts) for (const row of rows) if (!hasText(rep[row]!)) need.add(rep[row]!);
+      if (need.size > 0 && !fetchNeeded()) return askBack({ prints, fresh });
+      const similarity = (a: number, b: number) => duplicateSimilarity(dataOf(a), dataOf(b), minSimilarity);
+      splitConflicts(joined.conflicts, uf, plain, verdicts, { ids: job.ids, prints, rep, maxDistance, shortShingles, shortLimit, sketchBucketCap, needShared, loose, similarity });
+    }
+  }
   // A member's similarity to its canonical is measured on their texts (unless the previous run's
   // numbers hold): texts left out are noted on a first pass, fetched, and the clusters built again.
   const noShingles = new Uint32Array(0);
@@ -248,20 +264,36 @@ export function dedupGroup(job: GroupJob, tuning: EngineTuning = {}, fetchTexts?
     need.add(i);
     return noShingles;
   };
-  // A cluster that only gained new members keeps its other members' similarities (no text read for them).
-  const known = previous ? { similarities: (rows: readonly number[]) => previous.similarities(rows), similarity: (m: number, c: number) => previous.similarityTo(m, c) } : undefined;
-  let clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
+  const textChecksOf = (a: number, b: number): number => {
+    if (!hasText(a) || !hasText(b)) {
+      if (!hasText(a)) need.add(a);
+      if (!hasText(b)) need.add(b);
+      return 0;
+    }
+    return textChecks(dataOf(a), dataOf(b));
+  };
+  // A cluster that only gained new members keeps its other members' similarities and reasons (no text read for them).
+  const known = previous
+    ? {
+        similarities: (rows: readonly number[]) => previous.similarities(rows),
+        similarity: (m: number, c: number) => previous.similarityTo(m, c),
+        reason: (m: number) => previous.reasonOf(m),
+      }
+    : undefined;
+  const clustersNow = () => buildClusters(job.ids, uf, prints, rep, shinglesOf, minSimilarity, textChecksOf, known);
+  let clusters = clustersNow();
   if (need.size > 0) {
     if (!fetchNeeded()) return askBack({ prints, fresh });
-    clusters = buildClusters(job.ids, uf, prints, rep, shinglesOf, known);
+    clusters = clustersNow();
   }
+  if (plain !== null) markReviewed(clusters, verdicts!.rowOf, plain);
   if (stats !== undefined) {
     stats.textsRead = verifyCache.size;
     stats.exactMerged = n - reps.length;
     stats.reusedRows = previous?.clean.reduce((a, b) => a + b, 0) ?? 0;
     stats.windowedBuckets = windowed.size;
   }
-  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed);
+  const decisions = writeDecisions(job.ids, prints, clusters, knobs, windowed, verdicts?.shaped ?? null);
   if (previous === null) return { clusters, prints, fresh, decisions };
   const kept = new Set(clusters.filter((cluster) => cluster.kept).map((cluster) => cluster.canonicalId));
   return { clusters, prints, fresh, decisions, dropped: previous.dropped(kept) };

@@ -46,9 +46,12 @@ export interface Extracted {
   count: number;
   /** Hash of the ordered numbers, commands and operators: equal keys = same formulas. */
   formulaKey: number;
+  /** Whether the text has a number; an operator or LaTeX command (what the key compared). */
+  hasNumbers: boolean;
+  hasFormulas: boolean;
 }
 
-const result: Extracted = { shingles: shingleBuf, count: 0, formulaKey: 0 };
+const result: Extracted = { shingles: shingleBuf, count: 0, formulaKey: 0, hasNumbers: false, hasFormulas: false };
 
 /**
  * Writes the text's shingle hashes, unsorted and with repeats, to
@@ -68,6 +71,8 @@ export function shingle(text: string): number {
   let prevBigram = 0;
   let first = 0;
   let formula = FORMULA_SEED;
+  let numbers = 0;
+  let formulas = 0;
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
@@ -95,6 +100,7 @@ export function shingle(text: string): number {
       }
       t = fmix32(h ^ T_NUM);
       formula = combine(formula, t);
+      numbers++;
     } else if (c === 92 /* \ */) {
       let h = 0x811c9dc5;
       i++;
@@ -105,9 +111,13 @@ export function shingle(text: string): number {
       }
       t = fmix32(h ^ T_CMD);
       formula = combine(formula, t);
+      formulas++;
     } else {
       t = fmix32(c ^ T_SYM);
-      if (isOperator(c)) formula = combine(formula, t);
+      if (isOperator(c)) {
+        formula = combine(formula, t);
+        formulas++;
+      }
       i++;
     }
     // Shingles as tokens arrive: the trigram ending here, then the bigram.
@@ -128,6 +138,8 @@ export function shingle(text: string): number {
     buf[n++] = prev;
   }
   result.formulaKey = formula >>> 0;
+  result.hasNumbers = numbers > 0;
+  result.hasFormulas = formulas > 0;
   return n;
 }
 
@@ -152,6 +164,11 @@ export function shingleCopy(e: Extracted): Uint32Array {
 /** The scratch buffer shingle() wrote to; valid until the next call. */
 export function shingleBuffer(): Uint32Array {
   return shingleBuf;
+}
+
+/** What the last shingle() or extract() call found to compare: numbers, operators or commands. */
+export function formulaContent(): { hasNumbers: boolean; hasFormulas: boolean } {
+  return result;
 }
 
 /** The formula key of the last shingle() or extract() call. */

@@ -16,7 +16,14 @@ export const F_SIM_HI = 4;
 export const F_SIM_LO = 5;
 /** Ordered numbers, operators and LaTeX commands: must agree for a near-duplicate. */
 export const F_AGREE = 6;
-/** Shingle positions (repeats included): decides the short-text switch. */
+/**
+ * Shingle positions (repeats included) in the low 24 bits (COUNT_MASK): decides the short-text
+ * switch. The high bits say what the agreement key compared (P_*): a member's reason names
+ * `numbers` or `formulas` only when the canonical question has some.
+ */
 export const F_COUNT = 7;
+export const COUNT_MASK = 0xffffff;
+export const P_NUMBERS = 1 << 24;
+export const P_FORMULAS = 1 << 25;
 /** SKETCH_KEYS smallest shingle hashes: candidate keys for texts too short for bands. */
 export const F_SKETCH = 8;

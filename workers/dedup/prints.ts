@@ -3,15 +3,19 @@
  * FINGERPRINT_WORDS uint32 words (layout in print.ts), cacheable per
  * question because it depends on the content alone.
  */
-import { formulaKey, shingle, shingleBuffer } from './features.ts';
+import { formulaContent, formulaKey, shingle, shingleBuffer } from './features.ts';
 import { combine, hashString64 } from './hash.ts';
 import { normalize, type Normalized } from './normalize.ts';
-import { F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_SIM_HI, F_SKETCH, FP_WORDS } from './print.ts';
+import { COUNT_MASK, F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_SIM_HI, F_SKETCH, FP_WORDS, P_FORMULAS, P_NUMBERS } from './print.ts';
 import { sketchKeys } from './sketch.ts';
 import { simhash64 } from './simhash.ts';
 
-/** Bumped whenever normalization or hashing changes, so stale cached prints never match. */
-export const ALGORITHM_VERSION = 3;
+/**
+ * Bumped whenever normalization or hashing changes, so stale cached prints never match.
+ * 4: math notations, traditional Chinese, prefixes and option labels normalized; key words
+ * verified; numbers/formulas flags in F_COUNT.
+ */
+export const ALGORITHM_VERSION = 4;
 
 const SEED_A = 0x3c6ef372 ^ ALGORITHM_VERSION;
 const SEED_B = 0xa54ff53a ^ Math.imul(ALGORITHM_VERSION, 0x9e3779b1);
@@ -38,7 +42,8 @@ export function fingerprintQuestion(content: string, options: string | null, out
   hashString64(text, SEED_A, out, at + F_EXACT_A);
   simhash64(shingles, n, out, at + F_SIM_HI);
   out[at + F_AGREE] = formulaKey();
-  out[at + F_COUNT] = n;
+  const { hasNumbers, hasFormulas } = formulaContent();
+  out[at + F_COUNT] = Math.min(n, COUNT_MASK) | (hasNumbers ? P_NUMBERS : 0) | (hasFormulas ? P_FORMULAS : 0);
   sketchKeys(shingles, n, out, at + F_SKETCH);
   return normalized;
 }

@@ -20,6 +20,15 @@
  * Two clean rows were joined (same previous cluster, reunited whole) or were
  * never a passing candidate pair; every other pair is decided as in a cold run.
  *
+ * Reviewers' verdicts (verdicts.ts) join or split the search's sets after it, afresh in every
+ * run. The snapshot lists the rows whose cluster a verdict shaped (RowVerdicts.shaped: both
+ * questions of a duplicate pair that joined two sets, every question of a set split for a
+ * distinct pair); such a row is never clean in the next run (as if it had been edited) and its
+ * previous cluster is broken. Every cluster a verdict shaped holds a listed row, so the previous
+ * clusters left whole are whole sets of the search, as the argument above needs, and a verdict
+ * removed or lapsed since leaves nothing stale. A verdict added since needs nothing here: it acts
+ * on the search's sets, which reuse gets right without it.
+ *
  * The runner stores the snapshot as an opaque blob per group and hands it
  * back; what could make it stale (options, algorithm version) is checked here.
  */
@@ -28,7 +37,10 @@ import { F_CONTENT_A, F_CONTENT_B, FP_WORDS } from './print.ts';
 import { ALGORITHM_VERSION } from './prints.ts';
 
 /** Bump with any change to candidates, verification or clustering: older snapshots are then ignored. */
-export const DECISIONS_VERSION = 1;
+export const DECISIONS_VERSION = 3;
+
+/** A member's stage and checks in 16 bits (stage << 8 | checks), as the snapshot keeps them. */
+export const packReason = (stage: number, checks: number): number => ((stage & 0xff) << 8) | (checks & 0xff);
 
 const TAG = ((0x5e << 24) | (ALGORITHM_VERSION << 12) | DECISIONS_VERSION) >>> 0;
 const HEADER = 8;
@@ -39,7 +51,8 @@ const fits = (id: number) => Number.isInteger(id) && id >= 0 && id <= MAX_ID;
 
 /**
  * This run's snapshot, or undefined when it cannot be kept (an id past 32
- * bits, too many rows). windowed: bucket id → size of every windowed bucket.
+ * bits, too many rows). windowed: bucket id → size of every windowed bucket. verdictRows: 1 where
+ * a reviewer's verdict shaped the row's cluster in this run (RowVerdicts.shaped), or null for none.
  */
 export function writeDecisions(
   ids: Float64Array,
@@ -47,11 +60,14 @@ export function writeDecisions(
   clusters: Cluster[],
   knobs: Knobs,
   windowed: Map<number, number>,
+  verdictRows: Uint8Array | null = null,
 ): Uint8Array | undefined {
   const n = ids.length;
   if (n > MAX_ROWS) return undefined;
   const memberWords = clusters.reduce((sum, c) => sum + 1 + 2 * c.members.length, 0);
-  const out = new Uint32Array(HEADER + 3 * n + memberWords + 1 + 3 * windowed.size);
+  let verdictCount = 0;
+  if (verdictRows !== null) for (let i = 0; i < n; i++) verdictCount += verdictRows[i]!;
+  const out = new Uint32Array(HEADER + 3 * n + memberWords + 1 + 3 * windowed.size + 1 + verdictCount);
   writeKnobs(out, knobs);
   out[6] = n;
   out[7] = clusters.length;
@@ -64,11 +80,13 @@ export function writeDecisions(
   }
   for (const cluster of clusters) {
     out[at++] = cluster.members.length;
-    for (const member of cluster.members) {
+    for (let k = 0; k < cluster.members.length; k++) {
+      const member = cluster.members[k]!;
       if (!fits(member.questionId)) return undefined;
       out[at++] = member.questionId;
-      // Similarities are rounded to 4 decimals: the integer brings back the very same number.
-      out[at++] = Math.round(member.similarity * 10000);
+      // Similarities are rounded to 4 decimals: the integer (<= 10000) brings back the very same
+      // number; the member's reason (reason.ts) rides in the word's upper half.
+      out[at++] = Math.round(member.similarity * 10000) | (packReason(cluster.stages?.[k] ?? 0, cluster.checks?.[k] ?? 0) << 16);
     }
   }
   out[at++] = windowed.size;
@@ -77,6 +95,9 @@ export function writeDecisions(
     out[at++] = id >>> 0;
     out[at++] = size;
   }
+  // The rows a verdict shaped, ascending: the next run decides them afresh whatever its verdicts.
+  out[at++] = verdictCount;
+  if (verdictRows !== null) for (let i = 0; i < n; i++) if (verdictRows[i] === 1) out[at++] = ids[i]!;
   return new Uint8Array(out.buffer);
 }
 
@@ -133,6 +154,8 @@ export class PreviousRun {
     private readonly clusterOf: Int32Array,
     /** Row → its similarity to the canonical of its previous cluster. */
     private readonly similarity: Float64Array,
+    /** Row → its reason then (packReason), valid where similarityTo() or similarities() answers. */
+    private readonly reason: Uint16Array,
     private readonly windowedThen: Map<number, number>,
   ) {
     this.touched = new Uint8Array(clean.length);
@@ -176,6 +199,7 @@ export class PreviousRun {
     }
     const clusters: PreviousCluster[] = [];
     const similarity = new Float64Array(n);
+    const reason = new Uint16Array(n);
     for (let c = 0; c < count; c++) {
       const size = words[at++];
       if (size === undefined || at + 2 * size > words.length) return null;
@@ -184,14 +208,24 @@ export class PreviousRun {
         const i = rowOf(ids, words[at]!);
         cluster.rows[m] = i;
         // A row is in one cluster at most, so its similarity to its canonical can live by row.
-        if (i >= 0) similarity[i] = words[at + 1]! / 10000;
+        if (i >= 0) {
+          similarity[i] = (words[at + 1]! & 0xffff) / 10000;
+          reason[i] = words[at + 1]! >>> 16;
+        }
       }
       clusters.push(cluster);
     }
     const windowedCount = words[at++];
-    if (windowedCount === undefined || at + 3 * windowedCount !== words.length) return null;
+    if (windowedCount === undefined || at + 3 * windowedCount >= words.length) return null;
     const windowedThen = new Map<number, number>();
     for (let k = 0; k < windowedCount; k++, at += 3) windowedThen.set(words[at]! * 2 ** 32 + words[at + 1]!, words[at + 2]!);
+    // A row a verdict shaped then is decided afresh, as if edited (see the module comment).
+    const verdictCount = words[at++]!;
+    if (at + verdictCount !== words.length) return null;
+    for (; at < words.length; at++) {
+      const i = rowOf(ids, words[at]!);
+      if (i >= 0) clean[i] = 0;
+    }
 
     // Clusters are disjoint, so judging each by its members before clearing any is the same as after.
     const clusterOf = new Int32Array(n).fill(-1);
@@ -205,7 +239,7 @@ export class PreviousRun {
       }
     });
     for (const i of broken) clean[i] = 0;
-    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, similarity, windowedThen);
+    return new PreviousRun(clean, clean.slice(), clusters, clusterOf, similarity, reason, windowedThen);
   }
 
   /**
@@ -348,5 +382,13 @@ export class PreviousRun {
     if (cluster === undefined || cluster.rows.length !== members.length) return undefined;
     for (const i of members) if (this.clusterOf[i] !== c) return undefined;
     return members.map((i) => this.similarity[i]!);
+  }
+
+  /**
+   * Row m's reason in its previous cluster (packReason: stage << 8 | checks), for a member whose
+   * similarity similarityTo() or similarities() gave: the same two texts, so the same checks.
+   */
+  reasonOf(m: number): number {
+    return this.reason[m]!;
   }
 }

@@ -6,9 +6,22 @@
 export class UnionFind {
   private readonly parent: Int32Array;
 
-  constructor(n: number) {
-    this.parent = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.parent[i] = i;
+  constructor(n: number, parent?: Int32Array) {
+    this.parent = parent ?? new Int32Array(n);
+    if (parent === undefined) for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+
+  /** An independent copy: the same sets, to be joined further without touching these. */
+  clone(): UnionFind {
+    return new UnionFind(this.parent.length, this.parent.slice());
+  }
+
+  /**
+   * Makes each of `rows` a set of its own again. `rows` must be whole sets (a union of them):
+   * no row outside may lead to one of them, or it would be left pointing into a broken set.
+   */
+  isolate(rows: ArrayLike<number>): void {
+    for (let k = 0; k < rows.length; k++) this.parent[rows[k]!] = rows[k]!;
   }
 
   find(x: number): number {

@@ -54,7 +54,8 @@ export function reviewMigration(dialect: DialectName): Migration {
       await db.schema.alterTable('dedup_clusters').addColumn('reviewed_at', 'text').execute();
       await db.schema.alterTable('dedup_clusters').addColumn('review_note', 'text').execute();
       await db.schema.alterTable('dedup_clusters').addColumn('canonical_override', questionId).execute();
-      await db.schema.alterTable('dedup_clusters').addColumn('min_similarity', 'real', (c) => c.notNull().defaultTo(1)).execute();
+      // double precision like the members' similarity: PostgreSQL's real would round 0.9 below a filter's 0.9.
+      await db.schema.alterTable('dedup_clusters').addColumn('min_similarity', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull().defaultTo(1)).execute();
       await sql`UPDATE dedup_clusters SET min_similarity = COALESCE((
           SELECT MIN(m.similarity) FROM dedup_cluster_members m
           WHERE m.cluster_id = dedup_clusters.id AND m.question_id <> dedup_clusters.canonical_question_id), 1)`.execute(db);
