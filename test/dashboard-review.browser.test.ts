@@ -16,8 +16,8 @@ import { importQuestions, nextEvent, startTestService, type TestService } from '
 
 setDefaultTimeout(120_000);
 
-/** The phone reviewer's name. */
-const BOB = 'bob';
+/** The phone reviewer's name: not Latin-1, so it tests the X-Reviewer encoding end to end. */
+const BOB = '王老师'; // reaches the service only percent-encoded
 
 interface Member { question_id: number; similarity: number; reason?: { stage: string; checks: string[] }; question?: { duplicate_of?: number | null } }
 interface Cluster { cluster_id: number; canonical_question_id: number; members: Member[]; review?: { state: string; decided_by: string | null } }
@@ -118,7 +118,10 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
 
     // Every member that carries a reason shows it (the canonical's own is not a comparison).
     const reasons = firstPage.flatMap((c) => c.members.filter((m) => m.reason && m.question_id !== c.canonical_question_id));
+    expect(reasons.length).toBeGreaterThan(0);
     expect(await alice.locator('.reason').count()).toBe(reasons.length);
+    const [reason] = reasons;
+    expect(await alice.locator(`.member[data-question-id="${reason!.question_id}"] .reason`).first().getAttribute('data-stage')).toBe(reason!.reason!.stage);
 
     // Fits a phone: nothing wider than the screen.
     expect(await bob.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

@@ -27,7 +27,9 @@ const STAGE_LABEL: Record<MemberReason['stage'], string> = { exact: 'same text',
 /** "near duplicate · verified: numbers, formulas, key words": why the engine put the member here. */
 function reasonBadge(reason: MemberReason | null | undefined) {
   if (!reason) return null; // members stored before reasons existed have none
-  const checks = reason.checks.length ? ` · verified: ${reason.checks.join(', ').replaceAll('_', ' ')}` : '';
+  // "same text · verified: text" says it twice: an exact member's text check is its stage.
+  const shown = reason.stage === 'exact' ? reason.checks.filter((check) => check !== 'text') : reason.checks;
+  const checks = shown.length ? ` · verified: ${shown.join(', ').replaceAll('_', ' ')}` : '';
   return h('span', { class: 'reason', 'data-stage': reason.stage, title: `stage: ${reason.stage}; checks that agree with the canonical question: ${reason.checks.join(', ') || 'none'}` }, `${STAGE_LABEL[reason.stage] ?? reason.stage}${checks}`);
 }
 
