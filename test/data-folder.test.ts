@@ -32,11 +32,14 @@ describe('a data folder the service cannot use', () => {
     const data = join(dir, 'data');
     mkdirSync(data);
     // Root may write anywhere: as root, the service runs as nobody (a folder owned by root, mode 755,
-    // as a bind mount of a root-owned host folder); otherwise the folder is made read-only.
+    // as a bind mount of a root-owned host folder); otherwise the folder is made read-only. Nobody
+    // keeps CAP_DAC_READ_SEARCH, which lets it read the project wherever it is checked out (a clone
+    // in a mode-700 temporary folder) and grants no write access.
     const root = process.getuid!() === 0;
     chmodSync(dir, 0o755);
     chmodSync(data, root ? 0o755 : 0o555);
-    const command = root ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', BUN, 'src/main.ts'] : [BUN, 'src/main.ts'];
+    const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+    const command = [...(root ? asNobody : []), BUN, 'src/main.ts'];
     const child = Bun.spawn(command, {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', WORKERS: '1', DATABASE_URL: `sqlite:${join(data, 'dedup.sqlite')}`, BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0' },
       stdout: 'pipe',
