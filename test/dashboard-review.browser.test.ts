@@ -175,10 +175,13 @@ describe.skipIf(!chromiumAvailable('review screen browser test'))('review screen
     await onAlice.locator(`.member.canonical[data-question-id="${next}"]`).waitFor();
     expect(await onAlice.locator('.member').first().getAttribute('data-question-id')).toBe(String(next));
 
-    // The focus stayed on the question, now the canonical one: x on it is refused on the page, nothing is sent.
+    // The focus stayed on the question, now the canonical one: x on it is refused on the page, nothing
+    // is sent, even pressed before the page has the answer to c (decisions on a cluster go in turn).
     expect(await focused(bob)).toEqual([big.cluster_id, next]);
     await bob.keyboard.press('x');
-    expect(await bob.textContent('#notice')).toContain('already the canonical');
+    await bob.locator('#notice', { hasText: `#${next} is already the canonical question` }).waitFor();
+    await bob.locator(`.cluster[data-cluster-id="${big.cluster_id}"] .member.canonical[data-question-id="${next}"]`).waitFor();
+    expect(await bob.locator(`.cluster[data-cluster-id="${big.cluster_id}"] .member`).count()).toBe(big.members.length - 1);
 
     const remembered = await service.api<{ items: { question_ids: number[]; verdict: string; decided_by: string }[] }>('GET', `/api/dedup/decisions?question_id=${rejected}`);
     expect(remembered.body.data.items.map((d) => [d.verdict, d.decided_by])).toContainEqual(['distinct', BOB]);

@@ -119,25 +119,39 @@ async function review(clusterId: number, body: ReviewAction) {
   say('');
 }
 
+/**
+ * Decisions on one cluster are sent one after another, each worked out from the state the previous
+ * one left: `c` then `x` pressed quickly must not reject the question `c` just made canonical.
+ */
+const queued = new Map<number, Promise<void>>();
+function decide(clusterId: number, decision: (cluster: ReviewCluster) => ReviewAction | string) {
+  const next = (queued.get(clusterId) ?? Promise.resolve())
+    .then(() => {
+      const cluster = clusters.find((c) => c.cluster_id === clusterId);
+      if (!cluster) return; // another page was loaded meanwhile
+      const body = decision(cluster);
+      return typeof body === 'string' ? say(body, true) : review(clusterId, body);
+    })
+    .catch(failed);
+  queued.set(clusterId, next);
+  void next.then(() => queued.get(clusterId) === next && queued.delete(clusterId));
+}
+
 /** A command on the focused member or its cluster; without a focus, any command first focuses the page's first cluster. */
 function run(command: KeyCommand) {
   if (command === 'help') return void $('.keys').scrollIntoView({ block: 'center' });
   if (command === 'next' || command === 'previous' || command === 'next-cluster' || command === 'previous-cluster') return setFocus(moveFocus(clusters, focus, command));
   if (!focus) return setFocus(moveFocus(clusters, null, 'next'));
-  const cluster = clusters.find((c) => c.cluster_id === focus!.cluster_id);
-  if (!cluster) return;
-  const member = focus.question_id;
-  const isCanonical = member === cluster.canonical_question_id;
+  const { cluster_id, question_id: member } = focus;
   if (command === 'confirm' || command === 'dismiss') {
-    void review(cluster.cluster_id, { action: command }).catch(failed);
-    setFocus(moveFocus(clusters, focus, 'next-cluster'));
-  } else if (isCanonical) {
-    say(`#${member} is already the canonical question: move to another member (j) to ${command === 'reject' ? 'reject' : 'promote'} it.`, true);
-  } else if (command === 'reject') {
-    void review(cluster.cluster_id, { action: 'reject_members', question_ids: [member] }).catch(failed);
-  } else {
-    void review(cluster.cluster_id, { action: 'set_canonical', canonical_question_id: member }).catch(failed);
+    decide(cluster_id, () => ({ action: command }));
+    return setFocus(moveFocus(clusters, focus, 'next-cluster'));
   }
+  decide(cluster_id, (cluster) => {
+    if (member === cluster.canonical_question_id) return `#${member} is already the canonical question: move to another member (j) to ${command === 'reject' ? 'reject' : 'promote'} it.`;
+    if (!cluster.members.some((m) => m.question_id === member)) return `#${member} has left cluster ${cluster_id}.`;
+    return command === 'reject' ? { action: 'reject_members', question_ids: [member] } : { action: 'set_canonical', canonical_question_id: member };
+  });
 }
 
 const COMMAND_OF_BUTTON: Record<string, KeyCommand> = { confirm: 'confirm', dismiss: 'dismiss', reject: 'reject', canonical: 'canonical' };
