@@ -222,7 +222,9 @@ function goLive(taskId: number) {
       refreshTaskSoon();
     },
     resolved(event) {
-      $('#resolve-result').textContent = `${event.resolved_questions} questions resolved`;
+      // On the page that resolved, the answer says more (and may come first): keep it.
+      const result = $('#resolve-result');
+      if (!result.textContent?.startsWith(`${event.resolved_questions} questions resolved`)) result.textContent = `${event.resolved_questions} questions resolved`;
       announce(`${event.resolved_questions} questions resolved as duplicates`);
       refreshTaskSoon();
       void loadPage().catch(failed);
