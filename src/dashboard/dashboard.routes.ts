@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { DASHBOARD_HTML } from './page.ts';
+import { reviewScreenRoutes } from './review.routes.ts';
 
 const ENTRY = new URL('./client/main.ts', import.meta.url);
 
@@ -7,8 +8,8 @@ const ENTRY = new URL('./client/main.ts', import.meta.url);
 const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2f6fed"/><path d="M8 10h16M8 16h16M8 22h10" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>';
 
 /** Bundles the client with Bun; no build step to remember, and a stale bundle cannot be served. */
-export async function bundleDashboard(): Promise<string> {
-  const result = await Bun.build({ entrypoints: [Bun.fileURLToPath(ENTRY)], target: 'browser', minify: true });
+export async function bundleDashboard(entry: URL = ENTRY): Promise<string> {
+  const result = await Bun.build({ entrypoints: [Bun.fileURLToPath(entry)], target: 'browser', minify: true });
   if (!result.success) throw new Error(`dashboard bundle failed: ${result.logs.map(String).join('\n')}`);
   return result.outputs[0]!.text();
 }
@@ -35,5 +36,6 @@ export function dashboardRoutes() {
     c.header('Cache-Control', 'no-cache');
     return c.body(await bundle);
   });
+  app.route('/', reviewScreenRoutes(bundleDashboard)); // the review screen: /review, its bundle, KaTeX's CSS and fonts
   return app;
 }

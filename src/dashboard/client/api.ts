@@ -28,9 +28,28 @@ export class ApiError extends Error {
   }
 }
 
+const REVIEWER_KEY = 'dedup.reviewer';
+
+/**
+ * The name review decisions are made under (`X-Reviewer`; a named token's name wins on the service).
+ * Kept per page once read, so two tabs of one browser can review under two names.
+ */
+let reviewerName = new URLSearchParams(location.search).get('reviewer') ?? localStorage.getItem(REVIEWER_KEY) ?? '';
+export const reviewer = {
+  get: (): string => reviewerName,
+  set: (value: string) => {
+    reviewerName = value.replace(/\p{Cc}/gu, '').trim().slice(0, 100);
+    if (reviewerName) localStorage.setItem(REVIEWER_KEY, reviewerName);
+    else localStorage.removeItem(REVIEWER_KEY);
+    return reviewerName;
+  },
+};
+
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const bearer = token.get();
-  return bearer ? { ...extra, Authorization: `Bearer ${bearer}` } : extra;
+  // Header values are Latin-1: a name like 王老师 goes percent-encoded, and the service decodes it.
+  const named = reviewerName ? { ...extra, 'X-Reviewer': encodeURIComponent(reviewerName) } : extra;
+  return bearer ? { ...named, Authorization: `Bearer ${bearer}` } : named;
 }
 
 async function unwrap<T>(response: Response): Promise<T> {

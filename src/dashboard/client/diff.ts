@@ -15,10 +15,19 @@ const MAX_CELLS = 2_000_000;
 /**
  * Token-level LCS diff of two texts: for each side, the tokens the other side lacks are
  * `changed`. Whitespace is never marked, since a highlighted space shows nothing.
+ * `split` may keep larger units whole (the review screen keeps each formula one token), and
+ * `key` says what of a token counts (a formula's spacing does not show, so it does not differ).
  */
-export function diffTexts(left: string, right: string): { left: Segment[]; right: Segment[] } {
-  const a = tokenize(left);
-  const b = tokenize(right);
+export function diffTexts(
+  left: string,
+  right: string,
+  split: (text: string) => string[] = tokenize,
+  key: (token: string) => string = (token) => token,
+): { left: Segment[]; right: Segment[] } {
+  const a = split(left);
+  const b = split(right);
+  const ka = a.map(key);
+  const kb = b.map(key);
   const plain = (tokens: string[]) => merge(tokens.map((text) => ({ text, changed: false })));
   if (a.length * b.length > MAX_CELLS) return { left: plain(a), right: plain(b) };
 
@@ -27,7 +36,7 @@ export function diffTexts(left: string, right: string): { left: Segment[]; right
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
       lengths[i * width + j] =
-        a[i] === b[j] ? lengths[(i + 1) * width + j + 1]! + 1 : Math.max(lengths[(i + 1) * width + j]!, lengths[i * width + j + 1]!);
+        ka[i] === kb[j] ? lengths[(i + 1) * width + j + 1]! + 1 : Math.max(lengths[(i + 1) * width + j]!, lengths[i * width + j + 1]!);
     }
   }
   const inA = new Array<boolean>(a.length).fill(false);
@@ -35,7 +44,7 @@ export function diffTexts(left: string, right: string): { left: Segment[]; right
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) {
+    if (ka[i] === kb[j]) {
       inA[i++] = true;
       inB[j++] = true;
     } else if (lengths[(i + 1) * width + j]! >= lengths[i * width + j + 1]!) i++;

@@ -97,6 +97,7 @@ function card(view: TaskView, actions: TaskActions): HTMLElement {
       button('start', 'Start'),
       button('cancel', 'Cancel'),
       button('clusters', 'Clusters'),
+      h('a', { class: 'review', href: `/review?task=${id}` }, 'Review'),
       exportLink(id),
     ),
     groupsDetails(id),
