@@ -35,6 +35,7 @@
 import type { Cluster, DedupOptions } from '../protocol.ts';
 import { F_CONTENT_A, F_CONTENT_B, FP_WORDS } from './print.ts';
 import { ALGORITHM_VERSION } from './prints.ts';
+import { rowOf } from './verdicts.ts';
 
 /** Bump with any change to candidates, verification or clustering: older snapshots are then ignored. */
 export const DECISIONS_VERSION = 3;
@@ -119,20 +120,6 @@ function sameKnobs(words: Uint32Array, knobs: Knobs): boolean {
   const expected = new Uint32Array(6);
   writeKnobs(expected, knobs);
   return expected.every((w, k) => words[k] === w);
-}
-
-/** Row of `id` in ascending `ids`, or -1. */
-function rowOf(ids: Float64Array, id: number): number {
-  let lo = 0;
-  let hi = ids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = ids[mid]!;
-    if (v === id) return mid;
-    if (v < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 interface PreviousCluster {

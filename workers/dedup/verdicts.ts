@@ -66,18 +66,21 @@ export function rowLookup(ids: Float64Array): (id: number) => number {
     ids.forEach((id, row) => map.set(id, row));
     return (id) => map.get(id) ?? -1;
   }
-  return (id) => {
-    let lo = 0;
-    let hi = ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = ids[mid]!;
-      if (v === id) return mid;
-      if (v < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  };
+  return (id) => rowOf(ids, id);
+}
+
+/** Row of `id` in ascending `ids`, or -1. */
+export function rowOf(ids: Float64Array, id: number): number {
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = ids[mid]!;
+    if (v === id) return mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /**
