@@ -1,4 +1,4 @@
-import { nextTurn } from '../pace.ts';
+import { csvField, downloadResponse, type DownloadFormat } from '../http/download.ts';
 import type { DuplicatePair } from './result.repository.ts';
 
 const COLUMNS = [
@@ -12,22 +12,19 @@ const COLUMNS = [
   'similarity',
 ] as const satisfies (keyof DuplicatePair)[];
 
-function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 /** The member's reason in two CSV columns: its stage, and its checks separated by spaces. */
 const reasonFields = (pair: DuplicatePair) => [pair.reason?.stage ?? '', pair.reason?.checks.join(' ') ?? ''].map(csvField).join(',');
 
-const formats = {
+const formats: Record<'csv' | 'ndjson', DownloadFormat<DuplicatePair>> = {
   csv: {
     contentType: 'text/csv; charset=utf-8',
+    extension: 'csv',
     header: `${COLUMNS.join(',')},reason_stage,reason_checks\n`,
     line: (pair: DuplicatePair) => `${COLUMNS.map((column) => csvField(pair[column])).join(',')},${reasonFields(pair)}\n`,
   },
   ndjson: {
     contentType: 'application/x-ndjson; charset=utf-8',
+    extension: 'ndjson',
     header: '',
     line: (pair: DuplicatePair) => `${JSON.stringify(pair)}\n`,
   },
@@ -35,30 +32,5 @@ const formats = {
 
 /** Streams every duplicate pair as a file download, a page of clusters at a time. */
 export function exportResponse(pages: AsyncGenerator<DuplicatePair[]>, format: keyof typeof formats, baseName: string): Response {
-  const { contentType, header, line } = formats[format];
-  const encoder = new TextEncoder();
-  let headerSent = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        if (header) return controller.enqueue(encoder.encode(header));
-      }
-      // A client reading fast pulls the next page at once, and bun:sqlite answers synchronously: without
-      // a turn of the event loop here, a whole export ran as one stretch of the main thread (~300 ms a million pairs).
-      await nextTurn();
-      const next = await pages.next();
-      if (next.done) return controller.close();
-      controller.enqueue(encoder.encode(next.value.map(line).join('')));
-    },
-    async cancel() {
-      await pages.return(undefined);
-    },
-  });
-  return new Response(body, {
-    headers: {
-      'content-type': contentType,
-      'content-disposition': `attachment; filename="${baseName}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
-    },
-  });
+  return downloadResponse(pages, formats[format], baseName);
 }
