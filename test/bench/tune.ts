@@ -1,6 +1,7 @@
 /**
  * Sweeps max_distance and min_similarity over the evaluation set built from
- * the tuning kinds only; the held-out kinds are never looked at here.
+ * the tuning kinds only (from the shipped GAOKAO fixture, as the eval test); the
+ * held-out kinds are never looked at here.
  *
  *   bun test/bench/tune.ts
  */
@@ -10,7 +11,7 @@ import { TUNING_KINDS } from '../engine/variants.ts';
 
 const rows = loadGaokao();
 if (rows === null) {
-  console.log('tune: ../shared/data/gaokao-bench is absent; nothing to tune on');
+  console.log('tune: test/fixtures/gaokao/questions.ndjson is missing; nothing to tune on');
   process.exit(0);
 }
 const set = buildEvalSet(rows, { kinds: TUNING_KINDS });

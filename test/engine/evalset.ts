@@ -12,8 +12,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeVariants, templateQuestion, type VariantKind } from './variants.ts';
 
-/** The full GAOKAO-Bench set (2,811 questions), outside the repository: benchmarks only. */
-export const GAOKAO_PATH = fileURLToPath(new URL('../../../shared/data/gaokao-bench/questions.ndjson', import.meta.url));
 /** The 1,194-question subset shipped with the repository: what the tests read. */
 export const GAOKAO_FIXTURE_PATH = fileURLToPath(new URL('../fixtures/gaokao/questions.ndjson', import.meta.url));
 
@@ -54,7 +52,7 @@ export interface EvalSet {
   labels: Int32Array;
 }
 
-export function loadGaokao(path = GAOKAO_PATH): RawQuestion[] | null {
+export function loadGaokao(path = GAOKAO_FIXTURE_PATH): RawQuestion[] | null {
   if (!existsSync(path)) return null;
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as RawQuestion);
 }
