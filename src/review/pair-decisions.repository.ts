@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { GroupJob } from '../../workers/protocol.ts';
+import { rowOf } from '../../workers/dedup/verdicts.ts';
 import { dialectOf } from '../db/connect.ts';
 import type { Database, GroupRow, PairDecisionTable, Verdict } from '../db/schema.ts';
 import { ALL_CHANNELS } from '../tasks/task.schema.ts';
@@ -257,7 +258,7 @@ export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScop
       ORDER BY d.channel_a, d.channel_b, d.id
       LIMIT ${VERDICT_PAGE}`.execute(db);
     for (const row of page) {
-      if (!contains(ids, row.question_a) || !contains(ids, row.question_b)) continue;
+      if (rowOf(ids, row.question_a) < 0 || rowOf(ids, row.question_b) < 0) continue;
       if (row.verdict === 'distinct') distinct.push(row.question_a, row.question_b);
       else {
         duplicate.push(row.question_a, row.question_b);
@@ -291,16 +292,3 @@ export function withVerdicts(job: GroupJob, verdicts: GroupVerdicts): void {
   job.verdicts = { distinct: verdicts.distinct.slice(), duplicate: verdicts.duplicate.slice() };
 }
 
-/** Binary search in ascending ids. */
-function contains(ids: Float64Array, id: number): boolean {
-  let low = 0;
-  let high = ids.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const value = ids[mid]!;
-    if (value === id) return true;
-    if (value < id) low = mid + 1;
-    else high = mid - 1;
-  }
-  return false;
-}
