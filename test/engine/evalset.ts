@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeVariants, templateQuestion, type VariantKind } from './variants.ts';
+import { seededRandom } from '../../src/sample/generate.ts';
 
 /** The 1,194-question subset shipped with the repository: what the tests read. */
 export const GAOKAO_FIXTURE_PATH = fileURLToPath(new URL('../fixtures/gaokao/questions.ndjson', import.meta.url));
@@ -83,17 +84,8 @@ const digitsOf = (s: string) => (s.replace(/^\s*\d+\s*[.．、]/, '').replace(/[
 
 const pairKey = (a: number, b: number) => (a < b ? `${a},${b}` : `${b},${a}`);
 
-/** Deterministic PRNG (mulberry32) so the set is the same on every run. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the sample bank's mulberry32) so the set is the same on every run. */
+export const prng = seededRandom;
 
 export interface BuildOptions {
   /** At most this many clean seeds get generated variants. */

@@ -6,6 +6,7 @@
  */
 
 import * as OpenCC from 'opencc-js';
+import { seededRandom } from '../../src/sample/generate.ts';
 
 export type VariantKind =
   | 'natural' | 'natural-near'
@@ -358,14 +359,7 @@ export function swapWord(s: string, family: keyof typeof SWAPS, rand: Rand): str
 function textRand(s: string): Rand {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  let state = h >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(h);
 }
 
 export function makeVariants(content: string, peers: string[], rand: Rand): Variant[] {
