@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/main.ts';
+import { runCliAgainst } from './support/cli.ts';
 import { renderBar } from '../src/cli/progress-bar.ts';
 import { generateSampleBank, toNdjson } from '../src/sample/generate.ts';
 import { startTestService, type TestService } from './support/service.ts';
@@ -19,15 +20,7 @@ describe('dedup CLI', () => {
   });
   afterAll(() => service.stop());
 
-  async function cli(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli([...args, '--url', service.url], {}, {
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: (text) => void (stderr += text) },
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (...args: string[]) => runCliAgainst(service.url, ...args);
 
   it('imports a file with a progress bar, runs a task, watches it to the end and exports the pairs', async () => {
     const file = join(folder, 'bank.ndjson');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/main.ts';
+import { runCliAgainst } from '../support/cli.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 import { REVIEW_BANK } from './bank.ts';
 import { clusters, idsByExternal, runTask, type BankIds } from './support.ts';
@@ -15,15 +15,7 @@ describe('dedup CLI: resolve and resolutions', () => {
   let taskId: number;
   let ids: BankIds;
 
-  async function cli(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli([...args, '--url', service.url], {}, {
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: (text) => void (stderr += text) },
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (...args: string[]) => runCliAgainst(service.url, ...args);
 
   beforeAll(async () => {
     // The real worker slowed per group: a started run is still running when the CLI asks to resolve.
