@@ -14,8 +14,8 @@
 import { Database } from 'bun:sqlite';
 import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
+import { admin } from '../support/database.ts';
 import { loadCorpus, questionAt, shortQuestion, type Corpus } from './corpus.ts';
 
 const N = Number(process.env.BENCH_STALL_N ?? 1_000_000);
@@ -184,20 +184,11 @@ async function concurrentChecks(service: ChildService, taskId: number, checks: R
 
 async function pgDatabase(server: string) {
   const name = `dedup_stall_${process.pid}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin(`CREATE DATABASE "${name}"`);
+  await admin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin(server, `CREATE DATABASE "${name}"`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => admin(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
 export async function runStallBench(corpus: Corpus, which: 'sqlite' | 'postgres') {

@@ -49,7 +49,8 @@ export async function openTestDatabase(label: string): Promise<DatabaseHandle & 
   };
 }
 
-async function admin(server: string, statement: string) {
+/** Runs one statement (CREATE / DROP DATABASE) on its own connection to the server. */
+export async function admin(server: string, statement: string) {
   const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
