@@ -9,7 +9,7 @@
  * The last line printed is the JSON figures.
  */
 import { sql } from 'kysely';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -17,7 +17,8 @@ import { loadConfig } from '../../src/config.ts';
 import { connectDatabase } from '../../src/db/connect.ts';
 import { startService } from '../../src/main.ts';
 import { loadGroupVerdicts, verdictScope } from '../../src/review/pair-decisions.repository.ts';
-import { loadCorpus, questionAt, type Corpus } from './corpus.ts';
+import { loadCorpus, type Corpus } from './corpus.ts';
+import { writeNdjson } from './service.ts';
 
 export interface ReviewFigures {
   questions: number;
@@ -35,19 +36,6 @@ export interface ReviewFigures {
 const DECISIONS = 100_000;
 const CLUSTERS = 100_000;
 const SAMPLES = 40;
-
-async function writeNdjson(corpus: Corpus, n: number, path: string): Promise<void> {
-  const out = createWriteStream(path);
-  for (let i = 0; i < n; ) {
-    let chunk = '';
-    for (const end = Math.min(n, i + 2000); i < end; i++) {
-      const q = questionAt(corpus.base, i);
-      chunk += `${JSON.stringify({ external_id: `bench-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`;
-    }
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
 
 async function api<T>(url: string, method: string, body?: unknown): Promise<T> {
   const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

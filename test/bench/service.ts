@@ -34,7 +34,7 @@ export interface ServiceFigures {
 }
 
 /** Writes bench questions `from` .. `n - 1` as NDJSON to `path`. */
-async function writeNdjson(corpus: Corpus, n: number, path: string, from = 0): Promise<void> {
+export async function writeNdjson(corpus: Corpus, n: number, path: string, from = 0): Promise<void> {
   const out = createWriteStream(path);
   for (let i = from; i < n; ) {
     let chunk = '';
