@@ -44,6 +44,10 @@ interface GroupSnapshot {
   clusters: string;
 }
 
+function runningGroups(dbFile: string, taskId: number): number {
+  return readDb(dbFile, (db) => (db.query(`SELECT count(*) AS n FROM dedup_task_groups WHERE task_id = ? AND status = 'running'`).get(taskId) as { n: number }).n);
+}
+
 function groupSnapshot(dbFile: string, taskId: number): GroupSnapshot[] {
   return readDb(dbFile, (db) =>
     db
@@ -91,6 +95,9 @@ async function crashAndResume({ options: base, questions, groups: GROUPS, killAt
 
   expect((await api(service.url, 'POST', `/api/dedup/tasks/${taskId}/start`)).status).toBe(200);
   await waitFor(() => seen.some((entry) => entry.event === 'task_progress' && entry.processed >= killAt), 20_000, 1);
+  // Kill while a group is running: small groups of the real worker finish in a few ms, and a kill
+  // between one group's save and the next claim would leave nothing interrupted to check.
+  await waitFor(() => runningGroups(options.dbFile!, taskId) > 0, 20_000, 0);
   service.kill('SIGKILL');
   expect(await service.exited).not.toBe(0);
 
