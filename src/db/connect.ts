@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type
 import type { Database } from './schema.ts';
 import { openPostgresPool } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
+import { SqlitePacing } from './sqlite-pacing.ts';
 import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
 import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
@@ -29,7 +30,7 @@ export interface ConnectOptions {
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path) }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path) }), plugins: [new SqlitePacing()] });
     return { db, dialect: 'sqlite' };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
