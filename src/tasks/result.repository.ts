@@ -349,14 +349,18 @@ export interface DuplicatePair {
   reason: MemberReason | null;
 }
 
-/** Every duplicate paired with its cluster's canonical question, a page of clusters at a time. */
+/**
+ * Every duplicate paired with its cluster's canonical question, a page of clusters at a time.
+ * Dismissed clusters are left out: a reviewer said their questions are not duplicates (members
+ * rejected from a cluster have left it already).
+ */
 export async function* duplicatePairs(db: Db, taskId: number, pageSize = 500): AsyncGenerator<DuplicatePair[]> {
   let afterId = 0;
   for (;;) {
     const clusters = await loadClusters(db, taskId, {}, pageSize, 0, afterId);
     if (clusters.length === 0) return;
     afterId = clusters[clusters.length - 1]!.cluster_id;
-    yield clusters.flatMap((cluster) =>
+    yield clusters.filter((cluster) => cluster.review.state !== 'dismissed').flatMap((cluster) =>
       cluster.members
         .filter((member) => member.question_id !== cluster.canonical_question_id)
         .map((member) => ({ cluster_id: cluster.cluster_id, ...cluster.group, canonical_question_id: cluster.canonical_question_id, ...member })),

@@ -187,6 +187,12 @@ describe('cluster review (REST, events, identity)', () => {
       const response = await service.api('GET', `/api/dedup/tasks/${taskId}/clusters?${bad.slice(1)}`, undefined, PLAIN);
       expect({ bad, status: response.status }).toEqual({ bad, status: 400 });
     }
+    // The task's export lists the pairs of the clusters not dismissed: here the confirmed one alone.
+    const exported = await fetch(`${service.url}/api/dedup/tasks/${taskId}/export?format=ndjson`, { headers: PLAIN });
+    const pairs = (await exported.text()).trim().split('\n').map((line) => JSON.parse(line) as { canonical_question_id: number; question_id: number });
+    const confirmed = (await clusters(service, taskId, '&review=confirmed', PLAIN)).items[0]!;
+    expect(pairs.map((pair) => pair.question_id).sort()).toEqual(confirmed.members.map((m) => m.question_id).filter((id) => id !== confirmed.canonical_question_id).sort());
+    expect(new Set(pairs.map((pair) => pair.canonical_question_id))).toEqual(new Set([confirmed.canonical_question_id]));
     const withQuestions = await clusters(service, taskId, '&include=questions&review=confirmed', PLAIN);
     for (const member of withQuestions.items[0]!.members) {
       expect(member.question).toMatchObject({ id: member.question_id });
