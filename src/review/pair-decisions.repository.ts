@@ -1,8 +1,8 @@
-import { sql, type Insertable, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { GroupJob } from '../../workers/protocol.ts';
 import { rowOf } from '../../workers/dedup/verdicts.ts';
 import { dialectOf } from '../db/connect.ts';
-import type { Database, GroupRow, PairDecisionTable, Verdict } from '../db/schema.ts';
+import type { Database, GroupRow, Verdict } from '../db/schema.ts';
 import { ALL_CHANNELS } from '../tasks/task.schema.ts';
 import { AppError } from '../http/errors.ts';
 import { nextTurn } from '../pace.ts';
@@ -75,6 +75,8 @@ export async function rememberVerdicts(db: Db, verdicts: readonly PairVerdict[],
           decided_by: eb.ref('excluded.decided_by'),
           decided_at: eb.ref('excluded.decided_at'),
           note: eb.ref('excluded.note'),
+          // Made with both questions' current versions: it holds.
+          lapsed: 0,
         })),
       )
       .execute();
@@ -82,20 +84,7 @@ export async function rememberVerdicts(db: Db, verdicts: readonly PairVerdict[],
   return rows.length;
 }
 
-/**
- * Whether a decision (alias d) lapsed: either question no longer has the version decided (or left
- * the group it was filed under, which also changes its row_hash). Looked up along questions_group
- * like a run's lookup (loadGroupVerdicts), so no question record is read.
- */
-function lapsedSql(db: Db) {
-  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY questions_group') : sql.raw('');
-  const holds = (id: string, channel: string, hash: string) =>
-    sql`EXISTS (SELECT 1 FROM questions q${indexed} WHERE q.type_name = d.type_name AND q.subject_name = d.subject_name
-      AND q.channel_code = ${sql.ref(channel)} AND q.id = ${sql.ref(id)} AND q.row_hash = ${sql.ref(hash)})`;
-  return sql<boolean>`NOT (${holds('d.question_a', 'd.channel_a', 'd.row_hash_a')} AND ${holds('d.question_b', 'd.channel_b', 'd.row_hash_b')})`;
-}
-
-const DECISION_COLUMNS = ['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note'] as const;
+const DECISION_COLUMNS = ['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note', 'd.lapsed'] as const;
 
 interface DecisionRow {
   id: number;
@@ -105,7 +94,7 @@ interface DecisionRow {
   decided_by: string;
   decided_at: string;
   note: string | null;
-  lapsed: boolean | number;
+  lapsed: number;
 }
 
 const toView = (row: DecisionRow): DecisionView => ({
@@ -126,8 +115,8 @@ export interface DecisionFilter {
 
 /**
  * A page of decisions, newest first. Every decision's questions exist (they cascade), so the
- * count needs no join; `lapsed` is worked out for the page's rows, and for every decision only
- * when filtered by it.
+ * count needs no join; `lapsed` is the column a trigger keeps (migration 013), so its filter
+ * pages along pair_decisions_lapsed instead of checking every decision's two questions.
  */
 export async function listDecisions(db: Db, filter: DecisionFilter, offset: number, limit: number) {
   let query = db.selectFrom('pair_decisions as d');
@@ -136,53 +125,18 @@ export async function listDecisions(db: Db, filter: DecisionFilter, offset: numb
     query = query.where((eb) => eb.or([eb('d.question_a', '=', id), eb('d.question_b', '=', id)]));
   }
   if (filter.verdict) query = query.where('d.verdict', '=', filter.verdict);
-  if (filter.lapsed !== undefined) {
-    // Every decision must be checked: in id ranges, a turn of the event loop between them, never one long statement.
-    const matching = await idsWhere(db, query, filter.lapsed);
-    const pageIds = matching.slice(offset, offset + limit);
-    const rows = pageIds.length === 0 ? [] : await db.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).where('d.id', 'in', pageIds).orderBy('d.id', 'desc').execute();
-    return { items: rows.map((row) => toView({ ...row, lapsed: filter.lapsed! })), total: matching.length };
-  }
+  if (filter.lapsed !== undefined) query = query.where('d.lapsed', '=', filter.lapsed ? 1 : 0);
   const [rows, total] = await Promise.all([
     query.select(DECISION_COLUMNS).orderBy('d.id', 'desc').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
-  const lapsed = await lapsedAmong(db, rows.map((row) => row.id));
-  return { items: rows.map((row) => toView({ ...row, lapsed: lapsed.has(row.id) })), total: Number(total.count) };
-}
-
-/** Decision ids per range when every decision is checked for lapsing: each range a short statement. */
-const LAPSED_RANGE = 2000;
-
-/** The ids (newest first) of the decisions `query` selects that have lapsed (or still hold), one id range at a time. */
-async function idsWhere(db: Db, query: SelectQueryBuilder<Database & { d: PairDecisionTable }, 'd', object>, lapsed: boolean): Promise<number[]> {
-  const top = await db.selectFrom('pair_decisions').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-  const out: number[] = [];
-  for (let high = Number(top?.max ?? 0); high > 0; high -= LAPSED_RANGE) {
-    const rows = await query
-      .select('d.id')
-      .where('d.id', '<=', high)
-      .where('d.id', '>', high - LAPSED_RANGE)
-      .where(lapsed ? lapsedSql(db) : sql<boolean>`NOT ${lapsedSql(db)}`)
-      .orderBy('d.id', 'desc')
-      .execute();
-    for (const row of rows) out.push(row.id);
-    await nextTurn();
-  }
-  return out;
-}
-
-/** Which of these decisions lapsed. */
-async function lapsedAmong(db: Db, ids: number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('pair_decisions as d').select('d.id').where('d.id', 'in', ids).where(lapsedSql(db)).execute();
-  return new Set(rows.map((row) => row.id));
+  return { items: rows.map(toView), total: Number(total.count) };
 }
 
 /** Forgets one decision (later runs no longer honour it); 404 when there is none. */
 export async function deleteDecision(db: Kysely<Database>, id: number): Promise<DecisionView> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).select(lapsedSql(trx).as('lapsed')).where('d.id', '=', id).executeTakeFirst();
+    const row = await trx.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).where('d.id', '=', id).executeTakeFirst();
     if (!row) throw new AppError(404, `decision ${id} not found`);
     await trx.deleteFrom('pair_decisions').where('id', '=', id).execute();
     return toView(row);
