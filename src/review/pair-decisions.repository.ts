@@ -162,7 +162,7 @@ export interface VerdictScope {
   subject_name: string;
   /** One channel, or undefined for every channel of the type and subject. */
   channel_code?: string;
-  /** Resolved duplicates count only when the run takes them in. */
+  /** Resolved duplicates count only when the run takes them in (the job's ids say which are in). */
   includeResolved: boolean;
 }
 
@@ -179,22 +179,20 @@ interface VerdictRow {
 
 /**
  * The decisions that hold for a group about to run: filed under its key (an index range of
- * pair_decisions, never a scan of every decision), both questions still at the version decided,
- * both in the job (`ids`, ascending), paged by keyset with a turn of the event loop between pages.
- * Lapsed decisions and those about questions left out are skipped.
+ * pair_decisions, never a scan of every decision), not lapsed (the flag a trigger keeps,
+ * migration 013), both questions in the job (`ids`, ascending), paged by keyset with a turn of
+ * the event loop between pages.
  *
- * Each question is looked up along questions_group, which holds (group key, id, row_hash,
- * duplicate_of), so its ~1 KB record (row_hash comes after the texts, often in overflow pages) is
- * never read: every group's lookup over 9,893 decisions went from 685 to 277 ms on SQLite
- * (test/bench/review.ts, one run each on a machine at load 9-12, so only roughly). SQLite's planner prefers the rowid for `id = ?`, so it
- * is told (INDEXED BY); PostgreSQL keeps the texts out of the tuple (TOAST) anyway.
+ * No question is read: the job's ids are the group's questions as the run reads them (resolved
+ * duplicates left out unless the task takes them in), so "both in the job" also says "both
+ * active". Joining each decision to its two questions along questions_group to compare row_hash
+ * (as before migration 013) was most of this lookup: 616 ms of every group's lookup on the 1M
+ * bench with 100,000 decisions.
  */
 export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScope, ids: Float64Array): Promise<GroupVerdicts> {
   const distinct: number[] = [];
   const duplicate: number[] = [];
   const confirmedBy = new Map<string, { by: string; at: string }>();
-  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY questions_group') : sql.raw('');
-  const active = scope.includeResolved ? sql`` : sql`AND qa.duplicate_of IS NULL AND qb.duplicate_of IS NULL`;
   let after: [string, string, number] = ['', '', 0];
   for (;;) {
     const range =
@@ -204,11 +202,7 @@ export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScop
     const { rows: page } = await sql<VerdictRow>`
       SELECT d.id, d.channel_a, d.channel_b, d.question_a, d.question_b, d.verdict, d.decided_by, d.decided_at
       FROM pair_decisions d
-      JOIN questions qa${indexed} ON qa.type_name = d.type_name AND qa.subject_name = d.subject_name AND qa.channel_code = d.channel_a
-        AND qa.id = d.question_a AND qa.row_hash = d.row_hash_a
-      JOIN questions qb${indexed} ON qb.type_name = d.type_name AND qb.subject_name = d.subject_name AND qb.channel_code = d.channel_b
-        AND qb.id = d.question_b AND qb.row_hash = d.row_hash_b
-      WHERE d.type_name = ${scope.type_name} AND d.subject_name = ${scope.subject_name} AND ${range} ${active}
+      WHERE d.type_name = ${scope.type_name} AND d.subject_name = ${scope.subject_name} AND ${range} AND d.lapsed = 0
       ORDER BY d.channel_a, d.channel_b, d.id
       LIMIT ${VERDICT_PAGE}`.execute(db);
     for (const row of page) {
