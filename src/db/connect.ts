@@ -24,13 +24,20 @@ export interface DatabaseHandle {
 export interface ConnectOptions {
   /** PostgreSQL only: the most connections this instance opens for queries. */
   maxConnections?: number;
+  /**
+   * SQLite file only (default true): this connection's background threads checkpoint the WAL and
+   * build the search index. A second connection to a file the service has open (a bench, a tool)
+   * passes false: a second indexer would not know of the service's writes, and take the write
+   * lock step after step while they wait (sqlite-search-indexer.ts).
+   */
+  background?: boolean;
 }
 
 /** `sqlite:./path/file.sqlite`, `sqlite::memory:` or `postgres://…` (also `postgresql://…`). */
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path) }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path, options.background ?? true) }) });
     return { db, dialect: 'sqlite' };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

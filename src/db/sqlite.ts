@@ -146,8 +146,8 @@ class BackgroundSearchIndexer {
   }
 }
 
-/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads. */
-export function openSqlite(path: string): SqliteDatabase {
+/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads (unless `background` is false: another connection does it). */
+export function openSqlite(path: string, background = true): SqliteDatabase {
   let database: BunDatabase;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -164,7 +164,7 @@ export function openSqlite(path: string): SqliteDatabase {
   // A larger page cache keeps the questions' indexes in memory during bulk imports.
   database.exec('PRAGMA cache_size = -65536');
   database.exec('PRAGMA temp_store = MEMORY');
-  if (path === ':memory:') return new BunSqliteAdapter(database);
+  if (path === ':memory:' || !background) return new BunSqliteAdapter(database);
   database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   // An in-memory database cannot be shared with another thread: its searches scan (bounded per turn).
   return new BunSqliteAdapter(database, new BackgroundCheckpointer(path), new BackgroundSearchIndexer(path));
