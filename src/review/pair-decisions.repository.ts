@@ -193,6 +193,9 @@ export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScop
   const distinct: number[] = [];
   const duplicate: number[] = [];
   const confirmedBy = new Map<string, { by: string; at: string }>();
+  // SQLite's planner takes pair_decisions_lapsed (lapsed = 0 AND id > ?) for a one-channel group, which walks every
+  // holding decision of the bank for each group: it is told to take the group's range.
+  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY pair_decisions_group') : sql.raw('');
   let after: [string, string, number] = ['', '', 0];
   for (;;) {
     const range =
@@ -201,7 +204,7 @@ export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScop
         : sql`(d.channel_a, d.channel_b, d.id) > (${after[0]}, ${after[1]}, ${after[2]})`;
     const { rows: page } = await sql<VerdictRow>`
       SELECT d.id, d.channel_a, d.channel_b, d.question_a, d.question_b, d.verdict, d.decided_by, d.decided_at
-      FROM pair_decisions d
+      FROM pair_decisions d${indexed}
       WHERE d.type_name = ${scope.type_name} AND d.subject_name = ${scope.subject_name} AND ${range} AND d.lapsed = 0
       ORDER BY d.channel_a, d.channel_b, d.id
       LIMIT ${VERDICT_PAGE}`.execute(db);
