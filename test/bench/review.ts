@@ -114,6 +114,7 @@ async function lookupAll(db: Kysely<Database>, taskId: number, n: number) {
   const groups = await db.selectFrom('dedup_task_groups').select(['type_name', 'subject_name', 'channel_code']).where('task_id', '=', taskId).execute();
   const ids = Float64Array.from({ length: n }, (_, k) => k + 1);
   const t0 = performance.now();
+  const cpu0 = threadCpuMs().main;
   let held = 0;
   let slowest = 0;
   for (const group of groups) {
@@ -122,7 +123,7 @@ async function lookupAll(db: Kysely<Database>, taskId: number, n: number) {
     slowest = Math.max(slowest, performance.now() - g0);
     held += (verdicts.distinct.length + verdicts.duplicate.length) / 2;
   }
-  return { ms: performance.now() - t0, held, slowest, groups: groups.length };
+  return { ms: performance.now() - t0, cpuMs: threadCpuMs().main - cpu0, held, slowest, groups: groups.length };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -221,7 +222,7 @@ export async function runReviewBench(corpus: Corpus, log: (line: string) => void
         log(
           `  ${mix} mix: ${f.decisions} decisions add ${(100 * f.wallShare).toFixed(1)} % wall (runs without differ by ${(100 * spread).toFixed(1)} %), ` +
             `${(100 * f.mainCpuShare).toFixed(1)} % main-thread CPU, ${(100 * f.otherCpuShare).toFixed(1)} % other threads' CPU; ` +
-            `every group's verdict lookup alone: ${lookup.ms.toFixed(0)} ms for ${lookup.held} holding pairs over ${lookup.groups} groups (slowest ${lookup.slowest.toFixed(0)} ms)`,
+            `every group's verdict lookup alone: ${lookup.ms.toFixed(0)} ms (${lookup.cpuMs.toFixed(0)} ms CPU) for ${lookup.held} holding pairs over ${lookup.groups} groups (slowest ${lookup.slowest.toFixed(0)} ms)`,
         );
       }
       mixes.none = { decisions: 0, wallShare: 0, mainCpuShare: 0, otherCpuShare: 0, lookupMs: 0, runs: base };
