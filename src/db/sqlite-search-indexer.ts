@@ -9,8 +9,9 @@
  * (mainWrites): the main thread waits for the lock synchronously, in SQLite's busy handler,
  * which sleeps 1, 2, 5, 10, … ms between tries; steps taken back to back left almost no gap
  * for those tries to land in, and a review's write waited 200-3,000 ms (issue 13). Now a write
- * waits at most for the step in progress, and the thread resumes a round after writes stop. Searches read rows above the mark with a bounded
- * LIKE scan meanwhile, so results never depend on how far this thread got.
+ * waits at most for the step in progress, and the thread resumes a round after writes stop.
+ * Searches read rows above the mark with a bounded LIKE scan meanwhile, so results never
+ * depend on how far this thread got.
  * Stops, closing its connection, on any message.
  */
 import { Database } from 'bun:sqlite';
