@@ -13,6 +13,7 @@ import { groupIndexRowHashMigration } from './migrations/007_group_index_row_has
 import { memberReasonMigration } from './migrations/008_member_reason.ts';
 import { reviewMigration } from './migrations/009_review.ts';
 import { searchMigration } from './migrations/010_search.ts';
+import { decisionLapsedMigration } from './migrations/013_decision_lapsed.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -24,13 +25,20 @@ export interface DatabaseHandle {
 export interface ConnectOptions {
   /** PostgreSQL only: the most connections this instance opens for queries. */
   maxConnections?: number;
+  /**
+   * SQLite file only (default true): this connection's background threads checkpoint the WAL and
+   * build the search index. A second connection to a file the service has open (a bench, a tool)
+   * passes false: a second indexer would not know of the service's writes, and take the write
+   * lock step after step while they wait (sqlite-search-indexer.ts).
+   */
+  background?: boolean;
 }
 
 /** `sqlite:./path/file.sqlite`, `sqlite::memory:` or `postgres://…` (also `postgresql://…`). */
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path) }), plugins: [new SqlitePacing()] });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path, options.background ?? true) }), plugins: [new SqlitePacing()] });
     return { db, dialect: 'sqlite' };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -67,6 +75,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '008_member_reason': memberReasonMigration(),
         '009_review': reviewMigration(dialect),
         '010_search': searchMigration(dialect),
+        '013_decision_lapsed': decisionLapsedMigration(dialect),
       };
     },
   };

@@ -158,6 +158,8 @@ export interface PairDecisionTable {
   decided_by: string;
   decided_at: Timestamp;
   note: string | null;
+  /** 1 once either question's version (row_hash) or group differs from the one decided, kept by a trigger (migration 013). */
+  lapsed: Generated<number>;
 }
 
 export interface DedupClusterMemberTable {

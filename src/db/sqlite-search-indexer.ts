@@ -5,8 +5,13 @@
  * the rows above `question_search_state.indexed_through` in small IMMEDIATE transactions
  * (~STEP_TARGET_MS each, so a main-thread write waits at most that long for the lock), and
  * only once imports have gone quiet (the largest id stopped growing) and no task is running
- * (the pool's threads need the cores then). Searches read rows above the mark with a bounded
- * LIKE scan meanwhile, so results never depend on how far this thread got.
+ * (the pool's threads need the cores then). It steps aside for the main connection's writes
+ * (mainWrites): the main thread waits for the lock synchronously, in SQLite's busy handler,
+ * which sleeps 1, 2, 5, 10, … ms between tries; steps taken back to back left almost no gap
+ * for those tries to land in, and a review's write waited 200-3,000 ms (issue 13). Now a write
+ * waits at most for the step in progress, and the thread resumes a round after writes stop.
+ * Searches read rows above the mark with a bounded LIKE scan meanwhile, so results never
+ * depend on how far this thread got.
  * Stops, closing its connection, on any message.
  */
 import { Database } from 'bun:sqlite';
@@ -19,6 +24,8 @@ export interface SearchIndexerData {
   intervalMs: number;
   /** Set to 1 (and notified) once this thread's connection is closed. */
   closed: Int32Array;
+  /** Bumped by the main connection before each statement that may write: while it moves, this thread does no step. */
+  mainWrites: Int32Array;
 }
 
 /** Time one indexing transaction aims at: a main-thread write may wait this long for the lock. */
@@ -26,7 +33,7 @@ const STEP_TARGET_MS = 8;
 const MIN_ROWS = 4;
 const MAX_ROWS = 2000;
 
-const { path, intervalMs, closed } = workerData as SearchIndexerData;
+const { path, intervalMs, closed, mainWrites } = workerData as SearchIndexerData;
 lowerThreadPriority();
 const database = new Database(path);
 database.exec('PRAGMA busy_timeout = 2000');
@@ -45,6 +52,14 @@ function prepare() {
 }
 
 let lastMaxId = -1;
+let lastWrites = Atomics.load(mainWrites, 0);
+/** The main connection wrote since the last look. */
+function mainWrote(): boolean {
+  const writes = Atomics.load(mainWrites, 0);
+  const wrote = writes !== lastWrites;
+  lastWrites = writes;
+  return wrote;
+}
 let rows = 32;
 let stopping = false;
 
@@ -78,14 +93,18 @@ function run() {
     statements ??= prepare();
     const s = statements;
     const maxId = s.maxId.get()?.id ?? 0;
-    const quiet = maxId === lastMaxId;
+    const wrote = mainWrote();
+    const quiet = maxId === lastMaxId && !wrote;
     lastMaxId = maxId;
     if (quiet && maxId > s.mark.get()!.indexed_through && !s.running.get()) {
-      // A few steps per round, then a fresh look: an import or a task that began meanwhile comes first.
+      // A few steps per round, then a fresh look: an import or a task that began meanwhile comes first;
+      // a write on the main connection ends the round at once (it may be waiting for the lock now).
       const until = performance.now() + 200;
       let more = true;
-      while (more && performance.now() < until) more = step(s);
-      if (more) delay = 0;
+      let cut = false;
+      while (more && performance.now() < until && !(cut = mainWrote())) more = step(s);
+      // Cut short by a write: back after a whole interval (the next look also wants it quiet).
+      if (more && !cut) delay = 0;
     }
   } catch {
     // Not migrated yet, busy, or closing: look again next round.

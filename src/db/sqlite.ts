@@ -24,6 +24,9 @@ class BunSqliteAdapter implements SqliteDatabase {
     private readonly searchIndexer?: BackgroundSearchIndexer,
   ) {}
 
+  /** Told before each statement that may take the write lock: the search indexer steps aside (sqlite-search-indexer.ts). */
+  private readonly wantsToWrite = () => this.searchIndexer?.mainWrites();
+
   close(): void {
     this.searchIndexer?.stop();
     this.checkpointer?.stop();
@@ -60,6 +63,18 @@ class BunSqliteAdapter implements SqliteDatabase {
     const statement = this.database.prepare(sql === 'begin' ? 'begin immediate' : sql);
     type Bindings = Parameters<typeof statement.all>;
     const bind = (parameters: ReadonlyArray<unknown>) => parameters as unknown as Bindings;
+    // A write (a transaction's begin, or a write outside one) first tells the search indexer, so it
+    // gives the lock up after its current step instead of taking it again while this one waits.
+    if (this.searchIndexer && !READ_ONLY.test(sql)) {
+      const wants = this.wantsToWrite;
+      return {
+        reader: statement.columnNames.length > 0,
+        all: (parameters) => (wants(), statement.all(...bind(parameters))),
+        run: (parameters) => (wants(), statement.run(...bind(parameters))),
+        iterate: (parameters) => (wants(), statement.iterate(...bind(parameters))),
+        finalize: () => statement.finalize(),
+      };
+    }
     return {
       reader: statement.columnNames.length > 0,
       all: (parameters) => statement.all(...bind(parameters)),
@@ -69,6 +84,9 @@ class BunSqliteAdapter implements SqliteDatabase {
     };
   }
 }
+
+/** Statements that never take the write lock (reads; commit and rollback only release what begin took). */
+const READ_ONLY = /^\s*(select|commit|rollback|release|savepoint|pragma|explain)\b/i;
 
 /** How often the background thread checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 250;
@@ -105,12 +123,19 @@ const SEARCH_INDEX_INTERVAL_MS = 500;
 /** A worker thread that builds the FTS5 search index with its own connection (see sqlite-search-indexer.ts). */
 class BackgroundSearchIndexer {
   private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  /** Counts the main connection's writes: the thread steps aside while it changes (SearchIndexerData.mainWrites). */
+  private readonly writes = new Int32Array(new SharedArrayBuffer(4));
   private readonly worker: Worker;
 
   constructor(path: string) {
-    const data: SearchIndexerData = { path, intervalMs: SEARCH_INDEX_INTERVAL_MS, closed: this.closed };
+    const data: SearchIndexerData = { path, intervalMs: SEARCH_INDEX_INTERVAL_MS, closed: this.closed, mainWrites: this.writes };
     this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data });
     this.worker.unref();
+  }
+
+  /** The main connection is about to write. */
+  mainWrites() {
+    Atomics.add(this.writes, 0, 1);
   }
 
   /** Synchronous, bounded: waits for the thread to close its connection (it may be inside one short transaction). */
@@ -121,8 +146,8 @@ class BackgroundSearchIndexer {
   }
 }
 
-/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads. */
-export function openSqlite(path: string): SqliteDatabase {
+/** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads (unless `background` is false: another connection does it). */
+export function openSqlite(path: string, background = true): SqliteDatabase {
   let database: BunDatabase;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -139,7 +164,7 @@ export function openSqlite(path: string): SqliteDatabase {
   // A larger page cache keeps the questions' indexes in memory during bulk imports.
   database.exec('PRAGMA cache_size = -65536');
   database.exec('PRAGMA temp_store = MEMORY');
-  if (path === ':memory:') return new BunSqliteAdapter(database);
+  if (path === ':memory:' || !background) return new BunSqliteAdapter(database);
   database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   // An in-memory database cannot be shared with another thread: its searches scan (bounded per turn).
   return new BunSqliteAdapter(database, new BackgroundCheckpointer(path), new BackgroundSearchIndexer(path));

@@ -27,8 +27,14 @@ export interface SavedReview {
   review_note: string | null;
 }
 
-/** Decides, when a run saves a new cluster, the review it starts with. */
-export type ReformedReview = (cluster: Cluster) => SavedReview;
+/** What deciding a cluster's review needs of it: a new cluster (workers/protocol.ts Cluster), or a kept one as stored. */
+export interface ClusterMembers {
+  canonicalId: number;
+  members: readonly { questionId: number }[];
+}
+
+/** Decides, when a run saves a new cluster (or re-checks a kept confirmed one), the review it gets. */
+export type ReformedReview = (cluster: ClusterMembers) => SavedReview;
 
 const UNREVIEWED: SavedReview = { review_state: 'unreviewed', reviewed_by: null, reviewed_at: null, review_note: null };
 export const noReview: ReformedReview = () => UNREVIEWED;

@@ -1,8 +1,8 @@
-import { sql, type Insertable, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { GroupJob } from '../../workers/protocol.ts';
 import { rowOf } from '../../workers/dedup/verdicts.ts';
 import { dialectOf } from '../db/connect.ts';
-import type { Database, GroupRow, PairDecisionTable, Verdict } from '../db/schema.ts';
+import type { Database, GroupRow, Verdict } from '../db/schema.ts';
 import { ALL_CHANNELS } from '../tasks/task.schema.ts';
 import { AppError } from '../http/errors.ts';
 import { nextTurn } from '../pace.ts';
@@ -75,6 +75,8 @@ export async function rememberVerdicts(db: Db, verdicts: readonly PairVerdict[],
           decided_by: eb.ref('excluded.decided_by'),
           decided_at: eb.ref('excluded.decided_at'),
           note: eb.ref('excluded.note'),
+          // Made with both questions' current versions: it holds.
+          lapsed: 0,
         })),
       )
       .execute();
@@ -82,20 +84,7 @@ export async function rememberVerdicts(db: Db, verdicts: readonly PairVerdict[],
   return rows.length;
 }
 
-/**
- * Whether a decision (alias d) lapsed: either question no longer has the version decided (or left
- * the group it was filed under, which also changes its row_hash). Looked up along questions_group
- * like a run's lookup (loadGroupVerdicts), so no question record is read.
- */
-function lapsedSql(db: Db) {
-  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY questions_group') : sql.raw('');
-  const holds = (id: string, channel: string, hash: string) =>
-    sql`EXISTS (SELECT 1 FROM questions q${indexed} WHERE q.type_name = d.type_name AND q.subject_name = d.subject_name
-      AND q.channel_code = ${sql.ref(channel)} AND q.id = ${sql.ref(id)} AND q.row_hash = ${sql.ref(hash)})`;
-  return sql<boolean>`NOT (${holds('d.question_a', 'd.channel_a', 'd.row_hash_a')} AND ${holds('d.question_b', 'd.channel_b', 'd.row_hash_b')})`;
-}
-
-const DECISION_COLUMNS = ['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note'] as const;
+const DECISION_COLUMNS = ['d.id', 'd.question_a', 'd.question_b', 'd.verdict', 'd.decided_by', 'd.decided_at', 'd.note', 'd.lapsed'] as const;
 
 interface DecisionRow {
   id: number;
@@ -105,7 +94,7 @@ interface DecisionRow {
   decided_by: string;
   decided_at: string;
   note: string | null;
-  lapsed: boolean | number;
+  lapsed: number;
 }
 
 const toView = (row: DecisionRow): DecisionView => ({
@@ -126,8 +115,8 @@ export interface DecisionFilter {
 
 /**
  * A page of decisions, newest first. Every decision's questions exist (they cascade), so the
- * count needs no join; `lapsed` is worked out for the page's rows, and for every decision only
- * when filtered by it.
+ * count needs no join; `lapsed` is the column a trigger keeps (migration 013), so its filter
+ * pages along pair_decisions_lapsed instead of checking every decision's two questions.
  */
 export async function listDecisions(db: Db, filter: DecisionFilter, offset: number, limit: number) {
   let query = db.selectFrom('pair_decisions as d');
@@ -136,53 +125,18 @@ export async function listDecisions(db: Db, filter: DecisionFilter, offset: numb
     query = query.where((eb) => eb.or([eb('d.question_a', '=', id), eb('d.question_b', '=', id)]));
   }
   if (filter.verdict) query = query.where('d.verdict', '=', filter.verdict);
-  if (filter.lapsed !== undefined) {
-    // Every decision must be checked: in id ranges, a turn of the event loop between them, never one long statement.
-    const matching = await idsWhere(db, query, filter.lapsed);
-    const pageIds = matching.slice(offset, offset + limit);
-    const rows = pageIds.length === 0 ? [] : await db.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).where('d.id', 'in', pageIds).orderBy('d.id', 'desc').execute();
-    return { items: rows.map((row) => toView({ ...row, lapsed: filter.lapsed! })), total: matching.length };
-  }
+  if (filter.lapsed !== undefined) query = query.where('d.lapsed', '=', filter.lapsed ? 1 : 0);
   const [rows, total] = await Promise.all([
     query.select(DECISION_COLUMNS).orderBy('d.id', 'desc').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
   ]);
-  const lapsed = await lapsedAmong(db, rows.map((row) => row.id));
-  return { items: rows.map((row) => toView({ ...row, lapsed: lapsed.has(row.id) })), total: Number(total.count) };
-}
-
-/** Decision ids per range when every decision is checked for lapsing: each range a short statement. */
-const LAPSED_RANGE = 2000;
-
-/** The ids (newest first) of the decisions `query` selects that have lapsed (or still hold), one id range at a time. */
-async function idsWhere(db: Db, query: SelectQueryBuilder<Database & { d: PairDecisionTable }, 'd', object>, lapsed: boolean): Promise<number[]> {
-  const top = await db.selectFrom('pair_decisions').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-  const out: number[] = [];
-  for (let high = Number(top?.max ?? 0); high > 0; high -= LAPSED_RANGE) {
-    const rows = await query
-      .select('d.id')
-      .where('d.id', '<=', high)
-      .where('d.id', '>', high - LAPSED_RANGE)
-      .where(lapsed ? lapsedSql(db) : sql<boolean>`NOT ${lapsedSql(db)}`)
-      .orderBy('d.id', 'desc')
-      .execute();
-    for (const row of rows) out.push(row.id);
-    await nextTurn();
-  }
-  return out;
-}
-
-/** Which of these decisions lapsed. */
-async function lapsedAmong(db: Db, ids: number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.selectFrom('pair_decisions as d').select('d.id').where('d.id', 'in', ids).where(lapsedSql(db)).execute();
-  return new Set(rows.map((row) => row.id));
+  return { items: rows.map(toView), total: Number(total.count) };
 }
 
 /** Forgets one decision (later runs no longer honour it); 404 when there is none. */
 export async function deleteDecision(db: Kysely<Database>, id: number): Promise<DecisionView> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).select(lapsedSql(trx).as('lapsed')).where('d.id', '=', id).executeTakeFirst();
+    const row = await trx.selectFrom('pair_decisions as d').select(DECISION_COLUMNS).where('d.id', '=', id).executeTakeFirst();
     if (!row) throw new AppError(404, `decision ${id} not found`);
     await trx.deleteFrom('pair_decisions').where('id', '=', id).execute();
     return toView(row);
@@ -208,7 +162,7 @@ export interface VerdictScope {
   subject_name: string;
   /** One channel, or undefined for every channel of the type and subject. */
   channel_code?: string;
-  /** Resolved duplicates count only when the run takes them in. */
+  /** Resolved duplicates count only when the run takes them in (the job's ids say which are in). */
   includeResolved: boolean;
 }
 
@@ -225,22 +179,23 @@ interface VerdictRow {
 
 /**
  * The decisions that hold for a group about to run: filed under its key (an index range of
- * pair_decisions, never a scan of every decision), both questions still at the version decided,
- * both in the job (`ids`, ascending), paged by keyset with a turn of the event loop between pages.
- * Lapsed decisions and those about questions left out are skipped.
+ * pair_decisions, never a scan of every decision), not lapsed (the flag a trigger keeps,
+ * migration 013), both questions in the job (`ids`, ascending), paged by keyset with a turn of
+ * the event loop between pages.
  *
- * Each question is looked up along questions_group, which holds (group key, id, row_hash,
- * duplicate_of), so its ~1 KB record (row_hash comes after the texts, often in overflow pages) is
- * never read: every group's lookup over 9,893 decisions went from 685 to 277 ms on SQLite
- * (test/bench/review.ts, one run each on a machine at load 9-12, so only roughly). SQLite's planner prefers the rowid for `id = ?`, so it
- * is told (INDEXED BY); PostgreSQL keeps the texts out of the tuple (TOAST) anyway.
+ * No question is read: the job's ids are the group's questions as the run reads them (resolved
+ * duplicates left out unless the task takes them in), so "both in the job" also says "both
+ * active". Joining each decision to its two questions along questions_group to compare row_hash
+ * (as before migration 013) was most of this lookup: 616 ms of every group's lookup on the 1M
+ * bench with 100,000 decisions.
  */
 export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScope, ids: Float64Array): Promise<GroupVerdicts> {
   const distinct: number[] = [];
   const duplicate: number[] = [];
   const confirmedBy = new Map<string, { by: string; at: string }>();
-  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY questions_group') : sql.raw('');
-  const active = scope.includeResolved ? sql`` : sql`AND qa.duplicate_of IS NULL AND qb.duplicate_of IS NULL`;
+  // SQLite's planner takes pair_decisions_lapsed (lapsed = 0 AND id > ?) for a one-channel group, which walks every
+  // holding decision of the bank for each group: it is told to take the group's range.
+  const indexed = dialectOf(db) === 'sqlite' ? sql.raw(' INDEXED BY pair_decisions_group') : sql.raw('');
   let after: [string, string, number] = ['', '', 0];
   for (;;) {
     const range =
@@ -249,12 +204,8 @@ export async function loadGroupVerdicts(db: Kysely<Database>, scope: VerdictScop
         : sql`(d.channel_a, d.channel_b, d.id) > (${after[0]}, ${after[1]}, ${after[2]})`;
     const { rows: page } = await sql<VerdictRow>`
       SELECT d.id, d.channel_a, d.channel_b, d.question_a, d.question_b, d.verdict, d.decided_by, d.decided_at
-      FROM pair_decisions d
-      JOIN questions qa${indexed} ON qa.type_name = d.type_name AND qa.subject_name = d.subject_name AND qa.channel_code = d.channel_a
-        AND qa.id = d.question_a AND qa.row_hash = d.row_hash_a
-      JOIN questions qb${indexed} ON qb.type_name = d.type_name AND qb.subject_name = d.subject_name AND qb.channel_code = d.channel_b
-        AND qb.id = d.question_b AND qb.row_hash = d.row_hash_b
-      WHERE d.type_name = ${scope.type_name} AND d.subject_name = ${scope.subject_name} AND ${range} ${active}
+      FROM pair_decisions d${indexed}
+      WHERE d.type_name = ${scope.type_name} AND d.subject_name = ${scope.subject_name} AND ${range} AND d.lapsed = 0
       ORDER BY d.channel_a, d.channel_b, d.id
       LIMIT ${VERDICT_PAGE}`.execute(db);
     for (const row of page) {

@@ -144,7 +144,50 @@ async function saveChangedClusters(db: Db, taskId: number, runNumber: number, gr
     .where('group_id', '=', groupId)
     .executeTakeFirstOrThrow();
   if (Number(count) !== kept) throw new StaleDecisionsError(groupId, `${count} stored clusters left to keep, ${kept} kept`);
+  await unconfirmKept(db, groupId, reviewed);
   await insertClusters(db, taskId, runNumber, groupId, clusters, reviewed);
+}
+
+/** Kept confirmed clusters read per page when their decisions are checked again. */
+const CONFIRMED_PAGE = 1000;
+
+/**
+ * A kept cluster stays `confirmed` only while its members are all joined by remembered duplicate
+ * decisions that hold, as a fresh run would form it (reviewFromVerdicts): once one of them is
+ * forgotten (DELETE /api/dedup/decisions/:id) the engine still finds the cluster and the re-run
+ * keeps it, but nothing confirms it any more, so it goes back to unreviewed (a lapsed decision
+ * needs nothing here: its edited question is not kept). Only the group's confirmed clusters are
+ * read (dedup_clusters_group_review), a page at a time; one still confirmed keeps its stored
+ * review, the reviewer's own. Called before the new clusters are inserted: every stored cluster
+ * of the group is a kept one then.
+ */
+async function unconfirmKept(db: Db, groupId: number, reviewed: ReformedReview) {
+  let afterId = 0;
+  for (;;) {
+    const page = await db
+      .selectFrom('dedup_clusters')
+      .select(['id', 'canonical_question_id'])
+      .where('group_id', '=', groupId)
+      .where('review_state', '=', 'confirmed')
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(CONFIRMED_PAGE)
+      .execute();
+    if (page.length === 0) return;
+    const members = new Map<number, { questionId: number }[]>();
+    for (const row of await db.selectFrom('dedup_cluster_members').select(['cluster_id', 'question_id']).where('cluster_id', 'in', page.map((c) => c.id)).execute()) {
+      let list = members.get(row.cluster_id);
+      if (!list) members.set(row.cluster_id, (list = []));
+      list.push({ questionId: row.question_id });
+    }
+    const unconfirmed = page.filter((c) => reviewed({ canonicalId: c.canonical_question_id, members: members.get(c.id) ?? [] }).review_state !== 'confirmed').map((c) => c.id);
+    if (unconfirmed.length > 0) {
+      await db.updateTable('dedup_clusters').set({ review_state: 'unreviewed', reviewed_by: null, reviewed_at: null, review_note: null }).where('id', 'in', unconfirmed).execute();
+    }
+    if (page.length < CONFIRMED_PAGE) return;
+    afterId = page[page.length - 1]!.id;
+    await nextTurn();
+  }
 }
 
 /**

@@ -245,6 +245,13 @@ describe('cluster review (REST, events, identity)', () => {
     const lapsed = await decisions('&lapsed=true');
     expect(lapsed.items.map((d: { question_ids: number[] }) => d.question_ids)).toEqual([[ids.s1, ids.s2]]);
     expect((await decisions('&lapsed=false')).total).toBe(all.total - 1);
+    expect((await decisions(`&question_id=${ids.s2}`)).items.every((d: { lapsed: boolean }) => d.lapsed)).toBe(true);
+    // The content decided comes back: the decision holds again (the flag follows the question both ways).
+    expect((await service.api('POST', '/api/questions', [s2], PLAIN)).body.data.updated).toBe(1);
+    expect((await decisions('&lapsed=true')).total).toBe(0);
+    expect((await decisions('&lapsed=false')).total).toBe(all.total);
+    expect((await service.api('POST', '/api/questions', [{ ...s2, content: `${s2.content}（改）` }], PLAIN)).body.data.updated).toBe(1);
+    expect((await decisions('&lapsed=true')).items).toEqual(lapsed.items);
 
     const gone = lapsed.items[0];
     const deleted = await service.api('DELETE', `/api/dedup/decisions/${gone.id}`, undefined, PLAIN);

@@ -126,3 +126,37 @@ describe('runs honour remembered decisions', () => {
     await expectEqualToFresh();
   });
 });
+
+describe('a kept cluster and its remembered decisions', () => {
+  let service: TestService;
+  let taskId: number;
+  beforeAll(async () => {
+    service = await startTestService();
+    expect((await service.api('POST', '/api/questions', bank)).body.data.inserted).toBe(SIZE);
+    taskId = (await runTask(service)).id;
+  });
+  afterAll(() => service.stop());
+
+  it('a confirmed cluster whose duplicate decision is forgotten is unreviewed after the re-run, as a fresh run has it', async () => {
+    const confirmed = (await clusters(service, taskId)).items.find((c) => c.members.length >= 2)!;
+    expect((await service.api('POST', `/api/dedup/tasks/${taskId}/clusters/${confirmed.cluster_id}/review`, { action: 'confirm' })).status).toBe(200);
+    // While its decisions hold, the re-run keeps it confirmed (as stored: the reviewer's own review).
+    await rerun(service, taskId);
+    const kept = (await clusters(service, taskId)).items.find((c) => c.canonical_question_id === confirmed.canonical_question_id)!;
+    expect(kept.review.state).toBe('confirmed');
+    const member = confirmed.members.find((m) => m.question_id !== confirmed.canonical_question_id)!.question_id;
+    const decision = (await service.api('GET', `/api/dedup/decisions?question_id=${member}&verdict=duplicate`)).body.data.items[0] as { id: number };
+    expect((await service.api('DELETE', `/api/dedup/decisions/${decision.id}`)).status).toBe(200);
+    const before = (await service.api('GET', `/api/dedup/tasks/${taskId}`)).body.data;
+    await rerun(service, taskId);
+    const after = (await clusters(service, taskId)).items.find((c) => c.canonical_question_id === confirmed.canonical_question_id)!;
+    // The engine still finds the cluster (a confirmed pair it joins anyway), but nothing confirms it now.
+    expect(shape(after)).toEqual(shape(confirmed));
+    expect(after.review).toEqual({ state: 'unreviewed', decided_by: null, decided_at: null, note: null });
+    const task = (await service.api('GET', `/api/dedup/tasks/${taskId}`)).body.data;
+    expect(task.confirmed_cluster_count).toBe(before.confirmed_cluster_count - 1);
+    expect(task.reviewed_cluster_count).toBe(before.reviewed_cluster_count - 1);
+    const fresh = await runTask(service);
+    expect(await result(service, taskId)).toEqual(await result(service, fresh.id));
+  });
+});
