@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
-import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions } from './check.ts';
+import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork } from './check.ts';
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 
@@ -17,6 +17,8 @@ export interface BankIndexDeps {
   pool: PrintPool;
   logger: Logger;
   printWorker: URL;
+  /** Where a check's CPU runs (the check pool in the service, see main.ts). */
+  checks: CheckWork;
   /** True while something more important uses the pool (a running task): the backfill waits. */
   busy?: () => boolean;
   /** Quiet time after the last import before new rows are fingerprinted, so imports run at full speed. */
@@ -203,9 +205,9 @@ export class BankIndex {
     await this.catchUp(input, options.scope ?? 'channel');
     if (this.index.pending > DELTA_SCAN_LIMIT) await this.sortPending();
     return checkQuestion(this.index, input, options, async (ids) => {
-      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options']).where('id', 'in', ids).execute();
-      return new Map(rows.map((row) => [row.id, { content: row.content, options: row.options }]));
-    });
+      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids).execute();
+      return new Map(rows.map((row) => [row.id, { content: row.content, options: row.options, version: row.row_hash }]));
+    }, this.deps.checks);
   }
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {

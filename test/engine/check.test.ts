@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test';
-import { CheckIndex, checkGroup, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
+import { CheckIndex, checkGroup, checkOnThisThread, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
 
 const STEM = '在直角坐标系xOy中,曲线C的参数方程为x=2cosθ,y=4sinθ(θ为参数),直线l的参数方程为x=1+tcosα,y=2+tsinα(t为参数).(1)求C和l的直角坐标方程;(2)若曲线C截直线l所得线段的中点坐标为(1,2),求l的斜率.';
 const OTHER = '阅读下面的材料,根据要求写作.人们因技术发展得以更好地掌控时间,但也有人因此成了时间的仆人.';
@@ -10,7 +10,7 @@ function bank(rows: Row[], build: boolean): { index: CheckIndex; load: TextLoade
   const index = new CheckIndex();
   for (const r of rows) index.upsert(r.id, checkGroup('解答题', '数学', r.channel), printOf(r.content, null));
   if (build) index.build();
-  const byId = new Map(rows.map((r) => [r.id, { content: r.content, options: null }]));
+  const byId = new Map(rows.map((r) => [r.id, { content: r.content, options: null, version: `v${r.id}` }]));
   const reads: number[] = [];
   const load: TextLoader = async (ids) => {
     reads.push(...ids);
@@ -32,7 +32,7 @@ describe('checkQuestion', () => {
   for (const build of [true, false]) {
     it(`finds exact and near duplicates in the channel, best first (${build ? 'built index' : 'delta only'})`, async () => {
       const { index, load, reads } = bank(rows, build);
-      const hits = await checkQuestion(index, input, {}, load);
+      const hits = await checkQuestion(index, input, {}, load, checkOnThisThread());
       expect(hits.map((h) => h.question_id)).toEqual([1, 3]);
       expect(hits[0]).toMatchObject({ question_id: 1, similarity: 1 });
       expect(hits[1]!.similarity).toBeGreaterThan(0.8);
@@ -43,7 +43,7 @@ describe('checkQuestion', () => {
 
   it('looks across channels with scope "subject"', async () => {
     const { index, load } = bank(rows, true);
-    const hits = await checkQuestion(index, input, { scope: 'subject' }, load);
+    const hits = await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread());
     expect(hits.map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
   });
 
@@ -51,7 +51,7 @@ describe('checkQuestion', () => {
     const { index, load } = bank(rows, true);
     index.remove(1);
     index.upsert(9, checkGroup('解答题', '数学', 'a'), printOf(STEM, null));
-    const hits = await checkQuestion(index, input, {}, load);
+    const hits = await checkQuestion(index, input, {}, load, checkOnThisThread());
     expect(hits.map((h) => h.question_id)).toEqual([9, 3]);
     expect(index.size).toBe(5);
     expect(index.pending).toBe(1);
@@ -72,13 +72,13 @@ describe('CheckIndex runs', () => {
     while (index.pending > 500 && index.buildStep()) steps++;
     expect(steps).toBe(3);
     expect(index.pending).toBe(500);
-    const byId = new Map(bankRows.map((r) => [r.id, { content: r.content, options: null }]));
+    const byId = new Map(bankRows.map((r) => [r.id, { content: r.content, options: null, version: `v${r.id}` }]));
     const load: TextLoader = async (ids) => new Map(ids.map((id) => [id, byId.get(id)!] as const));
-    const found = (await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b);
+    const found = (await checkQuestion(index, input, {}, load, checkOnThisThread())).map((hit) => hit.question_id).sort((a, b) => a - b);
     expect(found).toEqual([...planted.keys()].map((i) => i + 1).sort((a, b) => a - b));
     index.build();
     expect(index.pending).toBe(0);
-    expect((await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
+    expect((await checkQuestion(index, input, {}, load, checkOnThisThread())).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
   });
 });
 
