@@ -118,13 +118,23 @@ export class BankIndex {
    * runs gets the running one, which goes on until nothing is pending.
    */
   private sortPending(): Promise<void> {
-    return (this.sorting ??= (async () => {
-      try {
-        while (this.index.buildStep()) await nextTurn();
-      } finally {
-        this.sorting = undefined;
-      }
-    })());
+    // The reset runs as a reaction, after the assignment: an async function that found nothing
+    // to sort used to clear `sorting` synchronously, before `??=` stored its settled promise,
+    // which then stood for "sorting" forever. A service started on an empty bank never sorted
+    // again, and each check scanned every row (~30 ms a check at 100k questions).
+    this.sorting ??= this.sortRuns().finally(() => {
+      this.sorting = undefined;
+    });
+    return this.sorting;
+  }
+
+  private async sortRuns(): Promise<void> {
+    while (this.index.buildStep()) await nextTurn();
+  }
+
+  /** Rows indexed but not yet sorted into runs: each check scans them one by one. */
+  get pending(): number {
+    return this.index.pending;
   }
 
   /**
