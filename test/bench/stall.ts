@@ -227,7 +227,7 @@ export async function runStallBench(corpus: Corpus, which: 'sqlite' | 'postgres'
   const temp = tempDir('dedup-stall-');
   const database = which === 'postgres' ? await pgDatabase(PG_SERVER) : undefined;
   const dbFile = `${temp.dir}/stall.sqlite`;
-  const service = await spawnService({ dbFile, env: { WORKERS: String(cpus().length), LOG_LEVEL: 'info', ...(process.env.PROF_OPTS ? { BUN_OPTIONS: process.env.PROF_OPTS } : {}), ...(database ? { DATABASE_URL: database.url } : {}) } });
+  const service = await spawnService({ dbFile, env: { WORKERS: String(cpus().length), LOG_LEVEL: 'info', ...(database ? { DATABASE_URL: database.url } : {}) } });
   try {
     log(`${which}: ${N} questions; load average ${load()}`);
     const imported = await importLines(service.url, N, bankLine(corpus));
