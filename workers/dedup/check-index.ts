@@ -291,11 +291,11 @@ export class CheckIndex {
       let budget = KEY_SCAN_CAP;
       for (const run of this.runs) if (budget > 0) budget -= lookup(run.sketch, key, budget, (row) => consider(row, false));
     }
-    // The delta: rows added since the last build, checked one by one.
+    // The delta: rows added since the last build, checked one by one (the question's band keys once).
+    const bandKeys = starts.map((start, b) => bandKey(hi, lo, start, widths[b]!));
     for (let row = this.built; row < this.rows; row++) {
       const at = row * FP_WORDS;
-      const banded = this.layout.starts.some((start, b) =>
-        bandKey(hi, lo, start, this.layout.widths[b]!) === bandKey(p[at + F_SIM_HI]!, p[at + F_SIM_LO]!, start, this.layout.widths[b]!));
+      const banded = starts.some((start, b) => bandKeys[b] === bandKey(p[at + F_SIM_HI]!, p[at + F_SIM_LO]!, start, widths[b]!));
       consider(row, banded);
     }
     return out;
