@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { BankIndex } from '../src/dedup/bank-index.ts';
@@ -13,6 +13,8 @@ import { openTestDatabase } from './support/database.ts';
  * into runs, so a check looks them up instead of scanning them one by one. Real database (SQLite,
  * or PostgreSQL with TEST_DATABASE_URL), the real print pool and check pool.
  */
+setDefaultTimeout(60_000);
+
 const corpus = loadCorpus();
 const now = () => new Date().toISOString();
 let handle: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -59,6 +61,24 @@ describe('the check index of a service started on an empty bank', () => {
         expect(bank.size).toBe(to);
         expect(await settled(bank)).toBe(0);
       }
+    } finally {
+      await bank.close();
+    }
+  });
+
+  it('reads and verifies the texts of more candidates than one read takes (500), all of them', async () => {
+    const { db } = handle;
+    const stem = '阅读下面的材料，根据要求写作。人们因技术发展得以更好地掌控时间，但也有人因此成了时间的仆人。这句话引发了你怎样的联想与思考？请写一篇文章。';
+    // One CJK character apart each: near copies of one another, none the same text.
+    const rows = Array.from({ length: 700 }, (_, i) => ({ external_id: `near${i}`, type_name: '作文', subject_name: '语文', channel_code: 'many', content: `${stem}${String.fromCharCode(0x4e00 + 7 * i)}` }) as QuestionInput);
+    await upsertQuestions(db, rows, now());
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    await bank.load();
+    try {
+      const hits = await bank.check({ type_name: '作文', subject_name: '语文', channel_code: 'many', content: stem, options: null }, {});
+      expect(hits.length).toBeGreaterThan(500);
+      expect(hits.every((hit) => hit.reason.stage === 'similar' && hit.similarity >= 0.8)).toBe(true);
+      expect(new Set(hits.map((hit) => hit.question_id)).size).toBe(hits.length);
     } finally {
       await bank.close();
     }

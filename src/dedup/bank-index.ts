@@ -44,6 +44,8 @@ const INDEX_CHUNK = 10_000;
  * million rows, and the first check after a task (a million fresh prints) stalled on it.
  */
 const DELTA_SCAN_LIMIT = 20_000;
+/** Candidates' texts read per query by a check. */
+const READ_CHUNK = 500;
 /** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
 const CATCH_UP_LIMIT = 5000;
 
@@ -214,10 +216,22 @@ export class BankIndex {
   async check(input: CheckInput, options: CheckOptions): Promise<CheckHit[]> {
     await this.catchUp(input, options.scope ?? 'channel');
     if (this.index.pending > DELTA_SCAN_LIMIT) await this.sortPending();
-    return checkQuestion(this.index, input, options, async (ids) => {
-      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids).execute();
-      return new Map(rows.map((row) => [row.id, { content: row.content, options: row.options, version: row.row_hash }]));
-    }, this.deps.checks);
+    return checkQuestion(this.index, input, options, (ids) => this.readTexts(ids), this.deps.checks);
+  }
+
+  /**
+   * The texts of a check's candidates, READ_CHUNK at a time with the event loop turning in
+   * between: most checks read a few dozen, but a stock phrase can propose thousands (12 keys,
+   * KEY_SCAN_CAP rows each), and SQLite reads on the main thread.
+   */
+  private async readTexts(ids: number[]) {
+    const texts = new Map<number, { content: string; options: string | null; version: string }>();
+    for (let from = 0; from < ids.length; from += READ_CHUNK) {
+      if (from > 0) await nextTurn();
+      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids.slice(from, from + READ_CHUNK)).execute();
+      for (const row of rows) texts.set(row.id, { content: row.content, options: row.options, version: row.row_hash });
+    }
+    return texts;
   }
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {
