@@ -50,6 +50,15 @@ describe('checkQuestion', () => {
     expect(hits.map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
   });
 
+  it('with scope "subject", sees a channel that appeared after an earlier check, and no other subject', async () => {
+    const { index, load } = bank(rows, true);
+    expect((await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
+    index.upsert(7, checkGroup('解答题', '数学', 'c'), printOf(STEM, null));
+    index.upsert(8, checkGroup('解答题', '物理', 'a'), printOf(STEM, null));
+    expect((await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3, 4, 7]);
+    expect((await checkQuestion(index, input, {}, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3]);
+  });
+
   it('forgets removed questions and sees re-added ones', async () => {
     const { index, load } = bank(rows, true);
     index.remove(1);

@@ -110,6 +110,8 @@ export class CheckIndex {
   private groupOf = new Int32Array(1024);
   private readonly groupIds = new Map<string, number>();
   private readonly groupNames: string[] = [];
+  /** Scope "subject": each asked prefix's groups, and how many groups were looked at for it. */
+  private readonly groupsByPrefix = new Map<string, { upTo: number; ids: number[] }>();
   /**
    * Rows a lookup has seen, stamped with its number: a check visits thousands of rows (12 keys,
    * up to KEY_SCAN_CAP rows each), and a Set of them cost more than the rest of the visit.
@@ -178,6 +180,14 @@ export class CheckIndex {
     return true;
   }
 
+  /** The groups whose name starts with prefix (a type and subject), learnt as groups are added. */
+  private groupsStartingWith(prefix: string): number[] {
+    let known = this.groupsByPrefix.get(prefix);
+    if (known === undefined) this.groupsByPrefix.set(prefix, (known = { upTo: 0, ids: [] }));
+    for (; known.upTo < this.groupNames.length; known.upTo++) if (this.groupNames[known.upTo]!.startsWith(prefix)) known.ids.push(known.upTo);
+    return known.ids;
+  }
+
   private groupId(group: string): number {
     let id = this.groupIds.get(group);
     if (id === undefined) {
@@ -236,17 +246,17 @@ export class CheckIndex {
   candidates(q: Uint32Array, qa: number, query: CheckQuery): Candidate[] {
     const p = this.prints;
     const out: Candidate[] = [];
-    // The groups a row may belong to: the one group, or every channel of the type and subject.
-    const wanted = new Uint8Array(this.groupNames.length);
+    // The groups a row may belong to: the one group, or (wanted) every channel of the type and subject.
     const groupPrefix = `${query.typeSubject}\u0000`;
+    let wantedOne = -1;
+    let wanted: Uint8Array | null = null;
     if (query.scope === 'channel') {
       const id = this.groupIds.get(`${groupPrefix}${query.channel}`);
       if (id === undefined) return out;
-      wanted[id] = 1;
+      wantedOne = id;
     } else {
-      this.groupNames.forEach((name, id) => {
-        if (name.startsWith(groupPrefix)) wanted[id] = 1;
-      });
+      wanted = new Uint8Array(this.groupNames.length);
+      for (const id of this.groupsStartingWith(groupPrefix)) wanted[id] = 1;
     }
     if (++this.lookups === 0xffffffff) {
       this.seenAt.fill(0);
@@ -263,7 +273,8 @@ export class CheckIndex {
     const consider = (row: number, viaBand: boolean): void => {
       if (seenAt[row] === mark) return;
       seenAt[row] = mark;
-      if (wanted[groupOf[row]!] !== 1) return;
+      const group = groupOf[row]!;
+      if (wanted === null ? group !== wantedOne : wanted[group] !== 1) return;
       const id = this.ids[row]!;
       if (id < 0 || this.rowOf.get(id) !== row) return;
       const at = row * FP_WORDS;
