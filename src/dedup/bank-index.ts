@@ -122,8 +122,9 @@ export class BankIndex {
   private sortPending(): Promise<void> {
     // The reset runs as a reaction, after the assignment: an async function that found nothing
     // to sort used to clear `sorting` synchronously, before `??=` stored its settled promise,
-    // which then stood for "sorting" forever. A service started on an empty bank never sorted
-    // again, and each check scanned every row (~30 ms a check at 100k questions).
+    // which then stood for "sorting" forever. From the first such call on (at start-up on an
+    // empty bank), nothing was sorted again and each check scanned every row indexed since
+    // (~30 ms a check at 100k questions).
     this.sorting ??= this.sortRuns().finally(() => {
       this.sorting = undefined;
     });
