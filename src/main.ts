@@ -9,6 +9,7 @@ import { Server } from 'socket.io';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp } from './app.ts';
 import { BankIndex } from './dedup/bank-index.ts';
+import { checkOnPool } from './dedup/check.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import { createLogger } from './logger.ts';
@@ -41,6 +42,8 @@ export interface ServiceOptions {
 const DEFAULT_WORKER = new URL('../workers/dedup.worker.ts', import.meta.url);
 /** Prints alone, for the check index and the fingerprint cache; run on the same pool. */
 const PRINT_WORKER = new URL('../workers/print.worker.ts', import.meta.url);
+/** POST /api/dedup/check's print and verification, on a pool of their own. */
+const CHECK_WORKER = new URL('../workers/check.worker.ts', import.meta.url);
 
 /**
  * The composition root: opens the database, builds the pool, the runner, the HTTP app and
@@ -66,6 +69,17 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     idleTimeout: 60_000,
     // Kill and replace a worker that blows its heap instead of taking the process down.
     resourceLimits: { maxOldGenerationSizeMb: 2048 },
+  });
+  // Checks on threads of their own at normal priority: a check is a request someone waits for, so
+  // it must neither queue behind a task's groups on the task pool nor hold the main thread (100
+  // concurrent checks of questions with hundreds of near copies were seconds of it). Small:
+  // checks are short, and every thread here takes a core from the task.
+  const checkPool = new Piscina({
+    filename: CHECK_WORKER.href,
+    minThreads: 1,
+    maxThreads: Math.max(1, Math.min(4, Math.floor(config.workers / 2))),
+    idleTimeout: 60_000,
+    resourceLimits: { maxOldGenerationSizeMb: 512 },
   });
   // Read at scrape time; `io` is defined below, long before the first scrape.
   const metrics = createServiceMetrics({ db, pool, sockets: () => io.of('/').sockets.size });
@@ -103,7 +117,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const bankChanged = shared ? shareBankChanges(io as unknown as Server, (change) => bank.follow(change), logger) : undefined;
   // While a task runs, its workers compute and store the prints of its questions anyway: the
   // backfill waits rather than compete for the pool and the main thread.
-  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, onChanged: bankChanged, busy: () => runner.busy });
+  const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, checks: checkOnPool(checkPool), onChanged: bankChanged, busy: () => runner.busy });
   const runner = new TaskRunner({
     db,
     pool,
@@ -179,6 +193,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       await ndjsonParser.close();
       await bank.close();
       await pool.close({ force: true });
+      await checkPool.close({ force: true });
       progress.close();
       metrics.close();
       await io.close();

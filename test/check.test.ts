@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestService, type TestService } from './support/service.ts';
+import { TextDataCache, verifyCandidates } from '../workers/dedup/check-verify.ts';
 
 const stem = '已知函数 f(x) = 2x^2 - 3x + 1，求 f(x) 在区间 [0, 2] 上的最大值和最小值，并写出取得最值时 x 的值。';
 const bank = [
@@ -85,6 +86,29 @@ describe('POST /api/dedup/check', () => {
     expect(before.body.data).toHaveLength(1);
     await service.api('DELETE', `/api/questions/${before.body.data[0].question_id}`);
     expect((await service.api('POST', '/api/dedup/check', probe)).body.data).toEqual([]);
+  });
+
+  it('verifies an edited question against its new text, not the one a check saw before it', async () => {
+    const original = '一辆汽车以 36 km/h 的速度在平直公路上匀速行驶，司机发现前方有障碍物后立即刹车，刹车时加速度大小为 2 m/s²，求汽车刹车后 6 s 内的位移大小。';
+    const edited = original.replace('平直公路上', '平直的公路上');
+    const put = async (content: string) => (await service.api('POST', '/api/questions', [{ external_id: 'edited', type_name: '计算题', subject_name: '物理', content }])).body.data;
+    const probe = { type_name: '计算题', subject_name: '物理', channel_code: 'default', content: original.replace('立即刹车', '马上刹车') };
+    expect((await put(original)).inserted).toBe(1);
+    const before = (await service.api('POST', '/api/dedup/check', probe)).body.data;
+    expect(before).toHaveLength(1);
+    expect(before[0].reason.stage).toBe('similar');
+    // The same stored row (same id), another version: the check pool's thread saw the old text.
+    expect((await put(edited)).updated).toBe(1);
+    const after = (await service.api('POST', '/api/dedup/check', probe)).body.data;
+    expect(after).toHaveLength(1);
+    expect(after[0].question_id).toBe(before[0].question_id);
+    const [expected] = verifyCandidates(
+      { content: probe.content, options: null, minSimilarity: 0.8, countWord: 0, candidates: [{ id: 1, distance: 0, content: edited, options: null, version: '' }] },
+      new TextDataCache(0),
+    );
+    expect(after[0].similarity).toBe(expected!.similarity);
+    expect(after[0].similarity).toBeLessThan(before[0].similarity);
+    expect((await service.api('DELETE', `/api/questions/${after[0].question_id}`)).status).toBe(200);
   });
 
   it('rejects bad bodies with the envelope', async () => {

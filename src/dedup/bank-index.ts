@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
-import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions } from './check.ts';
+import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork } from './check.ts';
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 
@@ -17,6 +17,8 @@ export interface BankIndexDeps {
   pool: PrintPool;
   logger: Logger;
   printWorker: URL;
+  /** Where a check's CPU runs (the check pool in the service, see main.ts). */
+  checks: CheckWork;
   /** True while something more important uses the pool (a running task): the backfill waits. */
   busy?: () => boolean;
   /** Quiet time after the last import before new rows are fingerprinted, so imports run at full speed. */
@@ -42,6 +44,8 @@ const INDEX_CHUNK = 10_000;
  * million rows, and the first check after a task (a million fresh prints) stalled on it.
  */
 const DELTA_SCAN_LIMIT = 20_000;
+/** Candidates' texts read per query by a check. */
+const READ_CHUNK = 500;
 /** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
 const CATCH_UP_LIMIT = 5000;
 
@@ -116,13 +120,24 @@ export class BankIndex {
    * runs gets the running one, which goes on until nothing is pending.
    */
   private sortPending(): Promise<void> {
-    return (this.sorting ??= (async () => {
-      try {
-        while (this.index.buildStep()) await nextTurn();
-      } finally {
-        this.sorting = undefined;
-      }
-    })());
+    // The reset runs as a reaction, after the assignment: an async function that found nothing
+    // to sort used to clear `sorting` synchronously, before `??=` stored its settled promise,
+    // which then stood for "sorting" forever. From the first such call on (at start-up on an
+    // empty bank), nothing was sorted again and each check scanned every row indexed since
+    // (~30 ms a check at 100k questions).
+    this.sorting ??= this.sortRuns().finally(() => {
+      this.sorting = undefined;
+    });
+    return this.sorting;
+  }
+
+  private async sortRuns(): Promise<void> {
+    while (this.index.buildStep()) await nextTurn();
+  }
+
+  /** Rows indexed but not yet sorted into runs: each check scans them one by one. */
+  get pending(): number {
+    return this.index.pending;
   }
 
   /**
@@ -202,10 +217,22 @@ export class BankIndex {
   async check(input: CheckInput, options: CheckOptions): Promise<CheckHit[]> {
     await this.catchUp(input, options.scope ?? 'channel');
     if (this.index.pending > DELTA_SCAN_LIMIT) await this.sortPending();
-    return checkQuestion(this.index, input, options, async (ids) => {
-      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options']).where('id', 'in', ids).execute();
-      return new Map(rows.map((row) => [row.id, { content: row.content, options: row.options }]));
-    });
+    return checkQuestion(this.index, input, options, (ids) => this.readTexts(ids), this.deps.checks);
+  }
+
+  /**
+   * The texts of a check's candidates, READ_CHUNK at a time with the event loop turning in
+   * between: most checks read a few dozen, but a stock phrase can propose thousands (12 keys,
+   * KEY_SCAN_CAP rows each), and SQLite reads on the main thread.
+   */
+  private async readTexts(ids: number[]) {
+    const texts = new Map<number, { content: string; options: string | null; version: string }>();
+    for (let from = 0; from < ids.length; from += READ_CHUNK) {
+      if (from > 0) await nextTurn();
+      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids.slice(from, from + READ_CHUNK)).execute();
+      for (const row of rows) texts.set(row.id, { content: row.content, options: row.options, version: row.row_hash });
+    }
+    return texts;
   }
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {

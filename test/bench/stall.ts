@@ -6,12 +6,15 @@
  * NDJSON request, runs a dedup task over every group, then sends each read request one at a
  * time while a probe thread asks /api/health every 5 ms, and prints the worst health answer
  * during each request: how long the request held the service's event loop, as a client
- * sees it. Then 100 concurrent checks while the task runs again (latency p50/p99), and the
+ * sees it. Then the task re-runs once alone (its main-thread CPU rate), and again with 100
+ * concurrent checks in rounds (latency p50/p99/max, main-thread CPU per check), and the
  * short-row import (BENCH_SHORT_N rows, default 200,000, ~80-character stems over 2,000
  * groups, one NDJSON request). Load and machine are printed: other work skews every figure.
- * BENCH_STALL_ONLY=sqlite|postgres runs one database's part.
+ * BENCH_STALL_ONLY=sqlite|postgres runs one database's part; BENCH_STALL_CHECKS_ONLY=1 skips the
+ * read requests (only the concurrent checks); BENCH_STALL_ROUNDS=1 prints each round of checks.
  */
 import { Database } from 'bun:sqlite';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
@@ -148,15 +151,42 @@ async function measureReads(service: ChildService, taskId: number, check: Record
   return over;
 }
 
-/** 100 checks at once, several rounds, while the task runs again. */
+/** utime + stime of a process's main thread (its id is the process id), in ms (10 ms ticks); NaN off Linux. */
+function mainThreadCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * 100 checks at once, several rounds, while the task runs again. Besides the latencies it prints
+ * the service's main-thread CPU per check (a round's main-thread CPU over its 100 checks; the
+ * task's own main-thread work during the round is counted in too, so it is an upper bound) and
+ * the first round apart (nothing of these checks seen before).
+ */
 async function concurrentChecks(service: ChildService, taskId: number, checks: Record<string, unknown>[]) {
   const latencies: number[] = [];
+  const cpuPerCheck: number[] = [];
+  /** The same less the task's share at its rate alone (an estimate: the task's pace varies). */
+  const lessTask: number[] = [];
+  let first = '';
+  // A re-run alone first: its main-thread CPU per ms of wall time is the task's share of each round below.
+  const aloneFrom = mainThreadCpuMs(service.proc.pid);
+  const aloneBegan = performance.now();
+  await runTask(service.url, taskId);
+  const taskCpuPerMs = (mainThreadCpuMs(service.proc.pid) - aloneFrom) / (performance.now() - aloneBegan);
   await api(service.url, 'POST', `/api/dedup/tasks/${taskId}/start`);
   let rounds = 0;
   for (;;) {
     const task = (await api(service.url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
     if (task.status !== 'running' && rounds >= 3) break;
     if (task.status !== 'running' && rounds < 3 && task.status !== 'completed') throw new Error(`task ${task.status}`);
+    const cpuBefore = mainThreadCpuMs(service.proc.pid);
+    const roundBegan = performance.now();
     const batch = await Promise.all(
       checks.map(async (body) => {
         const began = performance.now();
@@ -166,13 +196,25 @@ async function concurrentChecks(service: ChildService, taskId: number, checks: R
         return performance.now() - began;
       }),
     );
-    if (task.status === 'running') latencies.push(...batch);
+    const roundMs = performance.now() - roundBegan;
+    const cpu = (mainThreadCpuMs(service.proc.pid) - cpuBefore) / checks.length;
+    if (task.status === 'running') {
+      latencies.push(...batch);
+      cpuPerCheck.push(cpu);
+      lessTask.push(cpu - (taskCpuPerMs * roundMs) / checks.length);
+      const sorted = [...batch].sort((a, b) => a - b);
+      if (first === '') first = `first round: p50 ${sorted[49]!.toFixed(0)} ms, max ${sorted[99]!.toFixed(0)} ms, main-thread cpu ${cpu.toFixed(2)} ms a check`;
+      if (process.env.BENCH_STALL_ROUNDS === '1') log(`    round ${rounds}: ${roundMs.toFixed(0)} ms, p50 ${sorted[49]!.toFixed(0)} ms, max ${sorted[99]!.toFixed(0)} ms, main-thread cpu ${cpu.toFixed(2)} ms a check`);
+    }
     rounds++;
     if (task.status !== 'running') break;
   }
   const sorted = latencies.sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  const meanCpu = cpuPerCheck.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerCheck.length);
   log(`  100 concurrent checks while the task ran: ${sorted.length} checks in ${sorted.length / 100} rounds, p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, max ${at(100).toFixed(0)} ms (target p99 < 250 ms)`);
+  const meanLessTask = lessTask.reduce((a, b) => a + b, 0) / Math.max(1, lessTask.length);
+  log(`    service main-thread cpu a check (round's cpu / 100, task's share included): mean ${meanCpu.toFixed(2)} ms, worst round ${Math.max(...cpuPerCheck).toFixed(2)} ms; less the task's share at the rate of a re-run alone (${(taskCpuPerMs * 1000).toFixed(0)} ms/s): mean ${meanLessTask.toFixed(2)} ms; ${first}`);
   // Let the run finish before anything else is measured.
   for (;;) {
     const task = (await api(service.url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
@@ -206,8 +248,10 @@ export async function runStallBench(corpus: Corpus, which: 'sqlite' | 'postgres'
     log(`  task: ${task.total_groups} groups, ${task.cluster_count} clusters in ${((performance.now() - taskBegan) / 1000).toFixed(1)} s`);
     const sample = questionAt(corpus.base, Math.floor(N / 3));
     const check = { type_name: sample.type_name, subject_name: sample.subject_name, channel_code: sample.channel_code, content: `${sample.content} ` };
-    const over = await measureReads(service, taskId, check, 'right after the task (first check after it included)');
-    if (which === 'sqlite') {
+    // BENCH_STALL_CHECKS_ONLY=1: only the concurrent checks (no read requests, no wait for the search index).
+    const checksOnly = process.env.BENCH_STALL_CHECKS_ONLY === '1';
+    const over = checksOnly ? [] : await measureReads(service, taskId, check, 'right after the task (first check after it included)');
+    if (which === 'sqlite' && !checksOnly) {
       const file = new Database(dbFile, { readonly: true });
       const began = performance.now();
       const state = () => file.query('select (select indexed_through from question_search_state) as mark, (select max(id) from questions) as top').get() as { mark: number; top: number };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'bun:test';
-import { CheckIndex, checkGroup, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
+import { Piscina } from 'piscina';
+import { CheckIndex, checkGroup, checkOnPool, checkOnThisThread, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
+import { TextDataCache, type StoredText } from '../../workers/dedup/check-verify.ts';
+import { textData } from '../../workers/dedup/compare.ts';
 
 const STEM = '在直角坐标系xOy中,曲线C的参数方程为x=2cosθ,y=4sinθ(θ为参数),直线l的参数方程为x=1+tcosα,y=2+tsinα(t为参数).(1)求C和l的直角坐标方程;(2)若曲线C截直线l所得线段的中点坐标为(1,2),求l的斜率.';
 const OTHER = '阅读下面的材料,根据要求写作.人们因技术发展得以更好地掌控时间,但也有人因此成了时间的仆人.';
@@ -10,7 +13,7 @@ function bank(rows: Row[], build: boolean): { index: CheckIndex; load: TextLoade
   const index = new CheckIndex();
   for (const r of rows) index.upsert(r.id, checkGroup('解答题', '数学', r.channel), printOf(r.content, null));
   if (build) index.build();
-  const byId = new Map(rows.map((r) => [r.id, { content: r.content, options: null }]));
+  const byId = new Map(rows.map((r) => [r.id, { content: r.content, options: null, version: `v${r.id}` }]));
   const reads: number[] = [];
   const load: TextLoader = async (ids) => {
     reads.push(...ids);
@@ -32,7 +35,7 @@ describe('checkQuestion', () => {
   for (const build of [true, false]) {
     it(`finds exact and near duplicates in the channel, best first (${build ? 'built index' : 'delta only'})`, async () => {
       const { index, load, reads } = bank(rows, build);
-      const hits = await checkQuestion(index, input, {}, load);
+      const hits = await checkQuestion(index, input, {}, load, checkOnThisThread());
       expect(hits.map((h) => h.question_id)).toEqual([1, 3]);
       expect(hits[0]).toMatchObject({ question_id: 1, similarity: 1 });
       expect(hits[1]!.similarity).toBeGreaterThan(0.8);
@@ -43,15 +46,24 @@ describe('checkQuestion', () => {
 
   it('looks across channels with scope "subject"', async () => {
     const { index, load } = bank(rows, true);
-    const hits = await checkQuestion(index, input, { scope: 'subject' }, load);
+    const hits = await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread());
     expect(hits.map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
+  });
+
+  it('with scope "subject", sees a channel that appeared after an earlier check, and no other subject', async () => {
+    const { index, load } = bank(rows, true);
+    expect((await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3, 4]);
+    index.upsert(7, checkGroup('解答题', '数学', 'c'), printOf(STEM, null));
+    index.upsert(8, checkGroup('解答题', '物理', 'a'), printOf(STEM, null));
+    expect((await checkQuestion(index, input, { scope: 'subject' }, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3, 4, 7]);
+    expect((await checkQuestion(index, input, {}, load, checkOnThisThread())).map((h) => h.question_id).sort()).toEqual([1, 3]);
   });
 
   it('forgets removed questions and sees re-added ones', async () => {
     const { index, load } = bank(rows, true);
     index.remove(1);
     index.upsert(9, checkGroup('解答题', '数学', 'a'), printOf(STEM, null));
-    const hits = await checkQuestion(index, input, {}, load);
+    const hits = await checkQuestion(index, input, {}, load, checkOnThisThread());
     expect(hits.map((h) => h.question_id)).toEqual([9, 3]);
     expect(index.size).toBe(5);
     expect(index.pending).toBe(1);
@@ -72,13 +84,13 @@ describe('CheckIndex runs', () => {
     while (index.pending > 500 && index.buildStep()) steps++;
     expect(steps).toBe(3);
     expect(index.pending).toBe(500);
-    const byId = new Map(bankRows.map((r) => [r.id, { content: r.content, options: null }]));
+    const byId = new Map(bankRows.map((r) => [r.id, { content: r.content, options: null, version: `v${r.id}` }]));
     const load: TextLoader = async (ids) => new Map(ids.map((id) => [id, byId.get(id)!] as const));
-    const found = (await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b);
+    const found = (await checkQuestion(index, input, {}, load, checkOnThisThread())).map((hit) => hit.question_id).sort((a, b) => a - b);
     expect(found).toEqual([...planted.keys()].map((i) => i + 1).sort((a, b) => a - b));
     index.build();
     expect(index.pending).toBe(0);
-    expect((await checkQuestion(index, input, {}, load)).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
+    expect((await checkQuestion(index, input, {}, load, checkOnThisThread())).map((hit) => hit.question_id).sort((a, b) => a - b)).toEqual(found);
   });
 });
 
@@ -95,5 +107,57 @@ describe('CheckIndex upsert', () => {
     index.upsert(1, checkGroup('解答题', '数学', 'a'), printOf(OTHER, null), 0, [7, 10]);
     expect(index.pending).toBe(1);
     expect(index.size).toBe(1);
+  });
+});
+
+describe('the check pool (workers/check.worker.ts on a real Piscina pool)', () => {
+  it('answers as the calling thread does: same prints, same hits, same similarities and reasons', async () => {
+    const pool = new Piscina({ filename: new URL('../../workers/check.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+    try {
+      const onPool = checkOnPool(pool);
+      expect(await onPool.print(input.content, null)).toEqual(printOf(input.content, null));
+      const { index, load } = bank(rows, true);
+      for (const scope of ['channel', 'subject'] as const) {
+        const here = await checkQuestion(index, input, { scope }, load, checkOnThisThread());
+        expect(here.some((hit) => hit.reason.stage === 'similar')).toBe(true);
+        // Twice: the second time the pool's thread has the stored texts' data cached.
+        for (let k = 0; k < 2; k++) expect(await checkQuestion(index, input, { scope }, load, onPool)).toEqual(here);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('TextDataCache', () => {
+  const text = (id: number, version: string, content: string): StoredText => ({ id, distance: 0, content, options: null, version });
+
+  it("serves a stored text's data only for the version it was made from", () => {
+    const cache = new TextDataCache(10);
+    const first = cache.of(text(1, 'a', STEM));
+    expect(cache.of(text(1, 'a', STEM))).toBe(first);
+    const changed = cache.of(text(1, 'b', OTHER));
+    expect(changed).not.toBe(first);
+    expect(changed.text).toBe(textData(OTHER, null).text);
+    expect(cache.size).toBe(1);
+  });
+
+  it('keeps at most its capacity, dropping the least recently used', () => {
+    const cache = new TextDataCache(2);
+    const one = cache.of(text(1, 'v', STEM));
+    cache.of(text(2, 'v', OTHER));
+    expect(cache.of(text(1, 'v', STEM))).toBe(one);
+    cache.of(text(3, 'v', rows[2]!.content));
+    expect(cache.size).toBe(2);
+    // 2 was the least recently used: made again; 1 stayed.
+    expect(cache.of(text(1, 'v', STEM))).toBe(one);
+    const two = cache.of(text(2, 'v', OTHER));
+    expect(cache.of(text(2, 'v', OTHER))).toBe(two);
+  });
+
+  it('keeps nothing with capacity 0', () => {
+    const cache = new TextDataCache(0);
+    expect(cache.of(text(1, 'v', STEM))).not.toBe(cache.of(text(1, 'v', STEM)));
+    expect(cache.size).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { getTaskRow, insertTask } from '../../src/tasks/task.repository.ts';
 import { TaskRunner, type GroupPool } from '../../src/tasks/task.runner.ts';
 import type { GroupJob } from '../../workers/protocol.ts';
 import { openTestDatabase } from '../support/database.ts';
+import { checkOnThisThread } from '../../src/dedup/check.ts';
 
 // A real pool and database on a shared 2-core machine: bunfig's timeout is not read by bun 1.4.
 setDefaultTimeout(60_000);
@@ -62,7 +63,7 @@ describe('the question budget', () => {
     const runner = new TaskRunner({
       db: handle.db,
       pool,
-      bank: new BankIndex({ db: handle.db, pool: piscina, logger: silent, printWorker: new URL('../../workers/print.worker.ts', import.meta.url) }),
+      bank: new BankIndex({ db: handle.db, pool: piscina, logger: silent, printWorker: new URL('../../workers/print.worker.ts', import.meta.url), checks: checkOnThisThread() }),
       progress: createProgressSink(() => {}, 0),
       logger: silent,
       now,

@@ -16,6 +16,7 @@ import {
 } from '../../src/tasks/task.repository.ts';
 import { TaskRunner } from '../../src/tasks/task.runner.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { checkOnThisThread } from '../../src/dedup/check.ts';
 
 /**
  * Group claiming as several instances do it on one database. On PostgreSQL every "instance"
@@ -182,7 +183,7 @@ describe('runners sharing a task', () => {
         return new TaskRunner({
           db,
           pool,
-          bank: new BankIndex({ db, pool, logger: silent, printWorker: new URL('../../workers/print.worker.ts', import.meta.url) }),
+          bank: new BankIndex({ db, pool, logger: silent, printWorker: new URL('../../workers/print.worker.ts', import.meta.url), checks: checkOnThisThread() }),
           progress,
           logger: silent,
           now,

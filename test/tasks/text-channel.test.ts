@@ -12,6 +12,7 @@ import { jobTransferList, type Cluster, type GroupJob, type GroupResult } from '
 import { serveTexts } from '../../workers/text-channel.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { openTestDatabase } from '../support/database.ts';
+import { checkOnThisThread } from '../../src/dedup/check.ts';
 
 /**
  * A re-run reads a group's stored prints without their texts; the worker fetches the few texts
@@ -124,7 +125,7 @@ describe('a re-run group read without its printed texts', () => {
 describe('a re-run group read with the check index at hand', () => {
   it('takes the prints it holds for the rows’ current versions instead of reading them, and reads the others', async () => {
     const { db } = handle;
-    const index = new BankIndex({ db, pool, logger: pino({ level: 'silent' }), printWorker: new URL('../../workers/print.worker.ts', import.meta.url) });
+    const index = new BankIndex({ db, pool, logger: pino({ level: 'silent' }), printWorker: new URL('../../workers/print.worker.ts', import.meta.url), checks: checkOnThisThread() });
     // Indexes the stored prints (the old rows'); closed at once, before its backfill prints the new rows.
     await index.load();
     await index.close();

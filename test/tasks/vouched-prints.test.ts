@@ -13,6 +13,7 @@ import { packTexts } from '../../workers/packed-texts.ts';
 import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { openTestDatabase } from '../support/database.ts';
+import { checkOnThisThread } from '../../src/dedup/check.ts';
 
 /**
  * A group whose questions all have valid prints goes to the worker with those prints vouched
@@ -46,7 +47,7 @@ describe('a group whose questions are all printed', () => {
     const bank = texts.map((content, i) => ({ external_id: `q${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'printed', content }) as QuestionInput);
     await upsertQuestions(db, bank, now());
     const printWorker = new URL('../../workers/print.worker.ts', import.meta.url);
-    const index = new BankIndex({ db, pool: piscina, logger: silent, printWorker, backfillDelayMs: 0 });
+    const index = new BankIndex({ db, pool: piscina, logger: silent, printWorker, checks: checkOnThisThread(), backfillDelayMs: 0 });
     await index.load();
     const deadline = Date.now() + 20_000;
     while ((await db.selectFrom('question_backlog').select('question_id').limit(1).execute()).length > 0 && Date.now() < deadline) await Bun.sleep(25);

@@ -106,7 +106,18 @@ export class CheckIndex {
   private prints = new Uint32Array(1024 * FP_WORDS);
   /** Two words a row: a key of the version of the question the print was computed from (0, 0: unknown). */
   private versions = new Uint32Array(1024 * 2);
-  private groups: string[] = [];
+  /** Each row's group as a small number (groupIds): a check compares numbers, not strings. */
+  private groupOf = new Int32Array(1024);
+  private readonly groupIds = new Map<string, number>();
+  private readonly groupNames: string[] = [];
+  /** Scope "subject": each asked prefix's groups, and how many groups were looked at for it. */
+  private readonly groupsByPrefix = new Map<string, { upTo: number; ids: number[] }>();
+  /**
+   * Rows a lookup has seen, stamped with its number: a check visits thousands of rows (12 keys,
+   * up to KEY_SCAN_CAP rows each), and a Set of them cost more than the rest of the visit.
+   */
+  private seenAt = new Uint32Array(1024);
+  private lookups = 0;
   private rows = 0;
   /** Rows below `built` are in the sorted runs; the rest are the delta. */
   private built = 0;
@@ -141,26 +152,50 @@ export class CheckIndex {
       const versions = new Uint32Array(this.versions.length * 2);
       versions.set(this.versions);
       this.versions = versions;
+      const groupOf = new Int32Array(this.groupOf.length * 2);
+      groupOf.set(this.groupOf);
+      this.groupOf = groupOf;
+      const seenAt = new Uint32Array(this.seenAt.length * 2);
+      seenAt.set(this.seenAt);
+      this.seenAt = seenAt;
     }
     const row = this.rows++;
     this.ids[row] = id;
     this.prints.set(print.subarray(at, at + FP_WORDS), row * FP_WORDS);
     this.versions[2 * row] = version[0]!;
     this.versions[2 * row + 1] = version[1]!;
-    this.groups[row] = group;
+    this.groupOf[row] = this.groupId(group);
     this.rowOf.set(id, row);
   }
 
   /** Whether question `id` is held with this group, version (a known one) and print. */
   private holds(id: number, group: string, print: Uint32Array, at: number, version: ArrayLike<number>): boolean {
     const row = this.rowOf.get(id);
-    if (row === undefined || this.groups[row] !== group) return false;
+    if (row === undefined || this.groupIds.get(group) !== this.groupOf[row]) return false;
     const a = this.versions[2 * row]!;
     const b = this.versions[2 * row + 1]!;
     if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return false;
     const prints = this.prints;
     for (let w = 0, from = row * FP_WORDS; w < FP_WORDS; w++) if (prints[from + w] !== print[at + w]) return false;
     return true;
+  }
+
+  /** The groups whose name starts with prefix (a type and subject), learnt as groups are added. */
+  private groupsStartingWith(prefix: string): number[] {
+    let known = this.groupsByPrefix.get(prefix);
+    if (known === undefined) this.groupsByPrefix.set(prefix, (known = { upTo: 0, ids: [] }));
+    for (; known.upTo < this.groupNames.length; known.upTo++) if (this.groupNames[known.upTo]!.startsWith(prefix)) known.ids.push(known.upTo);
+    return known.ids;
+  }
+
+  private groupId(group: string): number {
+    let id = this.groupIds.get(group);
+    if (id === undefined) {
+      id = this.groupNames.length;
+      this.groupIds.set(group, id);
+      this.groupNames.push(group);
+    }
+    return id;
   }
 
   /** Writes the print of question `id` at out[at..] and returns true when it holds one for this version. */
@@ -210,22 +245,38 @@ export class CheckIndex {
    */
   candidates(q: Uint32Array, qa: number, query: CheckQuery): Candidate[] {
     const p = this.prints;
-    const seen = new Set<number>();
     const out: Candidate[] = [];
+    // The groups a row may belong to: the one group, or (wanted) every channel of the type and subject.
     const groupPrefix = `${query.typeSubject}\u0000`;
-    const wantGroup = `${groupPrefix}${query.channel}`;
+    let wantedOne = -1;
+    let wanted: Uint8Array | null = null;
+    if (query.scope === 'channel') {
+      const id = this.groupIds.get(`${groupPrefix}${query.channel}`);
+      if (id === undefined) return out;
+      wantedOne = id;
+    } else {
+      wanted = new Uint8Array(this.groupNames.length);
+      for (const id of this.groupsStartingWith(groupPrefix)) wanted[id] = 1;
+    }
+    if (++this.lookups === 0xffffffff) {
+      this.seenAt.fill(0);
+      this.lookups = 1;
+    }
+    const mark = this.lookups;
+    const seenAt = this.seenAt;
+    const groupOf = this.groupOf;
     const needShared = minSharedKeys(query.minSimilarity);
     const loose = looseDistance(query.minSimilarity);
     const hi = q[qa + F_SIM_HI]!;
     const lo = q[qa + F_SIM_LO]!;
 
     const consider = (row: number, viaBand: boolean): void => {
-      if (seen.has(row)) return;
-      seen.add(row);
+      if (seenAt[row] === mark) return;
+      seenAt[row] = mark;
+      const group = groupOf[row]!;
+      if (wanted === null ? group !== wantedOne : wanted[group] !== 1) return;
       const id = this.ids[row]!;
       if (id < 0 || this.rowOf.get(id) !== row) return;
-      const g = this.groups[row]!;
-      if (query.scope === 'channel' ? g !== wantGroup : !g.startsWith(groupPrefix)) return;
       const at = row * FP_WORDS;
       const exact = p[at + F_EXACT_A] === q[qa + F_EXACT_A] && p[at + F_EXACT_B] === q[qa + F_EXACT_B];
       const distance = hamming64(hi, lo, p[at + F_SIM_HI]!, p[at + F_SIM_LO]!);
@@ -251,11 +302,11 @@ export class CheckIndex {
       let budget = KEY_SCAN_CAP;
       for (const run of this.runs) if (budget > 0) budget -= lookup(run.sketch, key, budget, (row) => consider(row, false));
     }
-    // The delta: rows added since the last build, checked one by one.
+    // The delta: rows added since the last build, checked one by one (the question's band keys once).
+    const bandKeys = starts.map((start, b) => bandKey(hi, lo, start, widths[b]!));
     for (let row = this.built; row < this.rows; row++) {
       const at = row * FP_WORDS;
-      const banded = this.layout.starts.some((start, b) =>
-        bandKey(hi, lo, start, this.layout.widths[b]!) === bandKey(p[at + F_SIM_HI]!, p[at + F_SIM_LO]!, start, this.layout.widths[b]!));
+      const banded = starts.some((start, b) => bandKeys[b] === bandKey(p[at + F_SIM_HI]!, p[at + F_SIM_LO]!, start, widths[b]!));
       consider(row, banded);
     }
     return out;

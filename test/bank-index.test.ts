@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { Piscina } from 'piscina';
+import pino from 'pino';
+import { BankIndex } from '../src/dedup/bank-index.ts';
+import { checkOnPool } from '../src/dedup/check.ts';
+import { upsertQuestions } from '../src/questions/question.repository.ts';
+import type { QuestionInput } from '../src/questions/question.schema.ts';
+import { loadCorpus, scaleCorpus } from './bench/corpus.ts';
+import { openTestDatabase } from './support/database.ts';
+
+/**
+ * The check index of a service started on an empty bank: the rows it learns later are sorted
+ * into runs, so a check looks them up instead of scanning them one by one. Real database (SQLite,
+ * or PostgreSQL with TEST_DATABASE_URL), the real print pool and check pool.
+ */
+setDefaultTimeout(60_000);
+
+const corpus = loadCorpus();
+const now = () => new Date().toISOString();
+let handle: Awaited<ReturnType<typeof openTestDatabase>>;
+let printPool: Piscina;
+let checkPool: Piscina;
+
+beforeAll(async () => {
+  handle = await openTestDatabase('bank-index');
+  printPool = new Piscina({ filename: new URL('../workers/dedup.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+  checkPool = new Piscina({ filename: new URL('../workers/check.worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+});
+
+afterAll(async () => {
+  await printPool.close({ force: true });
+  await checkPool.close({ force: true });
+  await handle.close();
+});
+
+const rowsOf = (from: number, to: number) =>
+  scaleCorpus(corpus.base, to)
+    .slice(from)
+    .map((q, i) => ({ external_id: `b${from + i}`, type_name: '单选题', subject_name: '数学', channel_code: 'sorting', content: q.content }) as QuestionInput);
+
+async function settled(bank: BankIndex) {
+  for (let turn = 0; turn < 100 && bank.pending > 0; turn++) await Bun.sleep(5);
+  return bank.pending;
+}
+
+describe('the check index of a service started on an empty bank', () => {
+  it('sorts what it learns afterwards into runs, import after import, and its checks find it', async () => {
+    const { db } = handle;
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    await bank.load();
+    expect(bank.size).toBe(0);
+    try {
+      for (const [from, to] of [[0, 400], [400, 700]] as const) {
+        const rows = rowsOf(from, to);
+        await upsertQuestions(db, rows, now());
+        const probe = rows[rows.length - 1]!;
+        // The check prints the group's new rows itself (its catch-up), then looks them up.
+        const hits = await bank.check({ ...probe, channel_code: probe.channel_code!, options: null }, {});
+        expect(hits.length).toBeGreaterThan(0);
+        expect(hits[0]!.similarity).toBe(1);
+        expect(bank.size).toBe(to);
+        expect(await settled(bank)).toBe(0);
+      }
+    } finally {
+      await bank.close();
+    }
+  });
+
+  it('reads and verifies the texts of more candidates than one read takes (500), all of them', async () => {
+    const { db } = handle;
+    const stem = '阅读下面的材料，根据要求写作。人们因技术发展得以更好地掌控时间，但也有人因此成了时间的仆人。这句话引发了你怎样的联想与思考？请写一篇文章。';
+    // One CJK character apart each: near copies of one another, none the same text.
+    const rows = Array.from({ length: 700 }, (_, i) => ({ external_id: `near${i}`, type_name: '作文', subject_name: '语文', channel_code: 'many', content: `${stem}${String.fromCharCode(0x4e00 + 7 * i)}` }) as QuestionInput);
+    await upsertQuestions(db, rows, now());
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    await bank.load();
+    try {
+      const hits = await bank.check({ type_name: '作文', subject_name: '语文', channel_code: 'many', content: stem, options: null }, {});
+      expect(hits.length).toBeGreaterThan(500);
+      expect(hits.every((hit) => hit.reason.stage === 'similar' && hit.similarity >= 0.8)).toBe(true);
+      expect(new Set(hits.map((hit) => hit.question_id)).size).toBe(hits.length);
+    } finally {
+      await bank.close();
+    }
+  });
+});
