@@ -55,6 +55,11 @@ export interface QuestionSearchStateTable {
   indexed_through: number;
 }
 
+/** SQLite only: holds a row while an import batch keeps the backlog and counts itself (migration 012). */
+export interface QuestionBulkInsertTable {
+  id: number;
+}
+
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type GroupStatus = 'pending' | 'running' | 'done' | 'failed';
 export type Scope = 'channel' | 'subject';
@@ -177,6 +182,7 @@ export interface Database {
   question_backlog: QuestionBacklogTable;
   question_group_counts: QuestionGroupCountTable;
   question_search_state: QuestionSearchStateTable;
+  question_bulk_insert: QuestionBulkInsertTable;
   dedup_tasks: DedupTaskTable;
   dedup_task_groups: DedupTaskGroupTable;
   dedup_group_decisions: DedupGroupDecisionsTable;
