@@ -41,7 +41,7 @@ export interface QuestionBacklogTable {
   question_id: number;
 }
 
-/** Questions per group, kept by triggers (migration 010). */
+/** Questions per group, kept by triggers (migration 010) and, for new rows on SQLite, by the import batch (012). */
 export interface QuestionGroupCountTable {
   type_name: string;
   subject_name: string;
@@ -53,11 +53,6 @@ export interface QuestionGroupCountTable {
 export interface QuestionSearchStateTable {
   id: number;
   indexed_through: number;
-}
-
-/** SQLite only: holds a row while an import batch keeps the backlog and counts itself (migration 012). */
-export interface QuestionBulkInsertTable {
-  id: number;
 }
 
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -182,7 +177,6 @@ export interface Database {
   question_backlog: QuestionBacklogTable;
   question_group_counts: QuestionGroupCountTable;
   question_search_state: QuestionSearchStateTable;
-  question_bulk_insert: QuestionBulkInsertTable;
   dedup_tasks: DedupTaskTable;
   dedup_task_groups: DedupTaskGroupTable;
   dedup_group_decisions: DedupGroupDecisionsTable;

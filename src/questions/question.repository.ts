@@ -170,19 +170,16 @@ export async function upsertStoredQuestions(db: Db, rows: StoredQuestion[], now:
 
 /**
  * The batch's new rows, in INSERTs of INSERT_CHUNK rows. On SQLite the print backlog and the
- * group counts are then brought up to date for all of them at once (migration 012): the
- * per-row triggers skip rows inserted while `question_bulk_insert` holds its row, which only
- * this transaction ever sees. New rows are exactly those above the largest id before the
- * first INSERT (ids only grow, AUTOINCREMENT, and this transaction is the only writer).
+ * group counts are then brought up to date for all of them at once, in the same transaction
+ * (migration 012 dropped the per-row INSERT triggers that did it; PostgreSQL's statement-level
+ * triggers still do): this is the one path that inserts questions, and any other must do the
+ * same. New rows are exactly those above the largest id before the first INSERT (ids only
+ * grow, AUTOINCREMENT, and this transaction is the only writer).
  */
 async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
   if (inserts.length === 0) return;
   const setBased = bindsUtf8Bytes(db);
-  let lastId = 0;
-  if (setBased) {
-    await sql`INSERT INTO question_bulk_insert (id) VALUES (1)`.execute(trx);
-    lastId = (await sql<{ id: number | null }>`SELECT max(id) AS id FROM questions`.execute(trx)).rows[0]?.id ?? 0;
-  }
+  const lastId = setBased ? ((await sql<{ id: number | null }>`SELECT max(id) AS id FROM questions`.execute(trx)).rows[0]?.id ?? 0) : 0;
   for (let start = 0; start < inserts.length; start += INSERT_CHUNK) {
     // Other queries wait for this transaction's connection, but timers, sockets and requests run.
     if (start > 0) await nextTurn();
@@ -198,7 +195,6 @@ async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
   await sql`INSERT INTO question_group_counts (type_name, subject_name, channel_code, question_count)
     SELECT type_name, subject_name, channel_code, count(*) FROM questions NOT INDEXED WHERE id > ${lastId} GROUP BY type_name, subject_name, channel_code
     ON CONFLICT (type_name, subject_name, channel_code) DO UPDATE SET question_count = question_count + excluded.question_count`.execute(trx);
-  await sql`DELETE FROM question_bulk_insert`.execute(trx);
 }
 
 function lookupTemplate(db: Db, idCount: number): CompiledQuery | null {
