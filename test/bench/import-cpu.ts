@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
+import { NdjsonRowParser } from '../../src/questions/ndjson-rows.ts';
 import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
@@ -52,7 +53,23 @@ export interface ImportCpuFigure {
   load: number;
 }
 const figures: ImportCpuFigure[] = [];
+
+/**
+ * The parsing thread's work a row (decode, split, JSON.parse, validate, hash, pack), run here
+ * on this thread over the same file in 64 KB chunks as the service sends it: it must keep up
+ * with the main thread on the other core.
+ */
+async function parsingUsPerRow(): Promise<number> {
+  const bytes = new Uint8Array(await Bun.file(file).arrayBuffer());
+  const parser = new NdjsonRowParser(1024 * 1024);
+  const began = threadCpuMs();
+  let rows = 0;
+  for (let offset = 0; offset < bytes.length; offset += 65536) rows += parser.push(bytes.subarray(offset, offset + 65536)).rows.count;
+  rows += parser.end().rows.count;
+  return ((threadCpuMs() - began) * 1000) / rows;
+}
 console.log(`${n} ${short ? 'short ' : ''}rows (${short ? '~80-character stems over 2,000 groups' : corpus.source}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`  NDJSON parsing thread's work, on one thread: ${(await parsingUsPerRow()).toFixed(2)} µs a row`);
 for (let run = 0; run < runs; run++) {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, `run-${run}.sqlite`)}`, LOG_LEVEL: 'silent' });
   const service = await startService(config);
