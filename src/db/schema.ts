@@ -41,7 +41,7 @@ export interface QuestionBacklogTable {
   question_id: number;
 }
 
-/** Questions per group, kept by triggers (migration 010). */
+/** Questions per group, kept by triggers (migration 010) and, for new rows on SQLite, by the import batch (012). */
 export interface QuestionGroupCountTable {
   type_name: string;
   subject_name: string;

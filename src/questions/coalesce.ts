@@ -3,7 +3,7 @@
  * that arrives in many small chunks is handed on in fewer, larger ones. Large chunks pass
  * through untouched; small ones are copied into one buffer, so at most `minBytes` wait here.
  */
-export async function* coalesce(stream: ReadableStream<Uint8Array>, minBytes: number): AsyncGenerator<Uint8Array> {
+export async function* coalesce(stream: AsyncIterable<Uint8Array>, minBytes: number): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of stream) {

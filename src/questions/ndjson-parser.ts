@@ -61,7 +61,10 @@ export class NdjsonParser {
     return {
       push: (chunk) => {
         // A copy the thread can own: a body chunk may be a view into a buffer shared with others.
-        const bytes = new Uint8Array(chunk).buffer;
+        // Allocated and set, not `new Uint8Array(chunk)`: Bun copies a Buffer that way byte by byte.
+        const copy = new Uint8Array(chunk.byteLength);
+        copy.set(chunk);
+        const bytes = copy.buffer;
         return request({ kind: 'chunk', session, maxLineBytes, bytes }, [bytes]);
       },
       end: () => request({ kind: 'end', session, maxLineBytes }),

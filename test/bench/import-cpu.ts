@@ -5,7 +5,9 @@
  * machine hardly moves this figure, unlike the wall time, so it is the one to compare
  * variants of the import path by. Each run uses a fresh database; the second pass re-imports
  * the same questions (all unchanged), the path a repeated import takes (`bun
- * test/bench/import-cpu.ts 200000 1 fresh` runs only the first).
+ * test/bench/import-cpu.ts 200000 1 fresh` runs only the first). IMPORT_ROWS=short imports
+ * the short rows of issue 15 instead (~80-character stems over 2,000 groups); `npm run bench`
+ * runs that at BENCH_SHORT_N rows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
+import { NdjsonRowParser } from '../../src/questions/ndjson-rows.ts';
 import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
@@ -42,7 +45,31 @@ async function upload(url: string) {
   return JSON.parse(output.trim().split('\n').at(-1)!) as { status: number; ms: number; data: Record<string, unknown> };
 }
 
-console.log(`${n} rows (${corpus.source}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+export interface ImportCpuFigure {
+  pass: string;
+  mainUsPerRow: number;
+  processUsPerRow: number;
+  rowsPerSecond: number;
+  load: number;
+}
+const figures: ImportCpuFigure[] = [];
+
+/**
+ * The parsing thread's work a row (decode, split, JSON.parse, validate, hash, pack), run here
+ * on this thread over the same file in 64 KB chunks as the service sends it: it must keep up
+ * with the main thread on the other core.
+ */
+async function parsingUsPerRow(): Promise<number> {
+  const bytes = new Uint8Array(await Bun.file(file).arrayBuffer());
+  const parser = new NdjsonRowParser(1024 * 1024);
+  const began = threadCpuMs();
+  let rows = 0;
+  for (let offset = 0; offset < bytes.length; offset += 65536) rows += parser.push(bytes.subarray(offset, offset + 65536)).rows.count;
+  rows += parser.end().rows.count;
+  return ((threadCpuMs() - began) * 1000) / rows;
+}
+console.log(`${n} ${short ? 'short ' : ''}rows (${short ? '~80-character stems over 2,000 groups' : corpus.source}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`  NDJSON parsing thread's work, on one thread: ${(await parsingUsPerRow()).toFixed(2)} µs a row`);
 for (let run = 0; run < runs; run++) {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, `run-${run}.sqlite`)}`, LOG_LEVEL: 'silent' });
   const service = await startService(config);
@@ -57,9 +84,11 @@ for (let run = 0; run < runs; run++) {
       const processCpu = process.cpuUsage(process0);
       lag.disable();
       const { inserted, updated, unchanged } = answer.data as { inserted: number; updated: number; unchanged: number };
+      const figure = { pass, mainUsPerRow: (cpu * 1000) / n, processUsPerRow: (processCpu.user + processCpu.system) / n, rowsPerSecond: Math.round(n / (answer.ms / 1000)), load: loadavg()[0]! };
+      figures.push(figure);
       console.log(
-        `  ${pass}: ${((cpu * 1000) / n).toFixed(2)} µs main-thread CPU a row (process ${(((processCpu.user + processCpu.system) / n)).toFixed(2)} µs), ` +
-          `${Math.round(n / (answer.ms / 1000))} q/s, lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}`,
+        `  ${pass}: ${figure.mainUsPerRow.toFixed(2)} µs main-thread CPU a row (process ${figure.processUsPerRow.toFixed(2)} µs), ` +
+          `${figure.rowsPerSecond} q/s, lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
     }
   } finally {
@@ -67,4 +96,6 @@ for (let run = 0; run < runs; run++) {
   }
 }
 rmSync(dir, { recursive: true, force: true });
+// For run.ts (npm run bench), which runs this file as a child: the figures as the last line.
+if (process.env.IMPORT_CPU_JSON === '1') console.log(JSON.stringify(figures));
 process.exit(0);
