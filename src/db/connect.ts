@@ -12,6 +12,7 @@ import { groupIndexRowHashMigration } from './migrations/007_group_index_row_has
 import { memberReasonMigration } from './migrations/008_member_reason.ts';
 import { reviewMigration } from './migrations/009_review.ts';
 import { searchMigration } from './migrations/010_search.ts';
+import { pgSearchBackgroundMigration } from './migrations/011_pg_search_background.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -66,6 +67,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '008_member_reason': memberReasonMigration(),
         '009_review': reviewMigration(dialect),
         '010_search': searchMigration(dialect),
+        '011_pg_search_background': pgSearchBackgroundMigration(dialect),
       };
     },
   };
