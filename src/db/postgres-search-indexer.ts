@@ -21,6 +21,12 @@ const MIN_ROWS = 16;
 const MAX_ROWS = 4000;
 /** How long one round indexes before looking at imports and tasks again. */
 const ROUND_MS = 1000;
+/**
+ * Rows indexed since the last ANALYZE after which a finished catch-up refreshes the table's
+ * statistics: planned with a stale "most rows pending", a search would scan the table for the
+ * pending rows instead of reading their small index.
+ */
+const ANALYZE_AFTER_ROWS = 10_000;
 /** pg advisory lock key: one instance indexes at a time (any fixed number no other code uses). */
 const INDEXER_LOCK = 15_011;
 
@@ -30,6 +36,7 @@ export class PostgresSearchIndexer {
   private stopped = false;
   private lastMaxId = -1;
   private rows = 64;
+  private indexedSinceAnalyze = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -80,7 +87,14 @@ export class PostgresSearchIndexer {
       const began = performance.now();
       const indexed = await this.indexBatch(this.rows);
       if (indexed === null) return this.intervalMs; // another instance is at it
-      if (indexed === 0) return this.intervalMs;
+      if (indexed === 0) {
+        if (this.indexedSinceAnalyze >= ANALYZE_AFTER_ROWS) {
+          this.indexedSinceAnalyze = 0;
+          await sql`ANALYZE questions`.execute(this.db);
+        }
+        return this.intervalMs;
+      }
+      this.indexedSinceAnalyze += indexed;
       const took = performance.now() - began;
       this.rows = Math.max(MIN_ROWS, Math.min(MAX_ROWS, this.rows * 2, Math.round((this.rows * BATCH_TARGET_MS) / Math.max(took, 1))));
     }
