@@ -50,6 +50,12 @@ const cleanPendingList = async (db: Db) => {
 const VARIANTS: Record<string, (db: Db) => Promise<void>> = {
   /** As migrated (011): rows stored outside the partial index, the indexer run after. */
   background: async () => {},
+  'background-fastupdate-on': async (db) => {
+    await sql`ALTER INDEX questions_content_trgm SET (fastupdate = on)`.execute(db);
+  },
+  'background-fastupdate-off': async (db) => {
+    await sql`ALTER INDEX questions_content_trgm SET (fastupdate = off)`.execute(db);
+  },
   'no-index': dropIndex,
   'full-index': (db) => fullIndex(db),
   'full-fastupdate-off': (db) => fullIndex(db, 'fastupdate = off'),
@@ -64,6 +70,14 @@ const VARIANTS: Record<string, (db: Db) => Promise<void>> = {
 /** Work a variant leaves for after the import, timed on its own. */
 const FINISH: Record<string, (db: Db) => Promise<void>> = {
   background: async function backgroundIndexer(db) {
+    const indexer = new PostgresSearchIndexer(db);
+    while ((await indexer.indexBatch(500)) !== 0);
+  },
+  'background-fastupdate-on': async function backgroundIndexer(db) {
+    const indexer = new PostgresSearchIndexer(db);
+    while ((await indexer.indexBatch(500)) !== 0);
+  },
+  'background-fastupdate-off': async function backgroundIndexer(db) {
     const indexer = new PostgresSearchIndexer(db);
     while ((await indexer.indexBatch(500)) !== 0);
   },
