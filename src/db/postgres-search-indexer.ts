@@ -115,13 +115,17 @@ export class PostgresSearchIndexer {
    * another backend is merging, and a (throttled) autovacuum of the table, which the indexer's
    * updates bring on, merges slowly: meanwhile the list grew to 200 MB in the stall bench, every
    * search read all of it, and the planner fell back to scanning the table. Waiting here for
-   * that merge, and adding nothing meanwhile, keeps the list about one round's rows long.
+   * that merge, and adding nothing meanwhile, keeps the list about one round's rows long. The
+   * wait is bounded (a shutdown waits for it): past it, the next round's merge tries again.
    */
   private async cleanPendingList() {
     try {
-      await sql`SELECT gin_clean_pending_list('questions_content_trgm')`.execute(this.db);
+      await this.db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL lock_timeout = '5s'`.execute(trx);
+        await sql`SELECT gin_clean_pending_list('questions_content_trgm')`.execute(trx);
+      });
     } catch {
-      // Not the index's owner (only the owner may): the inserts' own merging still applies.
+      // The wait ran out, or not the index's owner (only the owner may): the inserts' own merging still applies.
     }
   }
 
