@@ -58,7 +58,6 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   // PostgreSQL: new rows enter the trigram search index in the background (SQLite's openSqlite starts its own).
   const searchIndexer = database.dialect === 'postgres' ? new PostgresSearchIndexer(db) : undefined;
-  searchIndexer?.start();
 
   const pool = new Piscina({
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
@@ -172,6 +171,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   logger.info({ dashboard: `${url}/` }, `dashboard at ${url}/ (API docs at ${url}/api/docs)`);
   await bank.load();
   await runner.resumeInterrupted();
+  // Only once started: a start that fails (a port in use) leaves nothing querying the database.
+  searchIndexer?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
