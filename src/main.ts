@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
 import { createLogger } from './logger.ts';
 import { openPostgresPool } from './db/postgres.ts';
+import { PostgresSearchIndexer } from './db/postgres-search-indexer.ts';
 import { createClusterProgress, shareBankChanges, shareTaskStarts } from './realtime/cluster.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './realtime/events.ts';
 import { createServiceMetrics } from './metrics/service-metrics.ts';
@@ -58,6 +59,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   // On PostgreSQL, instances may share the database, its tasks and their rooms; SQLite has one instance.
   const shared = database.dialect === 'postgres';
   const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // PostgreSQL: new rows enter the trigram search index in the background (SQLite's openSqlite starts its own).
+  const searchIndexer = database.dialect === 'postgres' ? new PostgresSearchIndexer(db) : undefined;
 
   const pool = new Piscina({
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
@@ -182,6 +185,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   logger.info({ dashboard: `${url}/` }, `dashboard at ${url}/ (API docs at ${url}/api/docs)`);
   await bank.load();
   await runner.resumeInterrupted();
+  // Only once started: a start that fails (a port in use) leaves nothing querying the database.
+  searchIndexer?.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -190,6 +195,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       logger.info({ graceMs: config.shutdownGraceMs }, 'service stopping');
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.shutdownGraceMs);
+      await searchIndexer?.stop();
       await ndjsonParser.close();
       await bank.close();
       await pool.close({ force: true });

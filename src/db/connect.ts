@@ -13,6 +13,7 @@ import { groupIndexRowHashMigration } from './migrations/007_group_index_row_has
 import { memberReasonMigration } from './migrations/008_member_reason.ts';
 import { reviewMigration } from './migrations/009_review.ts';
 import { searchMigration } from './migrations/010_search.ts';
+import { pgSearchBackgroundMigration } from './migrations/011_pg_search_background.ts';
 import { bulkInsertUpkeepMigration } from './migrations/012_bulk_insert_upkeep.ts';
 import { decisionLapsedMigration } from './migrations/013_decision_lapsed.ts';
 
@@ -76,6 +77,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '008_member_reason': memberReasonMigration(),
         '009_review': reviewMigration(dialect),
         '010_search': searchMigration(dialect),
+        '011_pg_search_background': pgSearchBackgroundMigration(dialect),
         '012_bulk_insert_upkeep': bulkInsertUpkeepMigration(dialect),
         '013_decision_lapsed': decisionLapsedMigration(dialect),
       };

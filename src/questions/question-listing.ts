@@ -11,7 +11,8 @@
  *    takes about RANGE_TARGET_MS, turning the event loop between them: the request takes
  *    longer on a big bank, every other request and socket event keeps flowing.
  * PostgreSQL's queries run in the server, so there a request only waits: `q` is an `ILIKE`
- * served by the `pg_trgm` GIN index, counts and OFFSET run as single statements.
+ * served by the `pg_trgm` GIN index (and a scan of the rows its background indexer has not
+ * reached yet, migration 011), counts and OFFSET run as single statements.
  */
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { dialectOf } from '../db/connect.ts';
@@ -109,9 +110,20 @@ async function countFromGroups(db: Db, filter: GroupFilter): Promise<number> {
 
 const likePattern = (q: string) => `%${escapeLike(q)}%`;
 
-/** PostgreSQL: `ILIKE` (case-insensitive, like SQLite's FTS5 trigram and LIKE) on the pg_trgm index. */
+/**
+ * PostgreSQL: `ILIKE` (case-insensitive, like SQLite's FTS5 trigram and LIKE), read from the
+ * pg_trgm index for the rows in it (`search_ready`) and from the pending rows' own index with
+ * a scan of their text for the rest (migration 011: new rows are indexed in the background).
+ * Two arms of a UNION ALL, not one OR: the planner factors a condition common to both arms of
+ * an OR out of it, and the partial indexes would no longer match.
+ */
 function withText<O>(db: Db, query: SelectQueryBuilder<Database, 'questions', O>, q: string | undefined) {
-  return q ? query.where(sql<boolean>`content ilike ${likePattern(q)} escape '\\'`) : query;
+  if (!q) return query;
+  const pattern = likePattern(q);
+  return query.where(
+    sql<boolean>`id in (select id from questions where search_ready and content ilike ${pattern} escape '\\'
+      union all select id from questions where not search_ready and content ilike ${pattern} escape '\\')`,
+  );
 }
 
 async function listOnPostgres(db: Db, filter: GroupFilter, offset: number, limit: number) {
