@@ -51,7 +51,7 @@ describe('decisions lapse with their questions (migration 013)', () => {
     const { db } = handle;
     // A bank as it was before migration 013: decisions, then an edit that lapses one of them.
     const migrator = new Migrator({ db, provider: migrationsFor(handle.dialect) });
-    const before = await migrator.migrateTo('010_search');
+    const before = await migrator.migrateTo('012_bulk_insert_upkeep');
     expect(before.error).toBeUndefined();
     await upsertQuestions(db, Array.from({ length: 8 }, (_, i) => question(i + 1)), now);
     const ids = (await db.selectFrom('questions').select('id').orderBy('id').execute()).map((row) => row.id);
