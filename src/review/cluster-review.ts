@@ -33,8 +33,12 @@ export interface ClusterMembers {
   members: readonly { questionId: number }[];
 }
 
-/** Decides, when a run saves a new cluster (or re-checks a kept confirmed one), the review it gets. */
-export type ReformedReview = (cluster: ClusterMembers) => SavedReview;
+/** Decides, when a run saves a new cluster (or re-checks a kept one), the review it gets. */
+export interface ReformedReview {
+  (cluster: ClusterMembers): SavedReview;
+  /** The questions with a remembered duplicate decision that holds: only a cluster with one of them as its canonical question can come out confirmed. */
+  readonly linked?: readonly number[];
+}
 
 const UNREVIEWED: SavedReview = { review_state: 'unreviewed', reviewed_by: null, reviewed_at: null, review_note: null };
 export const noReview: ReformedReview = () => UNREVIEWED;
@@ -60,7 +64,7 @@ export function reviewFromVerdicts(verdicts: Pick<GroupVerdicts, 'duplicate' | '
     link(verdicts.duplicate[k]!, verdicts.duplicate[k + 1]!);
     link(verdicts.duplicate[k + 1]!, verdicts.duplicate[k]!);
   }
-  return (cluster) => {
+  const review = (cluster: ClusterMembers): SavedReview => {
     if (cluster.members.length < 2 || !linked.has(cluster.canonicalId)) return UNREVIEWED;
     const members = new Set(cluster.members.map((member) => member.questionId));
     const reached = new Set([cluster.canonicalId]);
@@ -79,6 +83,7 @@ export function reviewFromVerdicts(verdicts: Pick<GroupVerdicts, 'duplicate' | '
     if (reached.size !== members.size) return UNREVIEWED;
     return { review_state: 'confirmed', reviewed_by: latest?.by ?? null, reviewed_at: latest?.at ?? null, review_note: REMEMBERED_NOTE };
   };
+  return Object.assign(review, { linked: [...linked.keys()] });
 }
 
 /** The similarity of the cluster's weakest member to its canonical question (1 when alone). */

@@ -145,6 +145,7 @@ async function saveChangedClusters(db: Db, taskId: number, runNumber: number, gr
     .executeTakeFirstOrThrow();
   if (Number(count) !== kept) throw new StaleDecisionsError(groupId, `${count} stored clusters left to keep, ${kept} kept`);
   await unconfirmKept(db, groupId, reviewed);
+  await confirmKept(db, groupId, reviewed);
   await insertClusters(db, taskId, runNumber, groupId, clusters, reviewed);
 }
 
@@ -174,12 +175,7 @@ async function unconfirmKept(db: Db, groupId: number, reviewed: ReformedReview) 
       .limit(CONFIRMED_PAGE)
       .execute();
     if (page.length === 0) return;
-    const members = new Map<number, { questionId: number }[]>();
-    for (const row of await db.selectFrom('dedup_cluster_members').select(['cluster_id', 'question_id']).where('cluster_id', 'in', page.map((c) => c.id)).execute()) {
-      let list = members.get(row.cluster_id);
-      if (!list) members.set(row.cluster_id, (list = []));
-      list.push({ questionId: row.question_id });
-    }
+    const members = await membersOf(db, page.map((c) => c.id));
     const unconfirmed = page.filter((c) => reviewed({ canonicalId: c.canonical_question_id, members: members.get(c.id) ?? [] }).review_state !== 'confirmed').map((c) => c.id);
     if (unconfirmed.length > 0) {
       await db.updateTable('dedup_clusters').set({ review_state: 'unreviewed', reviewed_by: null, reviewed_at: null, review_note: null }).where('id', 'in', unconfirmed).execute();
@@ -188,6 +184,48 @@ async function unconfirmKept(db: Db, groupId: number, reviewed: ReformedReview) 
     afterId = page[page.length - 1]!.id;
     await nextTurn();
   }
+}
+
+/**
+ * The converse of unconfirmKept: a kept unreviewed cluster whose members are all joined by
+ * remembered duplicate decisions that hold (made since its run, in this task or another) comes
+ * out confirmed, as a fresh run forms it. Only a cluster whose canonical question has such a
+ * decision can be: those are looked up along dedup_clusters_group (group_id,
+ * canonical_question_id), CANONICAL_CHUNK ids a statement; a run without duplicate decisions
+ * reads nothing.
+ */
+async function confirmKept(db: Db, groupId: number, reviewed: ReformedReview) {
+  const linked = reviewed.linked ?? [];
+  for (let start = 0; start < linked.length; start += CANONICAL_CHUNK) {
+    if (start > 0) await nextTurn();
+    const page = await db
+      .selectFrom('dedup_clusters')
+      .select(['id', 'canonical_question_id'])
+      .where('group_id', '=', groupId)
+      .where('canonical_question_id', 'in', linked.slice(start, start + CANONICAL_CHUNK))
+      .where('review_state', '=', 'unreviewed')
+      .execute();
+    if (page.length === 0) continue;
+    const members = await membersOf(db, page.map((c) => c.id));
+    for (const cluster of page) {
+      const review = reviewed({ canonicalId: cluster.canonical_question_id, members: members.get(cluster.id) ?? [] });
+      if (review.review_state === 'confirmed') await db.updateTable('dedup_clusters').set(review).where('id', '=', cluster.id).execute();
+    }
+  }
+}
+
+/** Canonical question ids per lookup of confirmKept. */
+const CANONICAL_CHUNK = 500;
+
+/** The stored members of some clusters, by cluster id. */
+async function membersOf(db: Db, clusterIds: number[]) {
+  const members = new Map<number, { questionId: number }[]>();
+  for (const row of await db.selectFrom('dedup_cluster_members').select(['cluster_id', 'question_id']).where('cluster_id', 'in', clusterIds).execute()) {
+    let list = members.get(row.cluster_id);
+    if (!list) members.set(row.cluster_id, (list = []));
+    list.push({ questionId: row.question_id });
+  }
+  return members;
 }
 
 /**

@@ -159,4 +159,21 @@ describe('a kept cluster and its remembered decisions', () => {
     const fresh = await runTask(service);
     expect(await result(service, taskId)).toEqual(await result(service, fresh.id));
   });
+
+  it('an unreviewed kept cluster that decisions made since (in another task) confirm is confirmed after the re-run, as a fresh run has it', async () => {
+    const other = (await runTask(service)).id;
+    const target = (await clusters(service, other)).items.find((c) => c.members.length >= 2 && c.review.state === 'unreviewed')!;
+    const inTask = (await clusters(service, taskId)).items.find((c) => c.canonical_question_id === target.canonical_question_id)!;
+    expect(inTask.review.state).toBe('unreviewed');
+    expect((await service.api('POST', `/api/dedup/tasks/${taskId}/clusters/${inTask.cluster_id}/review`, { action: 'confirm' }, { 'X-Reviewer': 'alice' })).status).toBe(200);
+    const before = (await service.api('GET', `/api/dedup/tasks/${other}`)).body.data;
+    await rerun(service, other);
+    const after = (await clusters(service, other)).items.find((c) => c.canonical_question_id === target.canonical_question_id)!;
+    expect(shape(after)).toEqual(shape(target));
+    expect(after.review).toMatchObject({ state: 'confirmed', decided_by: 'alice', note: 'confirmed by remembered decisions' });
+    const task = (await service.api('GET', `/api/dedup/tasks/${other}`)).body.data;
+    expect(task.confirmed_cluster_count).toBe(before.confirmed_cluster_count + 1);
+    const fresh = await runTask(service);
+    expect(await result(service, other)).toEqual(await result(service, fresh.id));
+  });
 });
