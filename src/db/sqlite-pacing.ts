@@ -6,10 +6,9 @@ import { nextTurn } from '../pace.ts';
  * bun:sqlite runs every statement synchronously and Kysely resolves its promise in the same
  * microtask queue, so a request made of many statements (a page of 500 clusters: 17 of them,
  * ~40 ms warm and several hundred cold on a 1,000,000-question bank) held every other request
- * and socket for all of them in one stretch. Kept short because a request waiting meanwhile
- * needs a few turns to be answered, each behind one stretch (see question-listing.ts).
+ * and socket for all of them in one stretch.
  */
-const STRETCH_BUDGET_MS = 5;
+const STRETCH_BUDGET_MS = 10;
 
 /**
  * Lets the event loop turn between two statements once the current stretch of SQLite work has

@@ -115,7 +115,7 @@ async function timed(url: string, label: string, method: string, path: string, b
   return { label, began, ended: now(), status: response.status, bytes };
 }
 
-export async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
+async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
   const url = service.url;
   const probe = startProbe(url, service.proc.pid);
   await Bun.sleep(300);
