@@ -431,19 +431,11 @@ export interface DuplicatePair {
 }
 
 /**
- * Clusters per page of an export. A page is one stretch of the main thread between turns of the
- * event loop (its lines are built and encoded at once), and a client reading fast pulls the next
- * page at once: at 500 clusters (~7,000 pairs, ~300 KB of NDJSON on the 1M bench bank) a
- * /api/health request arriving meanwhile waited 100-280 ms over the few turns it needs.
- */
-const EXPORT_PAGE_CLUSTERS = 100;
-
-/**
  * Every duplicate paired with its cluster's canonical question, a page of clusters at a time.
  * Dismissed clusters are left out: a reviewer said their questions are not duplicates (members
  * rejected from a cluster have left it already).
  */
-export async function* duplicatePairs(db: Db, taskId: number, pageSize = EXPORT_PAGE_CLUSTERS): AsyncGenerator<DuplicatePair[]> {
+export async function* duplicatePairs(db: Db, taskId: number, pageSize = 500): AsyncGenerator<DuplicatePair[]> {
   let afterId = 0;
   for (;;) {
     const clusters = await loadClusters(db, taskId, {}, pageSize, 0, afterId);
