@@ -6,21 +6,11 @@
  * little CPU is the machine's (the thread was not scheduled), one with CPU close to its length
  * is the service's own work. On any message the samples are posted back and the thread stops.
  */
-import { readFileSync } from 'node:fs';
+import { mainThreadCpuMs } from './main-thread-cpu.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { url, pid } = workerData as { url: string; pid: number };
 
-/** utime + stime of the service's main thread (its id is the process id), in ms. */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 const samples: number[] = [];
 let running = true;
 
@@ -31,14 +21,14 @@ parentPort!.once('message', () => {
 (async () => {
   while (running) {
     const sent = performance.timeOrigin + performance.now();
-    const cpuBefore = mainThreadCpuMs();
+    const cpuBefore = mainThreadCpuMs(pid);
     try {
       const response = await fetch(`${url}/api/health`);
       await response.arrayBuffer();
     } catch {
       // A refused probe counts as answered when it failed.
     }
-    const cpu = mainThreadCpuMs() - cpuBefore;
+    const cpu = mainThreadCpuMs(pid) - cpuBefore;
     samples.push(sent, performance.timeOrigin + performance.now(), Number.isNaN(cpu) ? -1 : cpu);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

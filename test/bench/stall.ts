@@ -16,13 +16,13 @@
  * read requests (only the concurrent checks); BENCH_STALL_ROUNDS=1 prints each round of checks.
  */
 import { Database } from 'bun:sqlite';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
 import { admin } from '../support/database.ts';
 import { loadCorpus, questionAt, shortQuestion, type Corpus } from './corpus.ts';
+import { mainThreadCpuMs } from './main-thread-cpu.ts';
 
 const N = Number(process.env.BENCH_STALL_N ?? 1_000_000);
 const SHORT_N = Number(process.env.BENCH_SHORT_N ?? 200_000);
@@ -154,16 +154,6 @@ async function measureReads(service: ChildService, taskId: number, check: Record
   return over;
 }
 
-/** utime + stime of a process's main thread (its id is the process id), in ms (10 ms ticks); NaN off Linux. */
-function mainThreadCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /**
  * 100 checks at once, several rounds, while the task runs again. Besides the latencies it prints
