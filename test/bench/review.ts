@@ -12,7 +12,7 @@
  * The last line printed is the JSON figures.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -22,6 +22,7 @@ import type { Database } from '../../src/db/schema.ts';
 import { startService } from '../../src/main.ts';
 import { loadGroupVerdicts, verdictScope } from '../../src/review/pair-decisions.repository.ts';
 import { loadCorpus, type Corpus } from './corpus.ts';
+import { mainThreadCpuMs, statCpuMs } from './main-thread-cpu.ts';
 import { writeNdjson } from './service.ts';
 
 /** One fresh run: wall time from start to task_completed, CPU of the main thread and of every other thread meanwhile. */
@@ -99,14 +100,8 @@ const countOf = async (db: Kysely<Database>, table: string) => Number((await sql
 
 /** CPU time so far of this process's main thread and of all its other threads (live and ended), from /proc. */
 function threadCpuMs(): { main: number; other: number } {
-  const ticks = (stat: string) => {
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime
-  };
-  const tick = 1000 / 100; // USER_HZ
-  const all = ticks(readFileSync('/proc/self/stat', 'utf8')) * tick;
-  const main = ticks(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')) * tick;
-  return { main, other: all - main };
+  const main = mainThreadCpuMs(process.pid);
+  return { main, other: statCpuMs('/proc/self/stat') - main };
 }
 
 /** Every group's verdict lookup, each timed alone, as the runner does it (the ids of the whole bank stand in for a job's). */
