@@ -17,7 +17,6 @@
  */
 import { Database } from 'bun:sqlite';
 import { cpus, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
 import { admin } from '../support/database.ts';
@@ -32,7 +31,7 @@ const log = (line: string) => console.log(line);
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 /** Streams NDJSON lines made on the fly as one request body; resolves with the answer and rows/s. */
-async function importLines(url: string, count: number, line: (i: number) => string) {
+export async function importLines(url: string, count: number, line: (i: number) => string) {
   const encoder = new TextEncoder();
   let i = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -51,12 +50,12 @@ async function importLines(url: string, count: number, line: (i: number) => stri
   return { inserted: answer.data.inserted, seconds, perSecond: Math.round(answer.data.inserted / seconds) };
 }
 
-const bankLine = (corpus: Corpus) => (i: number) => {
+export const bankLine = (corpus: Corpus) => (i: number) => {
   const q = questionAt(corpus.base, i);
   return `${JSON.stringify({ external_id: `stall-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`;
 };
 
-async function runTask(url: string, taskId: number) {
+export async function runTask(url: string, taskId: number) {
   await api(url, 'POST', `/api/dedup/tasks/${taskId}/start`);
   for (;;) {
     const task = (await api(url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
@@ -74,15 +73,14 @@ interface Timed {
   bytes: number;
 }
 
-/** The probe thread's samples; `worst(began, ended)`: the slowest health answer overlapping that window. */
-function startProbe(url: string, pid: number) {
-  const worker = new Worker(new URL('./stall-probe.ts', import.meta.url), { workerData: { url, pid } });
-  const samples = new Promise<Float64Array>((resolve) => worker.once('message', resolve));
+/** The probe process's samples; `worst(began, ended)`: the slowest health answer overlapping that window. */
+export function startProbe(url: string, pid: number) {
+  const probe = Bun.spawn([process.execPath, new URL('./stall-probe.ts', import.meta.url).pathname, url, String(pid)], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
   return {
     async stop() {
-      worker.postMessage('stop');
-      const all = await samples;
-      await worker.terminate();
+      probe.stdin.end();
+      const all = JSON.parse(await new Response(probe.stdout).text()) as number[];
+      await probe.exited;
       /** The slowest answer overlapping the window, the main thread's CPU during it, and the most CPU any one answer's wait held. */
       return (began: number, ended: number) => {
         let worst = 0;
@@ -107,7 +105,7 @@ function startProbe(url: string, pid: number) {
 
 const now = () => performance.timeOrigin + performance.now();
 
-async function timed(url: string, label: string, method: string, path: string, body?: unknown): Promise<Timed> {
+export async function timed(url: string, label: string, method: string, path: string, body?: unknown): Promise<Timed> {
   await Bun.sleep(150); // let the probe settle between requests
   const began = now();
   const response = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -115,7 +113,7 @@ async function timed(url: string, label: string, method: string, path: string, b
   return { label, began, ended: now(), status: response.status, bytes };
 }
 
-async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
+export async function measureReads(service: ChildService, taskId: number, check: Record<string, unknown>, phase: string) {
   const url = service.url;
   const probe = startProbe(url, service.proc.pid);
   await Bun.sleep(300);
