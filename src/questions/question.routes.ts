@@ -196,9 +196,11 @@ export function questionRoutes({ db, now, bank, ndjsonParser }: AppDeps) {
   });
 
   app.get('/questions', async (c) => {
-    const query = parseQuery(c, listQuestionsQuery);
-    const { items, total } = await listQuestions(db, query, offsetOf(query), query.page_size);
-    return ok(c, { items, total, page: query.page, page_size: query.page_size });
+    const { page, page_size, ...filter } = parseQuery(c, listQuestionsQuery);
+    // The filter alone: with the page fields in it, listQuestions took every listing for a filtered
+    // one and counted the whole bank for its total (~2 s of 40 ms statements at a million rows).
+    const { items, total } = await listQuestions(db, filter, offsetOf({ page, page_size }), page_size);
+    return ok(c, { items, total, page, page_size });
   });
 
   app.get('/questions/:id', async (c) => {
