@@ -4,7 +4,7 @@
  * Chromium is missing outside CI; in CI a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -31,6 +31,7 @@ describe.skipIf(!chromiumAvailable('dashboard browser test'))('dashboard in Chro
   afterAll(async () => {
     await browser?.close();
     await service?.close();
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it('loads with no console error, its icon included', async () => {

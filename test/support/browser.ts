@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -17,9 +17,10 @@ export function chromiumAvailable(suite: string, executable = CHROMIUM, env: Rec
   return false;
 }
 
-/** A headless Chromium with a fresh profile and no background traffic (this network is closed). */
-export function launchChromium(options: { viewport?: { width: number; height: number }; args?: string[] } = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'dedup-chromium-')), {
+/** A headless Chromium with a fresh profile (removed when it closes) and no background traffic (this network is closed). */
+export async function launchChromium(options: { viewport?: { width: number; height: number }; args?: string[] } = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'dedup-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: options.viewport ?? { width: 1280, height: 800 },
@@ -35,4 +36,6 @@ export function launchChromium(options: { viewport?: { width: number; height: nu
       ...(options.args ?? []),
     ],
   });
+  context.once('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }
