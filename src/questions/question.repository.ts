@@ -44,8 +44,12 @@ const keyOf = (channel: string, externalId: string) => `${channel}\u0000${extern
 /** SQLite allows 32,766 bound parameters; PostgreSQL 65,535. Stay well below both. */
 const INSERT_CHUNK = 500;
 const LOOKUP_CHUNK = 500;
-/** New rows put on the print backlog by one statement (SQLite): ~5-8 ms of the main thread for short rows. */
-const BACKLOG_CHUNK = 2500;
+/**
+ * New rows put on the print backlog by one statement (SQLite). Short rows over 2,000 groups:
+ * ~19 ms of main-thread CPU for 5,000 (max 44), 35 ms for 10,000 (max 56), and at 2,500 the
+ * rows a group gets per statement are too few to share B-tree seeks (7 µs a row against 3.5).
+ */
+const BACKLOG_CHUNK = 5000;
 /** Updated rows between two turns of the event loop (an indexed row's update re-indexes its text: ~0.1-0.3 ms). */
 const UPDATES_PER_TURN = 100;
 
@@ -195,7 +199,7 @@ async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
   // In the backlog's key order: 2,000 groups' worth of rows inserted in id order cost the
   // B-tree a seek and often a page split each (~5 µs a row), sorted ~2.6 µs (200,000 short rows).
   // A range of BACKLOG_CHUNK ids a statement with a turn between: the whole batch in one was a
-  // 30-50 ms stretch of the main thread (10,000 short rows, issue 15).
+  // 35-56 ms stretch of the main thread (10,000 short rows, issue 15).
   for (let from = first - 1; from < newest; from += BACKLOG_CHUNK) {
     await nextTurn();
     await sql`INSERT INTO question_backlog (type_name, subject_name, channel_code, question_id)
