@@ -139,7 +139,7 @@ class BackgroundCheckpointer implements WalUpkeep {
     private readonly restartPages: number,
   ) {
     const data: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS, closed: this.closed, state: this.state };
-    this.worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), { workerData: data, name: 'sqlite-ckpt' });
     this.worker.unref();
   }
 
@@ -191,7 +191,7 @@ class BackgroundSearchIndexer {
 
   constructor(path: string) {
     const data: SearchIndexerData = { path, intervalMs: SEARCH_INDEX_INTERVAL_MS, closed: this.closed, mainWrites: this.writes };
-    this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data, name: 'sqlite-fts' });
     this.worker.unref();
   }
 

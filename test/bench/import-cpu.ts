@@ -16,7 +16,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
 import { NdjsonRowParser } from '../../src/questions/ndjson-rows.ts';
+import { Worker } from 'node:worker_threads';
 import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
+import { threadCpuByName } from './main-thread-cpu.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
@@ -51,6 +53,28 @@ export interface ImportCpuFigure {
   processUsPerRow: number;
   rowsPerSecond: number;
   load: number;
+  /** monitorEventLoopDelay during the import, ms. */
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** GET /api/health asked from a thread of its own every 50 ms: the slowest answer, ms. */
+  healthMaxMs: number;
+  healthP99Ms: number;
+}
+
+/** Health probes from a worker thread (stall-probe.ts), so a stalled main thread cannot delay the asking. */
+function startHealthProbe(url: string) {
+  const worker = new Worker(new URL('./stall-probe.ts', import.meta.url), { workerData: { url, pid: process.pid, intervalMs: 50 }, name: 'health-probe' });
+  return async () => {
+    const samples = await new Promise<Float64Array>((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage('stop');
+    });
+    await worker.terminate();
+    const answers: number[] = [];
+    for (let i = 0; i < samples.length; i += 3) answers.push(samples[i + 1]! - samples[i]!);
+    answers.sort((a, b) => a - b);
+    return { max: answers.at(-1) ?? 0, p99: answers[Math.floor(0.99 * (answers.length - 1))] ?? 0, count: answers.length };
+  };
 }
 const figures: ImportCpuFigure[] = [];
 
@@ -76,20 +100,40 @@ for (let run = 0; run < runs; run++) {
   try {
     for (const pass of passes) {
       const lag = monitorEventLoopDelay({ resolution: 10 });
+      const stopProbe = startHealthProbe(service.url);
       lag.enable();
+      const threads0 = threadCpuByName();
       const cpu0 = threadCpuMs();
       const process0 = process.cpuUsage();
       const answer = await upload(service.url);
       const cpu = threadCpuMs() - cpu0;
       const processCpu = process.cpuUsage(process0);
+      const threads1 = threadCpuByName();
       lag.disable();
+      const health = await stopProbe();
       const { inserted, updated, unchanged } = answer.data as { inserted: number; updated: number; unchanged: number };
-      const figure = { pass, mainUsPerRow: (cpu * 1000) / n, processUsPerRow: (processCpu.user + processCpu.system) / n, rowsPerSecond: Math.round(n / (answer.ms / 1000)), load: loadavg()[0]! };
+      const figure: ImportCpuFigure = {
+        pass,
+        mainUsPerRow: (cpu * 1000) / n,
+        processUsPerRow: (processCpu.user + processCpu.system) / n,
+        rowsPerSecond: Math.round(n / (answer.ms / 1000)),
+        load: loadavg()[0]!,
+        lagP99Ms: lag.percentile(99) / 1e6,
+        lagMaxMs: lag.max / 1e6,
+        healthMaxMs: health.max,
+        healthP99Ms: health.p99,
+      };
       figures.push(figure);
       console.log(
         `  ${pass}: ${figure.mainUsPerRow.toFixed(2)} µs main-thread CPU a row (process ${figure.processUsPerRow.toFixed(2)} µs), ` +
-          `${figure.rowsPerSecond} q/s, lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+          `${figure.rowsPerSecond} q/s, lag p99 ${figure.lagP99Ms.toFixed(0)} ms (max ${figure.lagMaxMs.toFixed(0)}), /api/health answered in at most ${figure.healthMaxMs.toFixed(0)} ms (p99 ${figure.healthP99Ms.toFixed(0)}, ${health.count} probes); ` +
+          `status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
+      // Where the process's CPU went, by thread (10 ms ticks): "bun" is the main thread, then the
+      // NDJSON parser, the WAL checkpointer (sqlite-ckpt), Bun's own (mi-scavenger returns freed memory to the system).
+      const byThread = [...threads1].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
+      byThread.sort((a, b) => b[1] - a[1]);
+      console.log(`    CPU a row by thread: ${byThread.map(([name, ms]) => `${name} ${((ms * 1000) / n).toFixed(1)} µs`).join(', ')}`);
     }
   } finally {
     await service.close();

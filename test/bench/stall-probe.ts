@@ -9,7 +9,8 @@
 import { mainThreadCpuMs } from './main-thread-cpu.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { url, pid } = workerData as { url: string; pid: number };
+/** intervalMs: the pause after each answer (5 ms; the import bench asks less often, as each answer costs its main thread too). */
+const { url, pid, intervalMs = 5 } = workerData as { url: string; pid: number; intervalMs?: number };
 
 const samples: number[] = [];
 let running = true;
@@ -30,7 +31,7 @@ parentPort!.once('message', () => {
     }
     const cpu = mainThreadCpuMs(pid) - cpuBefore;
     samples.push(sent, performance.timeOrigin + performance.now(), Number.isNaN(cpu) ? -1 : cpu);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   parentPort!.postMessage(new Float64Array(samples));
 })();
