@@ -210,6 +210,9 @@ async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
   await sql`INSERT INTO question_group_counts (type_name, subject_name, channel_code, question_count)
     SELECT type_name, subject_name, channel_code, count(*) FROM questions NOT INDEXED WHERE id > ${lastId} GROUP BY type_name, subject_name, channel_code
     ON CONFLICT (type_name, subject_name, channel_code) DO UPDATE SET question_count = question_count + excluded.question_count`.execute(trx);
+  // The commit comes next, a stretch of its own: it writes every page the batch dirtied into the
+  // WAL (~5,000 pages, 30-55 ms of main-thread CPU for 10,000 short rows over 2,000 groups).
+  await nextTurn();
 }
 
 function lookupTemplate(db: Db, idCount: number): CompiledQuery | null {

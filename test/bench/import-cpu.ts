@@ -59,6 +59,35 @@ export interface ImportCpuFigure {
   /** GET /api/health asked from a thread of its own every 50 ms: the slowest answer, ms. */
   healthMaxMs: number;
   healthP99Ms: number;
+  /**
+   * The most main-thread CPU spent while one health request waited (from /proc, 10 ms ticks):
+   * the service's own stretch, where a slow answer with little CPU is the machine's load.
+   */
+  healthMaxCpuMs: number;
+  /** The longest stretch of main-thread CPU between two firings of a 1 ms timer, and the 99th percentile of stretches over 5 ms. */
+  stretchMaxCpuMs: number;
+  stretchP99CpuMs: number;
+}
+
+/**
+ * The main thread's longest stretches, in its own CPU time: a 1 ms timer reads the thread's CPU
+ * at each firing, and the CPU between two firings is what ran in between without a turn of the
+ * event loop. Unlike the lag and the health answers, the machine's other load hardly moves it
+ * (a thread that is not scheduled spends no CPU).
+ */
+function startStretchMonitor() {
+  const stretches: number[] = [];
+  let last = threadCpuMs();
+  const timer = setInterval(() => {
+    const now = threadCpuMs();
+    if (now - last > 5) stretches.push(now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    stretches.sort((a, b) => a - b);
+    return { max: stretches.at(-1) ?? 0, p99: stretches[Math.floor(0.99 * (stretches.length - 1))] ?? 0 };
+  };
 }
 
 /** Health probes from a worker thread (stall-probe.ts), so a stalled main thread cannot delay the asking. */
@@ -71,9 +100,13 @@ function startHealthProbe(url: string) {
     });
     await worker.terminate();
     const answers: number[] = [];
-    for (let i = 0; i < samples.length; i += 3) answers.push(samples[i + 1]! - samples[i]!);
+    let maxCpu = 0;
+    for (let i = 0; i < samples.length; i += 3) {
+      answers.push(samples[i + 1]! - samples[i]!);
+      maxCpu = Math.max(maxCpu, samples[i + 2]!);
+    }
     answers.sort((a, b) => a - b);
-    return { max: answers.at(-1) ?? 0, p99: answers[Math.floor(0.99 * (answers.length - 1))] ?? 0, count: answers.length };
+    return { max: answers.at(-1) ?? 0, p99: answers[Math.floor(0.99 * (answers.length - 1))] ?? 0, maxCpu, count: answers.length };
   };
 }
 const figures: ImportCpuFigure[] = [];
@@ -101,6 +134,7 @@ for (let run = 0; run < runs; run++) {
     for (const pass of passes) {
       const lag = monitorEventLoopDelay({ resolution: 10 });
       const stopProbe = startHealthProbe(service.url);
+      const stopStretches = startStretchMonitor();
       lag.enable();
       const threads0 = threadCpuByName();
       const cpu0 = threadCpuMs();
@@ -111,6 +145,7 @@ for (let run = 0; run < runs; run++) {
       const threads1 = threadCpuByName();
       lag.disable();
       const health = await stopProbe();
+      const stretches = stopStretches();
       const { inserted, updated, unchanged } = answer.data as { inserted: number; updated: number; unchanged: number };
       const figure: ImportCpuFigure = {
         pass,
@@ -122,11 +157,15 @@ for (let run = 0; run < runs; run++) {
         lagMaxMs: lag.max / 1e6,
         healthMaxMs: health.max,
         healthP99Ms: health.p99,
+        healthMaxCpuMs: health.maxCpu,
+        stretchMaxCpuMs: stretches.max,
+        stretchP99CpuMs: stretches.p99,
       };
       figures.push(figure);
       console.log(
         `  ${pass}: ${figure.mainUsPerRow.toFixed(2)} µs main-thread CPU a row (process ${figure.processUsPerRow.toFixed(2)} µs), ` +
-          `${figure.rowsPerSecond} q/s, lag p99 ${figure.lagP99Ms.toFixed(0)} ms (max ${figure.lagMaxMs.toFixed(0)}), /api/health answered in at most ${figure.healthMaxMs.toFixed(0)} ms (p99 ${figure.healthP99Ms.toFixed(0)}, ${health.count} probes); ` +
+          `${figure.rowsPerSecond} q/s, lag p99 ${figure.lagP99Ms.toFixed(0)} ms (max ${figure.lagMaxMs.toFixed(0)}), /api/health answered in at most ${figure.healthMaxMs.toFixed(0)} ms (p99 ${figure.healthP99Ms.toFixed(0)}, ${health.count} probes; at most ${figure.healthMaxCpuMs} ms of main-thread CPU while one waited); ` +
+          `longest stretch of main-thread CPU ${figure.stretchMaxCpuMs.toFixed(0)} ms (p99 of those over 5 ms: ${figure.stretchP99CpuMs.toFixed(0)}); ` +
           `status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
       // Where the process's CPU went, by thread (10 ms ticks): "bun" is the main thread, then the
