@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { sql } from 'kysely';
+import { connectDatabase, type DatabaseHandle } from '../src/db/connect.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 describe('NDJSON import as a stream', () => {
@@ -82,5 +85,44 @@ describe('NDJSON import when the parsing thread dies', () => {
     const again = await service.api('POST', '/api/questions', before + line(3001), { 'content-type': 'application/x-ndjson' });
     expect(again.status).toBe(201);
     expect(again.body.data).toMatchObject({ inserted: 1, updated: 0, unchanged: 3000, rejected: [] });
+  });
+});
+
+describe('NDJSON import when the database refuses a batch', () => {
+  let service: TestService;
+  let database: TestDatabase;
+  let handle: DatabaseHandle;
+  beforeAll(async () => {
+    // A database of its own (a file on SQLite), so the test can add a trigger the service's connection then meets.
+    database = await createTestDatabase('refused-batch');
+    service = await startTestService({ DATABASE_URL: database.url });
+    handle = await connectDatabase(database.url, { background: false });
+    if (handle.dialect === 'sqlite') {
+      await sql`CREATE TRIGGER refuse BEFORE INSERT ON questions WHEN new.content = 'REFUSED' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`.execute(handle.db);
+    } else {
+      await sql`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.content = 'REFUSED' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`.execute(handle.db);
+      await sql`CREATE TRIGGER refuse BEFORE INSERT ON questions FOR EACH ROW EXECUTE FUNCTION refuse()`.execute(handle.db);
+    }
+  });
+  afterAll(async () => {
+    await handle.db.destroy();
+    await service.stop();
+    await database.drop();
+  });
+
+  it('answers 500, keeps the batches saved before it and nothing after, though the next batch was being read while it was saved', async () => {
+    // Batches of 10,000 (question.routes.ts): the second holds the refused row, the third fills while the second is saved.
+    const lines = Array.from({ length: 35_000 }, (_, i) =>
+      JSON.stringify({ external_id: `r-${i}`, type_name: '解答题', subject_name: '数学', channel_code: 'refused', content: i === 15_000 ? 'REFUSED' : `第 ${i} 题` }),
+    );
+    const response = await service.api('POST', '/api/questions', `${lines.join('\n')}\n`, { 'content-type': 'application/x-ndjson' });
+    expect(response.status).toBe(500);
+    expect(response.body.code).toBe(500);
+    const stored = await service.api('GET', '/api/questions?channel_code=refused&page_size=1');
+    expect(stored.body.data.total).toBe(10_000);
+    // The service goes on: the rows after the refused one import.
+    const rest = await service.api('POST', '/api/questions', `${lines.slice(15_001).join('\n')}\n`, { 'content-type': 'application/x-ndjson' });
+    expect(rest.status).toBe(201);
+    expect(rest.body.data.inserted).toBe(20_000 - 1);
   });
 });

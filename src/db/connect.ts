@@ -1,8 +1,9 @@
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
 import { openPostgresPool } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 import { SqlitePacing } from './sqlite-pacing.ts';
+import { WalKeepingSqliteDialect } from './sqlite-dialect.ts';
 import { initialMigration } from './migrations/001_initial.ts';
 import { questionFingerprintsMigration } from './migrations/002_question_fingerprints.ts';
 import { groupDecisionsMigration } from './migrations/004_group_decisions.ts';
@@ -34,13 +35,16 @@ export interface ConnectOptions {
    * lock step after step while they wait (sqlite-search-indexer.ts).
    */
   background?: boolean;
+  /** SQLite file only: WAL pages past which the next transaction waits for the WAL to be copied back (tests make it small). */
+  walRestartPages?: number;
 }
 
 /** `sqlite:./path/file.sqlite`, `sqlite::memory:` or `postgres://…` (also `postgresql://…`). */
 export async function connectDatabase(url: string, options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(path, options.background ?? true) }), plugins: [new SqlitePacing()] });
+    const database = openSqlite(path, options.background ?? true, options.walRestartPages);
+    const db = new Kysely<Database>({ dialect: new WalKeepingSqliteDialect({ database }, database.wal), plugins: [new SqlitePacing()] });
     return { db, dialect: 'sqlite' };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

@@ -2,7 +2,7 @@ import { Database as BunDatabase } from 'bun:sqlite';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CheckpointerData } from './sqlite-checkpointer.ts';
+import { CHECKPOINTER, type CheckpointerData } from './sqlite-checkpointer-state.ts';
 import type { SearchIndexerData } from './sqlite-search-indexer.ts';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
@@ -23,6 +23,11 @@ class BunSqliteAdapter implements SqliteDatabase {
     private readonly checkpointer?: BackgroundCheckpointer,
     private readonly searchIndexer?: BackgroundSearchIndexer,
   ) {}
+
+  /** The WAL's upkeep around this connection's transactions (sqlite-dialect.ts); none for `:memory:`. */
+  get wal(): WalUpkeep | undefined {
+    return this.checkpointer;
+  }
 
   /** Told before each statement that may take the write lock: the search indexer steps aside (sqlite-search-indexer.ts). */
   private readonly wantsToWrite = () => this.searchIndexer?.mainWrites();
@@ -88,34 +93,91 @@ class BunSqliteAdapter implements SqliteDatabase {
 /** Statements that never take the write lock (reads; commit and rollback only release what begin took). */
 const READ_ONLY = /^\s*(select|commit|rollback|release|savepoint|pragma|explain)\b/i;
 
-/** How often the background thread checkpoints the WAL. */
+/** How often the background thread checkpoints the WAL when not woken. */
 const CHECKPOINT_INTERVAL_MS = 250;
 /**
- * WAL pages past which a commit on the main connection checkpoints by itself after all:
- * only reached if the background thread falls behind (SQLite's default is 1,000).
+ * WAL pages past which a commit on the main connection checkpoints by itself after all
+ * (SQLite's default is 1,000): a safety net, on the main thread, of 100-200 ms at a time. Above
+ * what an import reaches between two restarts of the WAL (below: a few batches, each ~5,000 pages).
  */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 20_000;
+const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
+/**
+ * WAL pages past which the next transaction waits for the background thread to copy the WAL
+ * back whole. SQLite starts a WAL over only when a write transaction begins with every frame
+ * copied back; an import's next batch begins a few milliseconds after the last commit, never
+ * in such a moment, so the WAL grew (~5,000 pages a 10,000-row batch of short rows) until the
+ * fallback above checkpointed on the main thread (210 ms, issue 15).
+ */
+const WAL_RESTART_PAGES = 4096;
+/** The longest a transaction waits for that copy before it begins anyway. */
+const WAL_WAIT_MS = 1000;
 /** How long closing waits for the background thread to close its connection. */
 const CHECKPOINTER_CLOSE_WAIT_MS = 2000;
 
-/** A worker thread that checkpoints the WAL with its own connection (see sqlite-checkpointer.ts). */
-class BackgroundCheckpointer {
-  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
-  private readonly worker: Worker;
+/** What the SQLite dialect does around each transaction on a file (sqlite-dialect.ts). */
+export interface WalUpkeep {
+  /** After a commit: if the WAL is long, the background thread starts copying it back now. */
+  committed(): void;
+  /** Before a transaction: resolves once that copy is done (bounded), so this transaction starts the WAL over. */
+  ready(): Promise<void>;
+}
 
-  constructor(path: string) {
-    const data: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS, closed: this.closed };
-    this.worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), { workerData: data });
+/** A worker thread that checkpoints the WAL with its own connection (see sqlite-checkpointer.ts). */
+class BackgroundCheckpointer implements WalUpkeep {
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  private readonly state = new Int32Array(new SharedArrayBuffer(4 * CHECKPOINTER.size));
+  private readonly worker: Worker;
+  /** The run a wait is for (the first to begin after the wake), if any. */
+  private awaitedRun: number | undefined;
+  /** The run that found the WAL copied back whole: the next transaction started it over (none yet: the WAL is new). */
+  private restartedAt = 0;
+  /** Commits since then, while no run has told the WAL's length since. */
+  private commitsSinceRestart = 0;
+
+  constructor(
+    path: string,
+    private readonly restartPages: number,
+  ) {
+    const data: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS, closed: this.closed, state: this.state };
+    this.worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), { workerData: data, name: 'sqlite-ckpt' });
     this.worker.unref();
+  }
+
+  committed() {
+    if (this.awaitedRun !== undefined) return;
+    // The last run's figures are older than the restart: the WAL holds only the commits since.
+    // One is fine; after more, copy it back rather than wait up to a whole interval to know.
+    const stale = Atomics.load(this.state, CHECKPOINTER.runs) === this.restartedAt;
+    if (stale && ++this.commitsSinceRestart < 2) return;
+    if (!stale && Atomics.load(this.state, CHECKPOINTER.log) < this.restartPages) return;
+    // A run under way may have begun before this commit: the next to begin is the one that counts.
+    this.awaitedRun = Atomics.load(this.state, CHECKPOINTER.started) + 1;
+    Atomics.add(this.state, CHECKPOINTER.wake, 1);
+    Atomics.notify(this.state, CHECKPOINTER.wake);
+  }
+
+  async ready() {
+    if (this.awaitedRun === undefined) return;
+    const deadline = performance.now() + WAL_WAIT_MS;
+    // Polled, not Atomics.wait: the main thread must never block (the copy takes 10-100 ms).
+    while (Atomics.load(this.state, CHECKPOINTER.runs) < this.awaitedRun && performance.now() < deadline) await sleep(2);
+    this.awaitedRun = undefined;
+    if (Atomics.load(this.state, CHECKPOINTER.log) !== Atomics.load(this.state, CHECKPOINTER.checkpointed)) return;
+    this.restartedAt = Atomics.load(this.state, CHECKPOINTER.runs);
+    this.commitsSinceRestart = 0;
   }
 
   /** Synchronous, as Kysely's close is: waits (bounded) for the thread to close its connection, so the main connection closes last and removes the WAL. */
   stop() {
-    this.worker.postMessage('stop');
+    Atomics.store(this.state, CHECKPOINTER.stop, 1);
+    Atomics.add(this.state, CHECKPOINTER.wake, 1);
+    Atomics.notify(this.state, CHECKPOINTER.wake);
     Atomics.wait(this.closed, 0, 0, CHECKPOINTER_CLOSE_WAIT_MS);
     void this.worker.terminate();
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How often the search indexer looks for new rows (and whether imports went quiet). */
 const SEARCH_INDEX_INTERVAL_MS = 500;
@@ -129,7 +191,7 @@ class BackgroundSearchIndexer {
 
   constructor(path: string) {
     const data: SearchIndexerData = { path, intervalMs: SEARCH_INDEX_INTERVAL_MS, closed: this.closed, mainWrites: this.writes };
-    this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./sqlite-search-indexer.ts', import.meta.url), { workerData: data, name: 'sqlite-fts' });
     this.worker.unref();
   }
 
@@ -147,7 +209,7 @@ class BackgroundSearchIndexer {
 }
 
 /** Opens a SQLite file (creating its folder) or `:memory:`, in WAL mode; a file's WAL is checkpointed, and its search index built, by background threads (unless `background` is false: another connection does it). */
-export function openSqlite(path: string, background = true): SqliteDatabase {
+export function openSqlite(path: string, background = true, walRestartPages = WAL_RESTART_PAGES): SqliteDatabase & { readonly wal?: WalUpkeep } {
   let database: BunDatabase;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -167,7 +229,7 @@ export function openSqlite(path: string, background = true): SqliteDatabase {
   if (path === ':memory:' || !background) return new BunSqliteAdapter(database);
   database.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   // An in-memory database cannot be shared with another thread: its searches scan (bounded per turn).
-  return new BunSqliteAdapter(database, new BackgroundCheckpointer(path), new BackgroundSearchIndexer(path));
+  return new BunSqliteAdapter(database, new BackgroundCheckpointer(path, walRestartPages), new BackgroundSearchIndexer(path));
 }
 
 /**

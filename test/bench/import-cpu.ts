@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startService } from '../../src/main.ts';
 import { NdjsonRowParser } from '../../src/questions/ndjson-rows.ts';
 import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
+import { threadCpuByName } from './main-thread-cpu.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
@@ -51,6 +52,62 @@ export interface ImportCpuFigure {
   processUsPerRow: number;
   rowsPerSecond: number;
   load: number;
+  /** monitorEventLoopDelay during the import, ms. */
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** GET /api/health asked from a thread of its own every 50 ms: the slowest answer, ms. */
+  healthMaxMs: number;
+  healthP99Ms: number;
+  /**
+   * The most main-thread CPU spent while one health request waited (from /proc, 10 ms ticks):
+   * the service's own stretch, where a slow answer with little CPU is the machine's load.
+   */
+  healthMaxCpuMs: number;
+  /** The longest stretch of main-thread CPU between two firings of a 1 ms timer, and the 99th percentile of stretches over 5 ms. */
+  stretchMaxCpuMs: number;
+  stretchP99CpuMs: number;
+}
+
+/**
+ * The main thread's longest stretches, in its own CPU time: a 1 ms timer reads the thread's CPU
+ * at each firing, and the CPU between two firings is what ran in between without a turn of the
+ * event loop. Unlike the lag and the health answers, the machine's other load hardly moves it
+ * (a thread that is not scheduled spends no CPU).
+ */
+function startStretchMonitor() {
+  const stretches: number[] = [];
+  let last = threadCpuMs();
+  const timer = setInterval(() => {
+    const now = threadCpuMs();
+    if (now - last > 5) stretches.push(now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    stretches.sort((a, b) => a - b);
+    return { max: stretches.at(-1) ?? 0, p99: stretches[Math.floor(0.99 * (stretches.length - 1))] ?? 0 };
+  };
+}
+
+/**
+ * Health probes from a process of their own (stall-probe.ts): not from a thread of this one, whose
+ * fetch shares Bun's one HTTP client thread with the import's upload and would wait behind it.
+ */
+function startHealthProbe(url: string) {
+  const probe = Bun.spawn([process.execPath, new URL('./stall-probe.ts', import.meta.url).pathname, url, String(process.pid), '50'], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+  return async () => {
+    probe.stdin.end();
+    const samples = JSON.parse(await new Response(probe.stdout).text()) as number[];
+    await probe.exited;
+    const answers: number[] = [];
+    let maxCpu = 0;
+    for (let i = 0; i < samples.length; i += 3) {
+      answers.push(samples[i + 1]! - samples[i]!);
+      maxCpu = Math.max(maxCpu, samples[i + 2]!);
+    }
+    answers.sort((a, b) => a - b);
+    return { max: answers.at(-1) ?? 0, p99: answers[Math.floor(0.99 * (answers.length - 1))] ?? 0, maxCpu, count: answers.length };
+  };
 }
 const figures: ImportCpuFigure[] = [];
 
@@ -76,20 +133,46 @@ for (let run = 0; run < runs; run++) {
   try {
     for (const pass of passes) {
       const lag = monitorEventLoopDelay({ resolution: 10 });
+      const stopProbe = startHealthProbe(service.url);
+      const stopStretches = startStretchMonitor();
       lag.enable();
+      const threads0 = threadCpuByName();
       const cpu0 = threadCpuMs();
       const process0 = process.cpuUsage();
       const answer = await upload(service.url);
       const cpu = threadCpuMs() - cpu0;
       const processCpu = process.cpuUsage(process0);
+      const threads1 = threadCpuByName();
       lag.disable();
+      const health = await stopProbe();
+      const stretches = stopStretches();
       const { inserted, updated, unchanged } = answer.data as { inserted: number; updated: number; unchanged: number };
-      const figure = { pass, mainUsPerRow: (cpu * 1000) / n, processUsPerRow: (processCpu.user + processCpu.system) / n, rowsPerSecond: Math.round(n / (answer.ms / 1000)), load: loadavg()[0]! };
+      const figure: ImportCpuFigure = {
+        pass,
+        mainUsPerRow: (cpu * 1000) / n,
+        processUsPerRow: (processCpu.user + processCpu.system) / n,
+        rowsPerSecond: Math.round(n / (answer.ms / 1000)),
+        load: loadavg()[0]!,
+        lagP99Ms: lag.percentile(99) / 1e6,
+        lagMaxMs: lag.max / 1e6,
+        healthMaxMs: health.max,
+        healthP99Ms: health.p99,
+        healthMaxCpuMs: health.maxCpu,
+        stretchMaxCpuMs: stretches.max,
+        stretchP99CpuMs: stretches.p99,
+      };
       figures.push(figure);
       console.log(
         `  ${pass}: ${figure.mainUsPerRow.toFixed(2)} µs main-thread CPU a row (process ${figure.processUsPerRow.toFixed(2)} µs), ` +
-          `${figure.rowsPerSecond} q/s, lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms; status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+          `${figure.rowsPerSecond} q/s, lag p99 ${figure.lagP99Ms.toFixed(0)} ms (max ${figure.lagMaxMs.toFixed(0)}), /api/health answered in at most ${figure.healthMaxMs.toFixed(0)} ms (p99 ${figure.healthP99Ms.toFixed(0)}, ${health.count} probes; at most ${figure.healthMaxCpuMs} ms of main-thread CPU while one waited); ` +
+          `longest stretch of main-thread CPU ${figure.stretchMaxCpuMs.toFixed(0)} ms (p99 of those over 5 ms: ${figure.stretchP99CpuMs.toFixed(0)}); ` +
+          `status ${answer.status}, inserted ${inserted}, updated ${updated}, unchanged ${unchanged}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
       );
+      // Where the process's CPU went, by thread (10 ms ticks): "bun" is the main thread, then the
+      // NDJSON parser, the WAL checkpointer (sqlite-ckpt), Bun's own (mi-scavenger returns freed memory to the system).
+      const byThread = [...threads1].map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const).filter(([, ms]) => ms > 0);
+      byThread.sort((a, b) => b[1] - a[1]);
+      console.log(`    CPU a row by thread: ${byThread.map(([name, ms]) => `${name} ${((ms * 1000) / n).toFixed(1)} µs`).join(', ')}`);
     }
   } finally {
     await service.close();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** utime + stime from a /proc stat file (a process's or one thread's), in ms (10 ms ticks); NaN off Linux. */
 export function statCpuMs(path: string): number {
@@ -14,4 +14,27 @@ export function statCpuMs(path: string): number {
 /** utime + stime of a process's main thread (its id is the process id), in ms (10 ms ticks); NaN off Linux. */
 export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU (ms) of each of this process's threads by name (Bun names its own: bun, mi-scavenger, JITWorker…; worker threads are "Worker"), summed per name; empty off Linux. */
+export function threadCpuByName(): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    const cpu = statCpuMs(`/proc/self/task/${tid}/stat`);
+    if (Number.isNaN(cpu)) continue;
+    let name = tid;
+    try {
+      name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      // The thread ended meanwhile.
+    }
+    byName.set(name, (byName.get(name) ?? 0) + cpu);
+  }
+  return byName;
 }

@@ -10,12 +10,14 @@
  * behind it on the bench's side (200–570 ms at 1,000,000 questions, read as the service's stall;
  * with the download made by curl instead, the same service answered in 10–18 ms).
  *
- * Run: bun test/bench/stall-probe.ts <service url> <service pid>
+ * Run: bun test/bench/stall-probe.ts <service url> <service pid> [pause ms, default 5]
+ * (the import bench asks every 50 ms: each answer costs the service's main thread too).
  */
 import { mainThreadCpuMs } from './main-thread-cpu.ts';
 
-const [url, pidText] = process.argv.slice(2);
+const [url, pidText, pauseText] = process.argv.slice(2);
 const pid = Number(pidText);
+const pauseMs = Number(pauseText ?? 5);
 const samples: number[] = [];
 let running = true;
 
@@ -37,6 +39,6 @@ while (running) {
   }
   const cpu = mainThreadCpuMs(pid) - cpuBefore;
   samples.push(sent, performance.timeOrigin + performance.now(), Number.isNaN(cpu) ? -1 : cpu);
-  await Bun.sleep(5);
+  await Bun.sleep(pauseMs);
 }
 process.stdout.write(JSON.stringify(samples));

@@ -76,6 +76,20 @@ describe('backlog and group counts through import batches (set-based on SQLite)'
     await expectUpkeepExact(handle);
   });
 
+  it('stay exact for a batch put on the backlog in several statements, after the newest rows were deleted (ids skip past the largest)', async () => {
+    const handle = await openTestDatabase('bulk-upkeep-ranges');
+    close = handle.close;
+    const { db } = handle;
+    const now = new Date().toISOString();
+    await upsertQuestions(db, Array.from({ length: 50 }, (_, i) => question(i)), now);
+    // The newest rows deleted: the next ids continue past the largest id left, not right after it.
+    const newest = await db.selectFrom('questions').select('id').orderBy('id', 'desc').limit(20).execute();
+    for (const { id } of newest) await deleteQuestion(db, id);
+    // More new rows than one backlog statement takes (BACKLOG_CHUNK, question.repository.ts).
+    expect(await upsertQuestions(db, Array.from({ length: 6000 }, (_, i) => question(1000 + i)), now)).toEqual({ inserted: 6000, updated: 0, unchanged: 0 });
+    await expectUpkeepExact(handle);
+  });
+
   it('migrates a bank stored before migration 012: its backlog and counts stay exact, and imports after keep them so', async () => {
     const database = await createTestDatabase('bulk-upkeep-migrate');
     const handle = await connectDatabase(database.url);
