@@ -107,6 +107,29 @@ describe('re-running a task after the bank changed', () => {
     expect(rows.clusters).toBe(Object.keys(again).length);
   });
 
+  it('keeps the snapshots of a re-run that changed nothing, and the run after a change still equals a new task', async () => {
+    const task = (await service.api('POST', '/api/dedup/tasks', { task_name: '未变的重跑' })).body.data;
+    await run(service, task.id);
+    const before = await clustersOf(service, task.id);
+    const snapshots = async () => {
+      if (testDatabaseServer()) return undefined;
+      const db = new Database(join(dir, 'bank.sqlite'), { readonly: true });
+      const rows = db.query('SELECT type_name, subject_name, channel_code, hex(decisions) AS bytes FROM dedup_group_decisions WHERE task_id = ? ORDER BY 1, 2, 3').all(task.id);
+      db.close();
+      return rows;
+    };
+    const stored = await snapshots();
+    await run(service, task.id);
+    expect(await clustersOf(service, task.id)).toEqual(before);
+    expect(await snapshots()).toEqual(stored);
+    // The kept snapshots are what the next run goes on.
+    expect((await service.api('POST', '/api/questions', [question('after-kept', `${texts[30]}？`)])).body.data.inserted).toBe(1);
+    await run(service, task.id);
+    const fresh = (await service.api('POST', '/api/dedup/tasks', { task_name: '对照2' })).body.data;
+    await run(service, fresh.id);
+    expect(await clustersOf(service, task.id)).toEqual(await clustersOf(service, fresh.id));
+  });
+
   it('runs a group again from scratch when its stored clusters no longer match its previous run', async () => {
     // The stored clusters are changed behind the service's back, which it never does itself.
     if (testDatabaseServer()) return;

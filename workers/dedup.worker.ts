@@ -54,7 +54,7 @@ export default function dedupWorker(job: GroupJob): MovedGroupResult {
   setTimeout(() => {
     if (sinceSweep >= SWEEP_EVERY) sweep();
   }, 0);
-  const posted = result.dropped ? withoutKeptClusters(result) : result;
+  const posted = withoutKeptDecisions(result.dropped ? withoutKeptClusters(result) : result, job.previous);
   // Moved, not copied: deserializing ~12 MB of prints and decisions of a 150,000-question
   // group cost the main thread 7-30 ms, and this thread has no further use for them.
   const moved: MovedGroupResult = {
@@ -72,6 +72,20 @@ function reasonBuffers(result: GroupResult): ArrayBuffer[] {
     for (const array of [cluster.stages, cluster.checks]) if (array !== undefined && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
   }
   return [...buffers];
+}
+
+/**
+ * The result without its decisions when they are the previous run's byte for byte
+ * (GroupResult.decisionsKept): a re-run of the 200k stall bench bank sent 3.3 MB of snapshots
+ * back to the main thread (0.9 MB for its largest group), which wrote every byte again in the
+ * group's save; five times that at 1M.
+ * `previous` is still this thread's: it was moved in with the job.
+ */
+function withoutKeptDecisions(result: GroupResult, previous: Uint8Array | null | undefined): GroupResult {
+  const { decisions } = result;
+  if (!decisions || !previous || decisions.byteLength !== previous.byteLength) return result;
+  if (Buffer.compare(Buffer.from(decisions.buffer, decisions.byteOffset, decisions.byteLength), Buffer.from(previous.buffer, previous.byteOffset, previous.byteLength)) !== 0) return result;
+  return { ...result, decisions: undefined, decisionsKept: true };
 }
 
 /** The result with only the clusters to write: kept ones are counted (GroupResult.kept), their stored copies stay. */

@@ -168,6 +168,12 @@ export interface GroupResult {
   /** This run's decisions (opaque), to send back as GroupJob.previous in the group's next run. */
   decisions?: Uint8Array;
   /**
+   * Set by the worker, with `decisions` left out, when this run's decisions are GroupJob.previous
+   * byte for byte (a re-run that changed nothing: every group of an unchanged bank): the stored
+   * copy is already this run's, so it is neither sent back nor written again.
+   */
+  decisionsKept?: boolean;
+  /**
    * With GroupJob.previous taken into account: the canonical ids of that run's clusters that are
    * not kept (changed or gone). The stored copies of these go; those of kept clusters stay.
    */

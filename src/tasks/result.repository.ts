@@ -69,7 +69,8 @@ export async function saveGroupResult(
     // Kept clusters keep their review; with the new ones, they are the group's share of the task's review counters.
     const review = await groupReviewCounts(trx, group.id);
     // With the result it came from: the next run trusts these decisions only as far as they are saved.
-    await saveDecisions(trx, taskId, group, result.decisions);
+    // Kept ones (the previous run's, byte for byte) are stored already: the run read them for this group.
+    if (!result.decisionsKept) await saveDecisions(trx, taskId, group, result.decisions);
     return trx
       .updateTable('dedup_tasks')
       .set({

@@ -254,7 +254,7 @@ export async function runStallBench(corpus: Corpus, which: 'sqlite' | 'postgres'
       log(`  search index (FTS5, its own thread): ${mark} of ${top} rows indexed ${((performance.now() - began) / 1000).toFixed(0)} s after the task`);
       over.push(...(await measureReads(service, taskId, check, 'with the search index complete')));
     }
-    if (database) {
+    if (database && !checksOnly) {
       // PostgreSQL (migration 011): the service's indexer puts the imported rows into the pg_trgm index in the background.
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();

@@ -282,6 +282,22 @@ describe('dedupGroup', () => {
     const r = dedupWorker(job([STEM, STEM]))[valueSymbol];
     expect(r.clusters[0]?.members.length).toBe(2);
   });
+
+  it('sends no decisions back when they are the previous run\'s byte for byte, and changed ones in full', () => {
+    const contents = [STEM, STEM, '另一道题', `${STEM}。`];
+    const first = dedupWorker(job(contents))[valueSymbol];
+    expect(first.decisions?.byteLength).toBeGreaterThan(0);
+    expect(first.decisionsKept).toBeUndefined();
+    const again = dedupWorker({ ...job(contents), previous: first.decisions!.slice() })[valueSymbol];
+    expect(again.decisionsKept).toBe(true);
+    expect(again.decisions).toBeUndefined();
+    // Whatever it leaves out of the result, the clusters are a fresh run's.
+    expect(again.kept?.clusters).toBe(dedupGroup(job(contents)).clusters.length);
+    const changed = [...contents.slice(0, 3), '第四道题换了'];
+    const third = dedupWorker({ ...job(changed), previous: first.decisions!.slice() })[valueSymbol];
+    expect(third.decisionsKept).toBeUndefined();
+    expect(Array.from(third.decisions!)).toEqual(Array.from(dedupGroup(job(changed)).decisions!));
+  });
 });
 
 describe('print worker', () => {
