@@ -19,12 +19,15 @@ import type { TaskRunner } from './tasks/task.runner.ts';
 import { taskRoutes } from './tasks/task.routes.ts';
 import type { ReviewEvents } from './review/review.events.ts';
 import { decisionRoutes, resolutionRoutes, restoreRoutes, taskReviewRoutes } from './review/review.routes.ts';
+import type { InteractiveWork } from './tasks/interactive-work.ts';
 
 export interface AppDeps {
   db: Kysely<Database>;
   runner: TaskRunner;
   /** The thread that parses NDJSON imports; created by main.ts. */
   ndjsonParser: Pick<NdjsonParser, 'open'>;
+  /** Checks are counted here while they run: a task's main-thread steps wait for them (main.ts, interactive-work.ts). */
+  interactive?: Pick<InteractiveWork, 'during'>;
   /** Prints of the whole bank: answers checks, learns of imports and deletes. */
   bank: Pick<BankIndex, 'check' | 'forget' | 'scheduleBackfill'>;
   logger: Logger;

@@ -23,6 +23,7 @@ import { createProgressSink } from './realtime/progress.ts';
 import { registerSocketHandlers } from './realtime/socket.ts';
 import { createReviewEvents } from './review/review.events.ts';
 import { TaskRunner } from './tasks/task.runner.ts';
+import { InteractiveWork } from './tasks/interactive-work.ts';
 
 export interface RunningService {
   url: string;
@@ -121,6 +122,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   // While a task runs, its workers compute and store the prints of its questions anyway: the
   // backfill waits rather than compete for the pool and the main thread.
   const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, checks: checkOnPool(checkPool), onChanged: bankChanged, busy: () => runner.busy });
+  // Checks in flight go first on the main thread: a task's next group read or save waits for them (bounded).
+  const interactive = new InteractiveWork();
   const runner = new TaskRunner({
     db,
     pool,
@@ -140,6 +143,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     discoveryMs: shared ? config.taskPollMs : 0,
     lockRows: shared,
     onStarted: (task) => announceStart?.(task.id),
+    interactive,
   });
   const announceStart = shared ? shareTaskStarts(io as unknown as Server, () => runner.discover(), logger) : undefined;
   registerSocketHandlers(io, { db, logger, authTokens: config.authTokens });
@@ -149,6 +153,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     db,
     runner,
     bank,
+    interactive,
     ndjsonParser,
     metrics,
     version: packageJson.version,

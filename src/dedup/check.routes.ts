@@ -14,22 +14,26 @@ export const checkBody = questionInput.extend({
   min_similarity: dedupOptions.min_similarity,
 });
 
-export function checkRoutes({ bank, db }: AppDeps) {
+export function checkRoutes({ bank, db, interactive }: AppDeps) {
   const app = new Hono();
   app.post('/', async (c) => {
     const body = await readBody(c, checkBody);
-    const hits = await bank.check(
-      {
-        type_name: body.type_name,
-        subject_name: body.subject_name,
-        channel_code: body.channel_code,
-        content: body.content,
-        options: body.options == null ? null : JSON.stringify(body.options),
-      },
-      { scope: body.scope, max_distance: body.max_distance, min_similarity: body.min_similarity },
-    );
-    // Only active questions: a match on a resolved duplicate names its canonical question.
-    return ok(c, await mapResolvedHits(db, hits));
+    const check = async () => {
+      const hits = await bank.check(
+        {
+          type_name: body.type_name,
+          subject_name: body.subject_name,
+          channel_code: body.channel_code,
+          content: body.content,
+          options: body.options == null ? null : JSON.stringify(body.options),
+        },
+        { scope: body.scope, max_distance: body.max_distance, min_similarity: body.min_similarity },
+      );
+      // Only active questions: a match on a resolved duplicate names its canonical question.
+      return mapResolvedHits(db, hits);
+    };
+    // Someone waits on this answer: a running task's next read or save waits for it (interactive-work.ts).
+    return ok(c, await (interactive ? interactive.during(check) : check()));
   });
   return app;
 }

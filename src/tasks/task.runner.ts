@@ -11,6 +11,7 @@ import { forgetDecisions, loadDecisions } from './decisions.repository.ts';
 import { nextTurn } from '../pace.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
 import { buildGroupJob, printedRows, readTexts } from './group-job.ts';
+import type { InteractiveWork } from './interactive-work.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { QuestionBudget } from './question-budget.ts';
 import { saveGroupResult, StaleDecisionsError } from './result.repository.ts';
@@ -85,7 +86,12 @@ export interface RunnerDeps {
   lockRows?: boolean;
   /** Called once a run started here is under way; a shared deployment tells its peers, so they join at once. */
   onStarted?: (task: TaskRow) => void;
+  /** Checks in flight: reading a group and saving one wait for them, at most INTERACTIVE_WAIT_MS (interactive-work.ts). */
+  interactive?: Pick<InteractiveWork, 'quiet'>;
 }
+
+/** The longest a task's main-thread step waits for checks in flight before it goes ahead anyway. */
+const INTERACTIVE_WAIT_MS = 100;
 
 /** How often resident memory is sampled while groups compute, and the pause after a trip. */
 const MEMORY_CHECK_MS = 100;
@@ -348,6 +354,7 @@ export class TaskRunner {
       // index holds them by version, else they are stored): the worker fetches the few it must read over a text
       // channel. A first run verifies most rows and gets every text.
       const read = this.reading.then(async () => {
+        await this.deps.interactive?.quiet(INTERACTIVE_WAIT_MS);
         const loaded = await buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank, includeResolved: run.includeResolved });
         // The reviewers' decisions that hold for the rows read: the engine honours them.
         const verdicts = await loadGroupVerdicts(db, verdictScope(group, run.includeResolved), loaded.ids);
@@ -400,6 +407,7 @@ export class TaskRunner {
         texts?.close();
       }
       lease.release();
+      await this.deps.interactive?.quiet(INTERACTIVE_WAIT_MS);
       const saved = await saveGroupResult(db, run.taskId, run.runNumber, group, result, performance.now() - startedAt, now(), reviewed);
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
       // The prints the worker had to compute are kept for the next run and for checks. They are a
