@@ -132,7 +132,9 @@ export class BankIndex {
   }
 
   private async sortRuns(): Promise<void> {
-    while (this.index.buildStep()) await nextTurn();
+    // Pending rows are sorted into runs first (rows indexed meanwhile too), then runs are merged
+    // (fewer runs, cheaper lookups); one step a turn.
+    while (this.index.buildStep() || this.index.mergeStep()) await nextTurn();
   }
 
   /** Rows indexed but not yet sorted into runs: each check scans them one by one. */

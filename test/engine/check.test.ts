@@ -94,6 +94,44 @@ describe('CheckIndex runs', () => {
   });
 });
 
+describe('CheckIndex merged runs', () => {
+  it('answers every lookup exactly as the unmerged runs did, the per-key cap and the oldest-first order included', async () => {
+    const { RUN_ROWS } = await import('../../workers/dedup/check-index.ts');
+    const filler = (i: number) => `${OTHER.slice(0, 20)} 第${i % 997}题 ${(i * 7919) % 4001} ${String.fromCharCode(0x4e00 + (i % 20000))}${String.fromCharCode(0x4e00 + ((i * 31) % 20000))}`;
+    // Ten runs; 1,500 copies of one stem spread over them (more rows under its keys than a lookup may visit), near copies, two channels.
+    const total = 10 * RUN_ROWS + 300;
+    const text = (i: number) => (i % 55 === 0 ? STEM : i % 89 === 0 ? STEM.replace('(1,2)', `(1,${i % 7})`) : filler(i));
+    const build = () => {
+      const index = new CheckIndex();
+      for (let i = 0; i < total; i++) index.upsert(i + 1, checkGroup('解答题', '数学', i % 3 === 0 ? 'b' : 'a'), printOf(text(i), null));
+      index.remove(56);
+      index.upsert(3 * RUN_ROWS, checkGroup('解答题', '数学', 'a'), printOf(STEM, null));
+      return index;
+    };
+    const unmerged = build();
+    while (unmerged.buildStep()) {}
+    const merged = build();
+    merged.build();
+    expect(unmerged.runCount).toBe(11);
+    expect(merged.runCount).toBeLessThan(4);
+    const queries = [STEM, `<p>${STEM}</p>`, STEM.replace('(1,2)', '(1,5)'), OTHER, filler(4242), filler(17), text(89 * 3)];
+    let compared = 0;
+    for (const content of queries) {
+      const print = printOf(content, null);
+      for (const scope of ['channel', 'subject'] as const) {
+        for (const [maxDistance, minSimilarity] of [[3, 0.85], [0, 0.95], [3, 0.5]] as const) {
+          const query = { maxDistance, minSimilarity, typeSubject: '解答题\u0000数学', channel: 'a', scope };
+          const before = unmerged.candidates(print, 0, query);
+          expect(merged.candidates(print, 0, query)).toEqual(before);
+          compared += before.length;
+        }
+      }
+    }
+    // The stem's keys hold more rows than one lookup visits: the cap was reached, in the same rows.
+    expect(compared).toBeGreaterThan(1000);
+  }, 60_000);
+});
+
 describe('CheckIndex upsert', () => {
   it('keeps one row for a print it already holds (same version), and a new row for a changed one', () => {
     const index = new CheckIndex();

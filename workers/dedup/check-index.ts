@@ -9,10 +9,14 @@
  * of at most RUN_ROWS rows, each sorted on its own: sorting one run takes
  * ~10 ms, where sorting a million rows at once held the main thread for about
  * a second (the first check after a task waited 553 ms on it). A lookup
- * searches every run (a million rows: ~120 runs, well under a millisecond).
- * Rows added since the last run sit in an unsorted delta scanned linearly;
- * `buildStep` sorts the next run, one per call, so the caller can turn the
- * event loop between runs. Removed ids are tombstoned.
+ * searches every run, so runs are then merged pairwise, as a binary counter
+ * (two runs of equal size become one): a million rows end in ~7 runs, not
+ * ~120, whose lookups cost ~0.9 ms of the main thread a check. A merge is
+ * linear and walks MERGE_STEP_ENTRIES entries a call; the runs it replaces
+ * serve lookups until it is done. Rows added since the last run sit in an
+ * unsorted delta scanned linearly; `buildStep` sorts the next run and
+ * `mergeStep` advances the merge, one step per call, so the caller can turn
+ * the event loop between them. Removed ids are tombstoned.
  */
 import { bandKey, bandLayout } from './bands.ts';
 import { hamming64 } from './hash.ts';
@@ -26,6 +30,10 @@ export const INDEX_DISTANCE = 3;
 const KEY_SCAN_CAP = 512;
 /** Rows sorted at once into one run: ~100k entries, ~10 ms of the main thread. */
 export const RUN_ROWS = 8192;
+/** Entries a merge step writes: ~0.5 ms of the main thread. */
+const MERGE_STEP_ENTRIES = 65_536;
+/** Runs grow by merging up to this many rows: a run's positions stay exact in a double (key * 2^21 + position). */
+const MAX_MERGED_ROWS = 1 << 21;
 
 export interface CheckQuery {
   maxDistance: number;
@@ -57,6 +65,23 @@ interface Sorted {
 interface Run {
   bands: Sorted[];
   sketch: Sorted;
+  rows: number;
+}
+
+/** Two adjacent runs being merged into one: each index's entries, walked a step at a time. */
+interface Merge {
+  left: Run;
+  right: Run;
+  scale: number;
+  /** Per index (bands, then sketch): the merged entries so far, and how far into each side. */
+  parts: { out: Float64Array; a: Sorted; b: Sorted; i: number; j: number; k: number }[];
+}
+
+/** The scale of a run of n rows: positions take posBits bits below the key. */
+function scaleFor(n: number): number {
+  let posBits = 1;
+  while (1 << posBits < n) posBits++;
+  return 2 ** posBits;
 }
 
 function sortedIndex(from: number, to: number, keysPerRow: number, keyOf: (row: number, k: number) => number): Sorted {
@@ -122,6 +147,8 @@ export class CheckIndex {
   /** Rows below `built` are in the sorted runs; the rest are the delta. */
   private built = 0;
   private runs: Run[] = [];
+  /** The merge in progress (mergeStep); new runs are only appended meanwhile, after its two. */
+  private merging: Merge | undefined;
   private readonly rowOf = new IdRows();
   private readonly layout = bandLayout(INDEX_DISTANCE);
 
@@ -217,9 +244,54 @@ export class CheckIndex {
     this.ids[row] = -1;
   }
 
-  /** Sorts every pending row into runs at once (tests, benches; the service calls buildStep between turns). */
+  /** Sorts every pending row into runs and merges them at once (tests, benches; the service calls buildStep and mergeStep between turns). */
   build(): void {
     while (this.buildStep()) {}
+    while (this.mergeStep()) {}
+  }
+
+  /** Runs a lookup searches: fewer after merges. */
+  get runCount(): number {
+    return this.runs.length;
+  }
+
+  /**
+   * Advances the merge of two adjacent runs, the older no bigger than the newer (a binary counter
+   * of run sizes: each row is merged ~log2(rows / RUN_ROWS) times, ~1 s of the main thread for a
+   * million rows, in steps); returns whether merge work is left. Lookups go on using the
+   * two runs until the merged one replaces them, between two calls.
+   */
+  mergeStep(): boolean {
+    if (!this.merging) {
+      // The smallest pair of adjacent runs whose older one is no bigger than the newer (the oldest
+      // such pair on a tie): runs of equal size pair up, as the digits of a binary counter.
+      let at = -1;
+      for (let i = 0; i + 1 < this.runs.length; i++) {
+        const sum = this.runs[i]!.rows + this.runs[i + 1]!.rows;
+        if (this.runs[i]!.rows > this.runs[i + 1]!.rows || sum > MAX_MERGED_ROWS) continue;
+        if (at < 0 || sum < this.runs[at]!.rows + this.runs[at + 1]!.rows) at = i;
+      }
+      if (at < 0) return false;
+      const left = this.runs[at]!;
+      const right = this.runs[at + 1]!;
+      const indexes = (run: Run) => [...run.bands, run.sketch];
+      const scale = scaleFor(left.rows + right.rows);
+      const [as, bs] = [indexes(left), indexes(right)];
+      this.merging = { left, right, scale, parts: as.map((a, x) => ({ out: new Float64Array(a.entries.length + bs[x]!.entries.length), a, b: bs[x]!, i: 0, j: 0, k: 0 })) };
+    }
+    const merge = this.merging;
+    let budget = MERGE_STEP_ENTRIES;
+    for (const part of merge.parts) {
+      if (budget <= 0) break;
+      budget -= mergePart(part, merge.scale, merge.right.bands[0]!.from - merge.left.bands[0]!.from, budget);
+    }
+    if (merge.parts.some((part) => part.k < part.out.length)) return true;
+    const from = merge.left.bands[0]!.from;
+    const sorted = merge.parts.map((part) => ({ entries: part.out, scale: merge.scale, shift: 0, from }));
+    // Runs sorted meanwhile were appended after the two: the merged one takes the two's place.
+    this.runs.splice(this.runs.indexOf(merge.left), 2, { bands: sorted.slice(0, -1), sketch: sorted[sorted.length - 1]!, rows: merge.left.rows + merge.right.rows });
+    this.merging = undefined;
+    return true;
   }
 
   /** Sorts the next up to RUN_ROWS pending rows into a run; returns whether rows are still pending. */
@@ -232,6 +304,7 @@ export class CheckIndex {
       this.runs.push({
         bands: starts.map((start, b) => sortedIndex(from, to, 1, (row) => bandKey(p[row * FP_WORDS + F_SIM_HI]!, p[row * FP_WORDS + F_SIM_LO]!, start, widths[b]!))),
         sketch: sortedIndex(from, to, SKETCH_KEYS, (row, k) => p[row * FP_WORDS + F_SKETCH + k]!),
+        rows: to - from,
       });
       this.built = to;
     }
@@ -316,6 +389,43 @@ export class CheckIndex {
   countOf(row: number): number {
     return this.prints[row * FP_WORDS + F_COUNT]! & COUNT_MASK;
   }
+}
+
+/**
+ * Merges up to `budget` entries of two sorted indexes of adjacent runs into `out`, re-encoded for
+ * the merged run (key * scale + position from its first row; the right run's rows come after the
+ * left's, so for one key the older rows still come first). Returns the entries written.
+ */
+function mergePart(part: Merge['parts'][number], scale: number, rightOffset: number, budget: number): number {
+  const { out, a, b } = part;
+  const ea = a.entries;
+  const eb = b.entries;
+  let { i, j, k } = part;
+  const end = Math.min(out.length, k + budget);
+  const began = k;
+  while (k < end) {
+    let va = Infinity;
+    if (i < ea.length) {
+      const key = Math.floor(ea[i]! / a.scale);
+      va = key * scale + (ea[i]! - key * a.scale);
+    }
+    let vb = Infinity;
+    if (j < eb.length) {
+      const key = Math.floor(eb[j]! / b.scale);
+      vb = key * scale + (eb[j]! - key * b.scale) + rightOffset;
+    }
+    if (va <= vb) {
+      out[k++] = va;
+      i++;
+    } else {
+      out[k++] = vb;
+      j++;
+    }
+  }
+  part.i = i;
+  part.j = j;
+  part.k = k;
+  return k - began;
 }
 
 const pair = new Uint32Array(2 * SKETCH_KEYS);
