@@ -58,6 +58,8 @@ export interface ReadOptions {
   printsFrom?: PrintSource;
   /** Take in questions resolved as duplicates (a task's include_resolved); left out otherwise. */
   includeResolved?: boolean;
+  /** Awaited between two pages of the read (a turn of the event loop by default; the runner also lets checks in flight go first). */
+  betweenPages?: () => Promise<void>;
 }
 
 /** Rows' prints kept in memory by the version of the row they were computed from. */
@@ -71,13 +73,14 @@ export interface PrintSource {
 
 /** Reads a group into the worker's job format: every text, or (omitPrinted) only those without a stored print. */
 export function buildGroupJob(db: Kysely<Database>, group: GroupRow, opts: DedupOptions, read: ReadOptions = {}): Promise<LoadedGroup> {
-  const rows = { group, includeResolved: read.includeResolved ?? false };
+  const rows = { group, includeResolved: read.includeResolved ?? false, betweenPages: read.betweenPages ?? nextTurn };
   return read.omitPrinted ? readPrintsFirst(db, rows, opts, read.printsFrom) : readEveryText(db, rows, opts);
 }
 
 /** The rows a group job reads: the group's questions, resolved duplicates in or out. */
 interface GroupRows {
   group: GroupRow;
+  betweenPages: () => Promise<void>;
   includeResolved: boolean;
 }
 
@@ -119,7 +122,7 @@ async function readEveryText(db: Kysely<Database>, rows: GroupRows, opts: DedupO
     }
     if (page.length < PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
-    await nextTurn();
+    await rows.betweenPages();
   }
   const job: GroupJob = {
     ids: Float64Array.from(ids),
@@ -181,7 +184,7 @@ async function readPrintsFirst(db: Kysely<Database>, groupRows: GroupRows, opts:
     }
     if (page.length < PRINT_PAGE_SIZE) break;
     afterId = page[page.length - 1]!.id;
-    await nextTurn();
+    await groupRows.betweenPages();
   }
 
   // The job's rows: the printed ones without text, the others with theirs (if still there),

@@ -354,8 +354,13 @@ export class TaskRunner {
       // index holds them by version, else they are stored): the worker fetches the few it must read over a text
       // channel. A first run verifies most rows and gets every text.
       const read = this.reading.then(async () => {
-        await this.deps.interactive?.quiet(INTERACTIVE_WAIT_MS);
-        const loaded = await buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank, includeResolved: run.includeResolved });
+        const checksFirst = async () => {
+          await nextTurn();
+          await this.deps.interactive?.quiet(INTERACTIVE_WAIT_MS);
+        };
+        await checksFirst();
+        // Between pages too: a big group's read is many pages of the main thread.
+        const loaded = await buildGroupJob(db, group, run.opts, { omitPrinted: previous !== null, printsFrom: this.deps.bank, includeResolved: run.includeResolved, betweenPages: checksFirst });
         // The reviewers' decisions that hold for the rows read: the engine honours them.
         const verdicts = await loadGroupVerdicts(db, verdictScope(group, run.includeResolved), loaded.ids);
         // Read now, before the job (and perhaps its verdict arrays) moves to the worker.
