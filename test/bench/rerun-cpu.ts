@@ -17,7 +17,8 @@ import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { api, spawnService, tempDir, type ChildService } from '../support/child-service.ts';
 import { admin } from '../support/database.ts';
-import { loadCorpus, questionAt } from './corpus.ts';
+import { loadCorpus } from './corpus.ts';
+import { bankLine, importLines, runTask } from './stall.ts';
 import { mainThreadCpuMs, statCpuMs } from './main-thread-cpu.ts';
 
 const N = Number(process.env.BENCH_RERUN_N ?? 200_000);
@@ -39,34 +40,9 @@ function otherThreadsCpuMs(pid: number): number {
   return sum;
 }
 
-async function runTask(url: string, taskId: number) {
-  await api(url, 'POST', `/api/dedup/tasks/${taskId}/start`);
-  for (;;) {
-    const task = (await api(url, 'GET', `/api/dedup/tasks/${taskId}`)).body.data;
-    if (task.status === 'completed') return task;
-    if (task.status !== 'running') throw new Error(`task ${task.status}: ${task.error}`);
-    await Bun.sleep(100);
-  }
-}
-
+/** The stall bench's rows, through one NDJSON request. */
 async function importBank(url: string) {
-  const corpus = loadCorpus();
-  const encoder = new TextEncoder();
-  let i = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (i >= N) return controller.close();
-      let chunk = '';
-      for (const end = Math.min(N, i + 2000); i < end; i++) {
-        const q = questionAt(corpus.base, i);
-        chunk += `${JSON.stringify({ external_id: `stall-${i}`, type_name: q.type_name, subject_name: q.subject_name, channel_code: q.channel_code, content: q.content })}\n`;
-      }
-      controller.enqueue(encoder.encode(chunk));
-    },
-  });
-  const response = await fetch(`${url}/api/questions`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
-  if (response.status !== 201) throw new Error(`import: ${response.status} ${(await response.text()).slice(0, 300)}`);
-  await response.arrayBuffer();
+  await importLines(url, N, bankLine(loadCorpus()));
 }
 
 async function pgDatabaseExists(name: string) {
