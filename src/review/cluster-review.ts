@@ -93,6 +93,17 @@ export function weakestSimilarity(cluster: Pick<Cluster, 'canonicalId' | 'member
   return weakest;
 }
 
+/** The stored members' question ids of some clusters, by cluster id (a page of them: one statement). */
+export async function storedMemberIds(db: Db, clusterIds: number[]): Promise<Map<number, number[]>> {
+  const byCluster = new Map<number, number[]>();
+  for (const row of await db.selectFrom('dedup_cluster_members').select(['cluster_id', 'question_id']).where('cluster_id', 'in', clusterIds).execute()) {
+    let list = byCluster.get(row.cluster_id);
+    if (!list) byCluster.set(row.cluster_id, (list = []));
+    list.push(row.question_id);
+  }
+  return byCluster;
+}
+
 export interface ReviewCounts {
   reviewed: number;
   confirmed: number;

@@ -4,7 +4,7 @@ import type { CheckHit } from '../dedup/check.ts';
 import { nextTurn } from '../pace.ts';
 import { rowToQuestion } from '../questions/question.repository.ts';
 import type { Question } from '../questions/question.schema.ts';
-import { displayedCanonical } from './cluster-review.ts';
+import { displayedCanonical, storedMemberIds } from './cluster-review.ts';
 import { lockIdleTask } from './review.repository.ts';
 
 type Db = Kysely<Database>;
@@ -44,17 +44,7 @@ export async function resolveTask(db: Db, taskId: number, resolvedBy: string, no
         .limit(RESOLVE_PAGE)
         .execute();
       if (page.length === 0) break;
-      const members = await trx
-        .selectFrom('dedup_cluster_members')
-        .select(['cluster_id', 'question_id'])
-        .where('cluster_id', 'in', page.map((row) => row.id))
-        .execute();
-      const byCluster = new Map<number, number[]>();
-      for (const member of members) {
-        let list = byCluster.get(member.cluster_id);
-        if (!list) byCluster.set(member.cluster_id, (list = []));
-        list.push(member.question_id);
-      }
+      const byCluster = await storedMemberIds(trx, page.map((row) => row.id));
       for (const cluster of page) {
         clusters++;
         // Read now: an earlier cluster may just have resolved this canonical question.

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Cluster, GroupResult } from '../../workers/protocol.ts';
 import { memberReason, type MemberReason } from '../../workers/dedup/reason.ts';
 import type { Database, GroupRow, ReviewState, TaskRow } from '../db/schema.ts';
-import { displayedCanonical, groupReviewCounts, noReview, REVIEW_COLUMNS, reviewOf, weakestSimilarity, type ReformedReview } from '../review/cluster-review.ts';
+import { displayedCanonical, groupReviewCounts, noReview, REVIEW_COLUMNS, reviewOf, storedMemberIds, weakestSimilarity, type ReformedReview } from '../review/cluster-review.ts';
 import type { ClusterReview } from '../review/review.schema.ts';
 import { saveDecisions } from './decisions.repository.ts';
 import { markDeletedMembers } from './deleted-members.ts';
@@ -218,15 +218,10 @@ async function confirmKept(db: Db, groupId: number, reviewed: ReformedReview) {
 /** Canonical question ids per lookup of confirmKept. */
 const CANONICAL_CHUNK = 500;
 
-/** The stored members of some clusters, by cluster id. */
-async function membersOf(db: Db, clusterIds: number[]) {
-  const members = new Map<number, { questionId: number }[]>();
-  for (const row of await db.selectFrom('dedup_cluster_members').select(['cluster_id', 'question_id']).where('cluster_id', 'in', clusterIds).execute()) {
-    let list = members.get(row.cluster_id);
-    if (!list) members.set(row.cluster_id, (list = []));
-    list.push({ questionId: row.question_id });
-  }
-  return members;
+/** The stored members of some clusters as a review sees them, by cluster id. */
+async function membersOf(db: Db, clusterIds: number[]): Promise<Map<number, { questionId: number }[]>> {
+  const ids = await storedMemberIds(db, clusterIds);
+  return new Map([...ids].map(([clusterId, questionIds]) => [clusterId, questionIds.map((questionId) => ({ questionId }))]));
 }
 
 /**
