@@ -170,21 +170,11 @@ export class CheckIndex {
     if (this.holds(id, group, print, at, version)) return;
     this.remove(id);
     if (this.rows === this.ids.length) {
-      const ids = new Float64Array(this.ids.length * 2);
-      ids.set(this.ids);
-      this.ids = ids;
-      const prints = new Uint32Array(this.prints.length * 2);
-      prints.set(this.prints);
-      this.prints = prints;
-      const versions = new Uint32Array(this.versions.length * 2);
-      versions.set(this.versions);
-      this.versions = versions;
-      const groupOf = new Int32Array(this.groupOf.length * 2);
-      groupOf.set(this.groupOf);
-      this.groupOf = groupOf;
-      const seenAt = new Uint32Array(this.seenAt.length * 2);
-      seenAt.set(this.seenAt);
-      this.seenAt = seenAt;
+      this.ids = doubled(this.ids, Float64Array);
+      this.prints = doubled(this.prints, Uint32Array);
+      this.versions = doubled(this.versions, Uint32Array);
+      this.groupOf = doubled(this.groupOf, Int32Array);
+      this.seenAt = doubled(this.seenAt, Uint32Array);
     }
     const row = this.rows++;
     this.ids[row] = id;
@@ -426,6 +416,13 @@ function mergePart(part: Merge['parts'][number], scale: number, rightOffset: num
   part.j = j;
   part.k = k;
   return k - began;
+}
+
+/** A copy of `array` with twice its length, the new half zeroed. */
+function doubled<T extends Float64Array | Uint32Array | Int32Array>(array: T, Kind: new (length: number) => T): T {
+  const grown = new Kind(array.length * 2);
+  grown.set(array);
+  return grown;
 }
 
 const pair = new Uint32Array(2 * SKETCH_KEYS);
