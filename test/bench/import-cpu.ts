@@ -18,6 +18,7 @@ import { startService } from '../../src/main.ts';
 import { NdjsonRowParser } from '../../src/questions/ndjson-rows.ts';
 import { loadBenchCorpus, questionAt, shortQuestion } from './corpus.ts';
 import { threadCpuByName } from './main-thread-cpu.ts';
+import { spawnHealthProbe } from './stall.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 1);
@@ -94,11 +95,9 @@ function startStretchMonitor() {
  * fetch shares Bun's one HTTP client thread with the import's upload and would wait behind it.
  */
 function startHealthProbe(url: string) {
-  const probe = Bun.spawn([process.execPath, new URL('./stall-probe.ts', import.meta.url).pathname, url, String(process.pid), '50'], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+  const stopProbe = spawnHealthProbe(url, process.pid, 50);
   return async () => {
-    probe.stdin.end();
-    const samples = JSON.parse(await new Response(probe.stdout).text()) as number[];
-    await probe.exited;
+    const samples = await stopProbe();
     const answers: number[] = [];
     let maxCpu = 0;
     for (let i = 0; i < samples.length; i += 3) {

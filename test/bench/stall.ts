@@ -73,14 +73,27 @@ interface Timed {
   bytes: number;
 }
 
+/**
+ * Starts the health probe (stall-probe.ts) as a process of its own, asking `pauseMs` after each
+ * answer; the function it returns stops it and resolves with its samples, flat
+ * [sent, answered, service main-thread CPU ms] triples.
+ */
+export function spawnHealthProbe(url: string, pid: number, pauseMs = 5): () => Promise<number[]> {
+  const probe = Bun.spawn([process.execPath, new URL('./stall-probe.ts', import.meta.url).pathname, url, String(pid), String(pauseMs)], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+  return async () => {
+    probe.stdin.end();
+    const samples = JSON.parse(await new Response(probe.stdout).text()) as number[];
+    await probe.exited;
+    return samples;
+  };
+}
+
 /** The probe process's samples; `worst(began, ended)`: the slowest health answer overlapping that window. */
 export function startProbe(url: string, pid: number) {
-  const probe = Bun.spawn([process.execPath, new URL('./stall-probe.ts', import.meta.url).pathname, url, String(pid)], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+  const stopProbe = spawnHealthProbe(url, pid);
   return {
     async stop() {
-      probe.stdin.end();
-      const all = JSON.parse(await new Response(probe.stdout).text()) as number[];
-      await probe.exited;
+      const all = await stopProbe();
       /** The slowest answer overlapping the window, the main thread's CPU during it, and the most CPU any one answer's wait held. */
       return (began: number, ended: number) => {
         let worst = 0;
