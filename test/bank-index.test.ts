@@ -7,6 +7,7 @@ import { upsertQuestions } from '../src/questions/question.repository.ts';
 import type { QuestionInput } from '../src/questions/question.schema.ts';
 import { loadCorpus, scaleCorpus } from './bench/corpus.ts';
 import { openTestDatabase } from './support/database.ts';
+import { waitingForPrint } from './support/print-backlog.ts';
 
 /**
  * The check index of a service started on an empty bank: the rows it learns later are sorted
@@ -81,6 +82,58 @@ describe('the check index of a service started on an empty bank', () => {
       expect(new Set(hits.map((hit) => hit.question_id)).size).toBe(hits.length);
     } finally {
       await bank.close();
+    }
+  });
+});
+
+describe('new rows above the print backlog’s mark (migration 014)', () => {
+  it('are printed by a check of their group while the backfill waits, then by the backfill, which moves the mark past them', async () => {
+    const own = await openTestDatabase('print-queue');
+    const { db, dialect } = own;
+    let busy = true;
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => busy, backfillDelayMs: 0 });
+    const texts = scaleCorpus(corpus.base, 6).map((q) => q.content);
+    const row = (id: string, channel: string, content: string) => ({ external_id: id, type_name: '单选题', subject_name: '数学', channel_code: channel, content }) as QuestionInput;
+    const group = (channel: string) => ({ type_name: '单选题', subject_name: '数学', channel_code: channel, options: null });
+    try {
+      await upsertQuestions(db, [row('a0', 'a', texts[0]!), row('a1', 'a', texts[1]!), row('b0', 'b', texts[2]!), row('b1', 'b', texts[3]!)], now());
+      const ids = Object.fromEntries((await db.selectFrom('questions').select(['id', 'external_id']).execute()).map((q) => [q.external_id!, Number(q.id)]));
+      const mark = async () => Number((await db.selectFrom('question_print_queue').select('queued_through').executeTakeFirstOrThrow()).queued_through);
+      const queued = async () => (await db.selectFrom('question_backlog').select('question_id').execute()).length;
+      const waiting = async () => (await waitingForPrint(db)).map((w) => w.question_id).sort((x, y) => x - y);
+      // SQLite: the import left its rows above the mark, off the backlog. PostgreSQL: its trigger queued them; nothing is above the mark.
+      expect(await queued()).toBe(dialect === 'sqlite' ? 0 : 4);
+      expect(await mark()).toBe(dialect === 'sqlite' ? 0 : Number.MAX_SAFE_INTEGER);
+      expect(await waiting()).toEqual([ids.a0!, ids.a1!, ids.b0!, ids.b1!]);
+
+      await bank.load();
+      // A check prints its own group's waiting rows first, so it finds them; the rest still wait (a "task" holds the backfill).
+      const hits = await bank.check({ ...group('a'), content: texts[1]! }, {});
+      expect(hits.map((hit) => [hit.question_id, hit.similarity])).toEqual([[ids.a1!, 1]]);
+      expect(await waiting()).toEqual([ids.b0!, ids.b1!]);
+
+      // b1 changed after the import: on the backlog and (SQLite) above the mark, printed once, in its new version.
+      await upsertQuestions(db, [row('b1', 'b', texts[4]!)], now());
+      expect(await queued()).toBeGreaterThan(0);
+      // A subject-wide check from another channel reaches b's waiting rows too.
+      const wide = await bank.check({ ...group('c'), content: texts[4]! }, { scope: 'subject' });
+      expect(wide.map((hit) => [hit.question_id, hit.similarity])).toEqual([[ids.b1!, 1]]);
+      expect(await waiting()).toEqual([]);
+
+      // Rows imported while the backfill may run: it prints them and moves the mark to the newest id.
+      await upsertQuestions(db, [row('d0', 'd', texts[5]!), row('d1', 'd', texts[0]!)], now());
+      busy = false;
+      bank.scheduleBackfill(0);
+      for (let i = 0; i < 400 && (await waiting()).length > 0; i++) await Bun.sleep(10);
+      expect(await waiting()).toEqual([]);
+      const newest = Number((await db.selectFrom('questions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow()).id);
+      for (let i = 0; i < 400 && dialect === 'sqlite' && (await mark()) < newest; i++) await Bun.sleep(10);
+      expect(await mark()).toBe(dialect === 'sqlite' ? newest : Number.MAX_SAFE_INTEGER);
+      expect(await queued()).toBe(0);
+      expect(bank.size).toBe(6);
+    } finally {
+      await bank.close();
+      await own.close();
     }
   });
 });

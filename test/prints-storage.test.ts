@@ -6,6 +6,7 @@ import { upsertQuestions } from '../src/questions/question.repository.ts';
 import type { QuestionInput } from '../src/questions/question.schema.ts';
 import { FINGERPRINT_WORDS } from '../workers/protocol.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { waitingForPrint } from './support/print-backlog.ts';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const question = (externalId: string, content: string, channel = 'default'): QuestionInput =>
@@ -36,7 +37,7 @@ describe('question prints and their backlog', () => {
   const rowsOf = async ({ db }: DatabaseHandle) =>
     db.selectFrom('questions').select(['id', 'external_id', 'row_hash', 'channel_code']).orderBy('id').execute();
   const backlog = async ({ db }: DatabaseHandle) =>
-    (await db.selectFrom('question_backlog').select(['question_id', 'type_name', 'channel_code']).orderBy('question_id').execute()).map(
+    (await waitingForPrint(db)).map(
       (row) => `${row.question_id}@${row.type_name === '单选题' ? '' : `${row.type_name}/`}${row.channel_code}`,
     );
   /** Ids whose stored print is valid: made for the row as it is now. */

@@ -17,6 +17,7 @@ import { searchMigration } from './migrations/010_search.ts';
 import { pgSearchBackgroundMigration } from './migrations/011_pg_search_background.ts';
 import { bulkInsertUpkeepMigration } from './migrations/012_bulk_insert_upkeep.ts';
 import { decisionLapsedMigration } from './migrations/013_decision_lapsed.ts';
+import { printQueueMarkMigration } from './migrations/014_print_queue_mark.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -84,6 +85,7 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '011_pg_search_background': pgSearchBackgroundMigration(dialect),
         '012_bulk_insert_upkeep': bulkInsertUpkeepMigration(dialect),
         '013_decision_lapsed': decisionLapsedMigration(dialect),
+        '014_print_queue_mark': printQueueMarkMigration(dialect),
       };
     },
   };

@@ -41,6 +41,12 @@ export interface QuestionBacklogTable {
   question_id: number;
 }
 
+/** How far `question_backlog` is complete (migration 014): new rows above the mark are not on it yet. */
+export interface QuestionPrintQueueTable {
+  id: number;
+  queued_through: number;
+}
+
 /** Questions per group, kept by triggers (migration 010) and, for new rows on SQLite, by the import batch (012). */
 export interface QuestionGroupCountTable {
   type_name: string;
@@ -177,6 +183,7 @@ export interface Database {
   questions: QuestionTable;
   question_prints: QuestionPrintTable;
   question_backlog: QuestionBacklogTable;
+  question_print_queue: QuestionPrintQueueTable;
   question_group_counts: QuestionGroupCountTable;
   question_search_state: QuestionSearchStateTable;
   dedup_tasks: DedupTaskTable;

@@ -6,6 +6,7 @@ import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork } from './check.ts';
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
+import { freshUnprintedBetween, freshUnprintedOfGroup, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
 export interface PrintPool {
@@ -49,21 +50,11 @@ const READ_CHUNK = 500;
 /** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
 const CATCH_UP_LIMIT = 5000;
 
-interface UnprintedRow {
-  id: number;
-  type_name: string;
-  subject_name: string;
-  channel_code: string;
-  content: string;
-  options: string | null;
-  row_hash: string;
-}
-
 /**
  * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from
- * `question_prints` at start-up; questions without a valid print (new or changed: the
- * `question_backlog`) are fingerprinted on the pool in the background and written back, so
- * tasks reuse them too.
+ * `question_prints` at start-up; questions without a valid print (changed ones on the
+ * `question_backlog`, new ones above its mark: print-queue.ts) are fingerprinted on the pool
+ * in the background and written back, so tasks reuse them too.
  */
 export class BankIndex {
   private readonly index = new CheckIndex();
@@ -242,8 +233,27 @@ export class BankIndex {
       .where('b.type_name', '=', input.type_name)
       .where('b.subject_name', '=', input.subject_name);
     if (scope === 'channel') query = query.where('b.channel_code', '=', input.channel_code);
-    const rows = await query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
-    if (rows.length > 0) await this.printAndStore(rows);
+    const queued = await query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
+    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, new Set(queued.map((row) => row.id))))] : queued;
+    if (rows.length > 0) await this.printAndStore(rows.slice(0, CATCH_UP_LIMIT));
+  }
+
+  /** The group's new rows without a print (above the backlog's mark), except those on the backlog too. */
+  private async freshOfGroup(input: CheckInput, scope: 'channel' | 'subject', queued: Set<number>) {
+    const { db } = this.deps;
+    const channels =
+      scope === 'channel'
+        ? [input.channel_code]
+        : (
+            await db
+              .selectFrom('question_group_counts')
+              .select('channel_code')
+              .where('type_name', '=', input.type_name)
+              .where('subject_name', '=', input.subject_name)
+              .execute()
+          ).map((row) => row.channel_code);
+    const fresh = await freshUnprintedOfGroup(db, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT);
+    return fresh.filter((row) => !queued.has(row.id));
   }
 
   /** The questions waiting for a print, with what printing them needs. */
@@ -311,6 +321,33 @@ export class BankIndex {
       await this.printAndStore(page);
       printed += page.length;
     }
+    if (!this.closed && !this.deps.busy?.()) printed += await this.backfillAboveMark();
     if (printed > 0) logger.info({ printed, indexed: this.index.size }, 'fingerprints computed');
+  }
+
+  /**
+   * Prints the new rows above the backlog's mark, PAGE ids at a time in id order, moving the
+   * mark past each page once its rows are printed (SQLite; on PostgreSQL nothing is above it).
+   * Returns how many it printed.
+   */
+  private async backfillAboveMark(): Promise<number> {
+    const { db } = this.deps;
+    let printed = 0;
+    const newest = await newestQuestionId(db);
+    for (let mark = await queueMark(db); mark < newest; ) {
+      if (this.closed) break;
+      if (this.deps.busy?.()) {
+        this.scheduleBackfill();
+        break;
+      }
+      const through = Math.min(mark + PAGE, newest);
+      const rows = await freshUnprintedBetween(db, mark, through);
+      if (rows.length > 0) await this.printAndStore(rows);
+      else await nextTurn();
+      await moveQueueMark(db, mark, through);
+      printed += rows.length;
+      mark = through;
+    }
+    return printed;
   }
 }

@@ -44,12 +44,6 @@ const keyOf = (channel: string, externalId: string) => `${channel}\u0000${extern
 /** SQLite allows 32,766 bound parameters; PostgreSQL 65,535. Stay well below both. */
 const INSERT_CHUNK = 500;
 const LOOKUP_CHUNK = 500;
-/**
- * New rows put on the print backlog by one statement (SQLite). Short rows over 2,000 groups:
- * ~19 ms of main-thread CPU for 5,000 (max 44), 35 ms for 10,000 (max 56), and at 2,500 the
- * rows a group gets per statement are too few to share B-tree seeks (7 µs a row against 3.5).
- */
-const BACKLOG_CHUNK = 5000;
 /** Updated rows between two turns of the event loop (an indexed row's update re-indexes its text: ~0.1-0.3 ms). */
 const UPDATES_PER_TURN = 100;
 
@@ -175,12 +169,14 @@ export async function upsertStoredQuestions(db: Db, rows: StoredQuestion[], now:
 }
 
 /**
- * The batch's new rows, in INSERTs of INSERT_CHUNK rows. On SQLite the print backlog and the
- * group counts are then brought up to date for all of them at once, in the same transaction
- * (migration 012 dropped the per-row INSERT triggers that did it; PostgreSQL's statement-level
- * triggers still do): this is the one path that inserts questions, and any other must do the
- * same. New rows are exactly those above the largest id before the first INSERT (ids only
- * grow, AUTOINCREMENT, and this transaction is the only writer).
+ * The batch's new rows, in INSERTs of INSERT_CHUNK rows. On SQLite the group counts are then
+ * brought up to date for all of them at once, in the same transaction (migration 012 dropped
+ * the per-row INSERT triggers; PostgreSQL's statement-level triggers still do it): this is the
+ * one path that inserts questions, and any other must do the same. New rows are exactly those
+ * above the largest id before the first INSERT (ids only grow, AUTOINCREMENT, and this
+ * transaction is the only writer). They are not put on the print backlog: on SQLite new rows
+ * wait above its mark (migration 014, src/dedup/print-queue.ts), which saves the import ~3 µs
+ * a short row and a third of its commit's pages.
  */
 async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
   if (inserts.length === 0) return;
@@ -192,26 +188,13 @@ async function insertNewRows(db: Db, trx: Db, inserts: PendingInsert[]) {
     await insertRows(db, trx, inserts.slice(start, start + INSERT_CHUNK));
   }
   if (!setBased) return;
-  // The batch's ids run without a gap (AUTOINCREMENT, one writer), but may start past lastId + 1 (rows deleted at the end).
-  const first = (await sql<{ id: number }>`SELECT id FROM questions WHERE id > ${lastId} ORDER BY id LIMIT 1`.execute(trx)).rows[0]!.id;
-  const newest = (await sql<{ id: number }>`SELECT max(id) AS id FROM questions`.execute(trx)).rows[0]!.id;
-  // NOT INDEXED: the new rows by their rowid range, never a walk over an index of the whole bank.
-  // In the backlog's key order: 2,000 groups' worth of rows inserted in id order cost the
-  // B-tree a seek and often a page split each (~5 µs a row), sorted ~2.6 µs (200,000 short rows).
-  // A range of BACKLOG_CHUNK ids a statement with a turn between: the whole batch in one was a
-  // 35-56 ms stretch of the main thread (10,000 short rows, issue 15).
-  for (let from = first - 1; from < newest; from += BACKLOG_CHUNK) {
-    await nextTurn();
-    await sql`INSERT INTO question_backlog (type_name, subject_name, channel_code, question_id)
-      SELECT type_name, subject_name, channel_code, id FROM questions NOT INDEXED
-      WHERE id > ${from} AND id <= ${Math.min(from + BACKLOG_CHUNK, newest)} ORDER BY 1, 2, 3, 4`.execute(trx);
-  }
   await nextTurn();
+  // NOT INDEXED: the new rows by their rowid range, never a walk over an index of the whole bank.
   await sql`INSERT INTO question_group_counts (type_name, subject_name, channel_code, question_count)
     SELECT type_name, subject_name, channel_code, count(*) FROM questions NOT INDEXED WHERE id > ${lastId} GROUP BY type_name, subject_name, channel_code
     ON CONFLICT (type_name, subject_name, channel_code) DO UPDATE SET question_count = question_count + excluded.question_count`.execute(trx);
   // The commit comes next, a stretch of its own: it writes every page the batch dirtied into the
-  // WAL (~5,000 pages, 30-55 ms of main-thread CPU for 10,000 short rows over 2,000 groups).
+  // WAL (~3,000 pages, 20-40 ms of main-thread CPU for 10,000 short rows over 2,000 groups).
   await nextTurn();
 }
 

@@ -18,7 +18,7 @@ import { validateRow, type StoredQuestion } from './stored-question.ts';
 
 /**
  * Rows saved in one transaction. Each commit rewrites the index pages its rows touched (a few
- * per group: the group index, the print backlog, the group counts), so larger batches write
+ * per group: the group index, and before migration 014 the print backlog), so larger batches write
  * fewer pages a row. With short rows over 2,000 groups a 2,000-row batch touched about as many
  * pages as it had rows: 10,000 cut the main thread's time a row from ~29 to ~19 µs (issue 15,
  * docs/no-stall.md). The transaction yields between its INSERT statements, so a larger batch

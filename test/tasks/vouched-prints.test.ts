@@ -13,6 +13,7 @@ import { packTexts } from '../../workers/packed-texts.ts';
 import type { GroupJob, GroupResult } from '../../workers/protocol.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { openTestDatabase } from '../support/database.ts';
+import { waitingForPrint } from '../support/print-backlog.ts';
 import { checkOnThisThread } from '../../src/dedup/check.ts';
 
 /**
@@ -50,7 +51,8 @@ describe('a group whose questions are all printed', () => {
     const index = new BankIndex({ db, pool: piscina, logger: silent, printWorker, checks: checkOnThisThread(), backfillDelayMs: 0 });
     await index.load();
     const deadline = Date.now() + 20_000;
-    while ((await db.selectFrom('question_backlog').select('question_id').limit(1).execute()).length > 0 && Date.now() < deadline) await Bun.sleep(25);
+    while ((await waitingForPrint(db)).length > 0 && Date.now() < deadline) await Bun.sleep(25);
+    expect(await waitingForPrint(db)).toEqual([]);
     await index.close();
 
     // The real pool, watched: what each trip carried and what came back.

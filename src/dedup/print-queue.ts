@@ -1,0 +1,100 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { nextTurn } from '../pace.ts';
+
+/**
+ * The questions waiting for a print are those on `question_backlog` and, on SQLite, the new
+ * rows above `question_print_queue.queued_through` that lack a valid print (migration 014: an
+ * import no longer puts its rows on the backlog). This module reads the second part; on
+ * PostgreSQL the mark never moves and no row is above it.
+ */
+
+/** A question waiting for a print, with what printing it needs. */
+export interface UnprintedRow {
+  id: number;
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+  content: string;
+  options: string | null;
+  row_hash: string;
+}
+
+type Db = Kysely<Database>;
+
+/**
+ * Group-index entries read per statement when looking for a group's new rows (~1 µs each with
+ * the print lookup), and at most this many times FRESH_PAGES in all: a check's catch-up stays
+ * a few milliseconds at a time even when a task has printed a big group's new rows already.
+ */
+const FRESH_PAGE = 5000;
+const FRESH_PAGES = 4;
+
+export async function queueMark(db: Db): Promise<number> {
+  const row = await db.selectFrom('question_print_queue').select('queued_through').where('id', '=', 1).executeTakeFirstOrThrow();
+  return Number(row.queued_through);
+}
+
+/**
+ * Up to `limit` of a group's new rows without a valid print, newest first in the reading (a
+ * task prints the older ones; rows imported after it are the newest), returned in id order.
+ * `channels`: the group's channel, or every channel of its subject for a subject-wide check.
+ */
+export async function freshUnprintedOfGroup(
+  db: Db,
+  group: { type_name: string; subject_name: string; channels: readonly string[] },
+  limit: number,
+): Promise<UnprintedRow[]> {
+  const mark = await queueMark(db);
+  const found: UnprintedRow[] = [];
+  for (const channel of group.channels) {
+    const inGroup = sql`type_name = ${group.type_name} AND subject_name = ${group.subject_name} AND channel_code = ${channel}`;
+    let below = Number.MAX_SAFE_INTEGER;
+    for (let page = 0; page < FRESH_PAGES && found.length < limit; page++) {
+      if (page > 0) await nextTurn();
+      // The page: the next FRESH_PAGE new rows of the group going down, on the group index alone.
+      const bounds = await sql<{ lowest: number | null; rows: number }>`
+        SELECT min(id) AS lowest, count(*) AS rows FROM (
+          SELECT id FROM questions WHERE ${inGroup} AND id > ${mark} AND id < ${below} ORDER BY id DESC LIMIT ${FRESH_PAGE}) AS page`.execute(db);
+      const { lowest, rows } = bounds.rows[0]!;
+      if (lowest === null) break;
+      const waiting = await sql<UnprintedRow>`
+        SELECT q.id, q.type_name, q.subject_name, q.channel_code, q.content, q.options, q.row_hash FROM questions q
+        WHERE ${inGroup} AND q.id >= ${lowest} AND q.id < ${below}
+          AND NOT EXISTS (SELECT 1 FROM question_prints p WHERE p.question_id = q.id AND p.row_hash = q.row_hash)
+        ORDER BY q.id DESC LIMIT ${limit - found.length}`.execute(db);
+      for (const row of waiting.rows) found.push({ ...row, id: Number(row.id) });
+      if (Number(rows) < FRESH_PAGE) break;
+      below = Number(lowest);
+    }
+    if (found.length >= limit) break;
+  }
+  return found.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The new rows with ids in (after, through] that lack a valid print, in id order: a page of
+ * the backfill's walk above the mark. On SQLite `id` is the rowid, so this reads that range of
+ * the table and nothing else.
+ */
+export async function freshUnprintedBetween(db: Db, after: number, through: number): Promise<UnprintedRow[]> {
+  const result = await sql<UnprintedRow>`
+    SELECT q.id, q.type_name, q.subject_name, q.channel_code, q.content, q.options, q.row_hash FROM questions q
+    WHERE q.id > ${after} AND q.id <= ${through}
+      AND NOT EXISTS (SELECT 1 FROM question_prints p WHERE p.question_id = q.id AND p.row_hash = q.row_hash)
+    ORDER BY q.id`.execute(db);
+  return result.rows.map((row) => ({ ...row, id: Number(row.id) }));
+}
+
+/**
+ * Every question up to `through` now has a valid print or is on the backlog (the UPDATE
+ * trigger queues a row changed meanwhile): the mark moves there, if nobody moved it first.
+ */
+export async function moveQueueMark(db: Db, from: number, through: number): Promise<void> {
+  await db.updateTable('question_print_queue').set({ queued_through: through }).where('id', '=', 1).where('queued_through', '=', from).execute();
+}
+
+export async function newestQuestionId(db: Db): Promise<number> {
+  const row = await db.selectFrom('questions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return Number(row?.id ?? 0);
+}
