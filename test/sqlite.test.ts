@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'bun:test';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Database } from 'bun:sqlite';
 import { openSqlite } from '../src/db/sqlite.ts';
 
 describe('openSqlite', () => {
@@ -51,5 +52,24 @@ describe('openSqlite', () => {
     const path = join(dir, 'db.sqlite');
     fill(path).close();
     expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('makes a new database with 16 KB pages and opens one made with 4 KB pages as it is', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sqlite-test-'));
+    const fresh = fill(join(dir, 'new.sqlite'));
+    expect(fresh.prepare('pragma page_size').all([])).toEqual([{ page_size: 16_384 }]);
+    fresh.close();
+    // A bank made before: 4 KB pages, WAL. Reopened, it keeps its pages and its rows, and takes new ones.
+    const oldPath = join(dir, 'old.sqlite');
+    const old = new Database(oldPath, { create: true });
+    old.exec('PRAGMA page_size = 4096');
+    old.exec('PRAGMA journal_mode = WAL');
+    old.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL); INSERT INTO t (body) VALUES ('kept')");
+    old.close();
+    const reopened = openSqlite(oldPath);
+    expect(reopened.prepare('pragma page_size').all([])).toEqual([{ page_size: 4096 }]);
+    reopened.prepare("insert into t (body) values ('added')").run([]);
+    expect(reopened.prepare('select body from t order by id').all([])).toEqual([{ body: 'kept' }, { body: 'added' }]);
+    reopened.close();
   });
 });
