@@ -64,6 +64,11 @@ export class BankIndex {
   private closed = false;
   /** Scratch for a version key (versionKey). */
   private readonly version = new Uint32Array(2);
+  /**
+   * The print backlog's mark (print-queue.ts), read once: only this instance's backfill moves it
+   * on SQLite, and on PostgreSQL it never moves, so a check there costs no query for it.
+   */
+  private mark: number | undefined;
   /** Sorting pending rows into runs, one run per turn of the event loop; set while it runs. */
   private sorting: Promise<void> | undefined;
 
@@ -252,7 +257,8 @@ export class BankIndex {
               .where('subject_name', '=', input.subject_name)
               .execute()
           ).map((row) => row.channel_code);
-    const fresh = await freshUnprintedOfGroup(db, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT);
+    this.mark ??= await queueMark(db);
+    const fresh = await freshUnprintedOfGroup(db, this.mark, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT);
     return fresh.filter((row) => !queued.has(row.id));
   }
 
@@ -345,6 +351,7 @@ export class BankIndex {
       if (rows.length > 0) await this.printAndStore(rows);
       else await nextTurn();
       await moveQueueMark(db, mark, through);
+      this.mark = through;
       printed += rows.length;
       mark = through;
     }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 import { nextTurn } from '../pace.ts';
 
 /**
@@ -36,16 +37,17 @@ export async function queueMark(db: Db): Promise<number> {
 }
 
 /**
- * Up to `limit` of a group's new rows without a valid print, newest first in the reading (a
+ * Up to `limit` of a group's new rows (above `mark`) without a valid print, newest first in the reading (a
  * task prints the older ones; rows imported after it are the newest), returned in id order.
  * `channels`: the group's channel, or every channel of its subject for a subject-wide check.
  */
 export async function freshUnprintedOfGroup(
   db: Db,
+  mark: number,
   group: { type_name: string; subject_name: string; channels: readonly string[] },
   limit: number,
 ): Promise<UnprintedRow[]> {
-  const mark = await queueMark(db);
+  if (mark === NOTHING_ABOVE_THE_MARK) return [];
   const found: UnprintedRow[] = [];
   for (const channel of group.channels) {
     const inGroup = sql`type_name = ${group.type_name} AND subject_name = ${group.subject_name} AND channel_code = ${channel}`;
