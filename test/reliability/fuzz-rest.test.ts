@@ -31,10 +31,10 @@ afterAll(async () => {
 /** Every row of every table, so any write at all shows up. */
 function snapshot(file: string): string {
   return readDb(file, (db) => {
-    // Question prints and their backlog, and the search index with its mark, are caches the service
+    // Question prints and their backlog with its mark, and the search index with its own, are caches the service
     // fills in the background after an import, so they are left out: what a request may not change is the data itself.
     const tables = db
-      .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('question_prints', 'question_backlog', 'question_search_state') AND name NOT LIKE 'questions_fts%' ORDER BY name")
+      .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('question_prints', 'question_backlog', 'question_print_queue', 'question_search_state') AND name NOT LIKE 'questions_fts%' ORDER BY name")
       .all() as { name: string }[];
     const rows = tables.map(({ name }) => [name, db.query(`SELECT * FROM "${name}" ORDER BY rowid`).all()]);
     return JSON.stringify(rows);
