@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { Piscina } from 'piscina';
 import pino from 'pino';
 import { BankIndex } from '../src/dedup/bank-index.ts';
-import { checkOnPool } from '../src/dedup/check.ts';
+import { checkOnPool, printOf } from '../src/dedup/check.ts';
+import { storePrints } from '../src/dedup/fingerprints.ts';
+import { FINGERPRINT_WORDS } from '../workers/protocol.ts';
 import { upsertQuestions } from '../src/questions/question.repository.ts';
 import type { QuestionInput } from '../src/questions/question.schema.ts';
 import { loadCorpus, scaleCorpus } from './bench/corpus.ts';
@@ -131,6 +133,35 @@ describe('new rows above the print backlog’s mark (migration 014)', () => {
       expect(await mark()).toBe(dialect === 'sqlite' ? newest : Number.MAX_SAFE_INTEGER);
       expect(await queued()).toBe(0);
       expect(bank.size).toBe(6);
+    } finally {
+      await bank.close();
+      await own.close();
+    }
+  });
+});
+
+describe('loading the stored prints at start-up', () => {
+  it('indexes every valid print, page after page, and leaves out a print of an older version', async () => {
+    const own = await openTestDatabase('print-load');
+    const { db } = own;
+    // More questions than one page of prints (2,000): the load must go on to the next pages.
+    const rows = scaleCorpus(corpus.base, 2300).map((q, i) => ({ external_id: `l${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'load', content: q.content }) as QuestionInput);
+    await upsertQuestions(db, rows, now());
+    const stored = await db.selectFrom('questions').select(['id', 'row_hash', 'content']).orderBy('id').execute();
+    const prints = new Uint32Array(stored.length * FINGERPRINT_WORDS);
+    stored.forEach((row, i) => prints.set(printOf(row.content, null), i * FINGERPRINT_WORDS));
+    await storePrints(db, stored.map((row, i) => ({ id: Number(row.id), rowHash: row.row_hash, row: i })), prints);
+    // The last question changes after its print was stored: that print no longer counts.
+    const changed = rows[rows.length - 1]!;
+    await upsertQuestions(db, [{ ...changed, content: `${changed.content}（改）` }], now());
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => true, backfillDelayMs: 60_000 });
+    try {
+      await bank.load();
+      expect(bank.size).toBe(rows.length - 1);
+      // A question of the last page is found by its stored print alone (nothing waits to be printed for it).
+      const probe = rows[rows.length - 2]!;
+      const hits = await bank.check({ ...probe, channel_code: 'load', options: null }, {});
+      expect(hits.filter((hit) => hit.similarity === 1).map((hit) => hit.question_id)).toContain(Number(stored[stored.length - 2]!.id));
     } finally {
       await bank.close();
       await own.close();

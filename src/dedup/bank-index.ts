@@ -173,23 +173,41 @@ export class BankIndex {
     await this.indexStoredPrints(change.from, change.to);
   }
 
-  /** Indexes the stored prints of questions with ids from `fromId` to `toId`, a page at a time. */
+  /**
+   * Indexes the stored prints of questions with ids from `fromId` to `toId`, a page at a time:
+   * a page of prints along their primary key, then their questions by id, matched here. One
+   * query joining the two let PostgreSQL misjudge the join (it expected one row, the row_hash
+   * columns being alike) and hash-join both whole tables for every page: a 1,000,000-question
+   * bank's index did not load within minutes of a restart, and checks meanwhile missed its prints.
+   */
   private async indexStoredPrints(fromId: number, toId: number) {
+    const { db } = this.deps;
     let afterId = fromId - 1;
     for (;;) {
-      const page = await this.deps.db
-        .selectFrom('question_prints as p')
-        .innerJoin('questions as q', (join) => join.onRef('q.id', '=', 'p.question_id').onRef('q.row_hash', '=', 'p.row_hash'))
-        .select(['q.id', 'q.type_name', 'q.subject_name', 'q.channel_code', 'q.row_hash', 'p.print'])
-        .where('p.question_id', '>', afterId)
-        .where('p.question_id', '<=', toId)
-        .orderBy('p.question_id')
+      const page = await db
+        .selectFrom('question_prints')
+        .select(['question_id', 'row_hash', 'print'])
+        .where('question_id', '>', afterId)
+        .where('question_id', '<=', toId)
+        .orderBy('question_id')
         .limit(PAGE)
         .execute();
-      const prints = packPrints(page.map((row) => row.print));
-      page.forEach((row, i) => this.indexPrint(row.id, checkGroup(row.type_name, row.subject_name, row.channel_code), row.row_hash, prints, i * FINGERPRINT_WORDS));
+      if (page.length === 0) break;
+      const questions = new Map<number, { group: string; rowHash: string }>();
+      for (let from = 0; from < page.length; from += READ_CHUNK) {
+        const ids = page.slice(from, from + READ_CHUNK).map((row) => row.question_id);
+        const rows = await db.selectFrom('questions').select(['id', 'type_name', 'subject_name', 'channel_code', 'row_hash']).where('id', 'in', ids).execute();
+        for (const row of rows) questions.set(Number(row.id), { group: checkGroup(row.type_name, row.subject_name, row.channel_code), rowHash: row.row_hash });
+      }
+      // Only prints of the questions' current versions: a print of an older version is never valid.
+      const valid = page.filter((row) => questions.get(Number(row.question_id))?.rowHash === row.row_hash);
+      const prints = packPrints(valid.map((row) => row.print));
+      valid.forEach((row, i) => {
+        const question = questions.get(Number(row.question_id))!;
+        this.indexPrint(Number(row.question_id), question.group, question.rowHash, prints, i * FINGERPRINT_WORDS);
+      });
       if (page.length < PAGE) break;
-      afterId = page[page.length - 1]!.id;
+      afterId = Number(page[page.length - 1]!.question_id);
       // A million stored prints are 500 pages: requests and socket events run between them.
       await nextTurn();
     }
