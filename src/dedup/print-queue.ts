@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 import { nextTurn } from '../pace.ts';
@@ -22,6 +22,15 @@ export interface UnprintedRow {
 }
 
 type Db = Kysely<Database>;
+
+/** The questions matching `where` (over `questions q`) that lack a valid print, with what printing them needs. */
+async function unprinted(db: Db, where: RawBuilder<unknown>, orderAndLimit: RawBuilder<unknown>): Promise<UnprintedRow[]> {
+  const result = await sql<UnprintedRow>`
+    SELECT q.id, q.type_name, q.subject_name, q.channel_code, q.content, q.options, q.row_hash FROM questions q
+    WHERE ${where} AND NOT EXISTS (SELECT 1 FROM question_prints p WHERE p.question_id = q.id AND p.row_hash = q.row_hash)
+    ${orderAndLimit}`.execute(db);
+  return result.rows.map((row) => ({ ...row, id: Number(row.id) }));
+}
 
 /**
  * Group-index entries read per statement when looking for a group's new rows (~1 µs each with
@@ -50,22 +59,18 @@ export async function freshUnprintedOfGroup(
   if (mark === NOTHING_ABOVE_THE_MARK) return [];
   const found: UnprintedRow[] = [];
   for (const channel of group.channels) {
-    const inGroup = sql`type_name = ${group.type_name} AND subject_name = ${group.subject_name} AND channel_code = ${channel}`;
+    const inGroup = sql`q.type_name = ${group.type_name} AND q.subject_name = ${group.subject_name} AND q.channel_code = ${channel}`;
     let below = Number.MAX_SAFE_INTEGER;
     for (let page = 0; page < FRESH_PAGES && found.length < limit; page++) {
       if (page > 0) await nextTurn();
       // The page: the next FRESH_PAGE new rows of the group going down, on the group index alone.
       const bounds = await sql<{ lowest: number | null; rows: number }>`
         SELECT min(id) AS lowest, count(*) AS rows FROM (
-          SELECT id FROM questions WHERE ${inGroup} AND id > ${mark} AND id < ${below} ORDER BY id DESC LIMIT ${FRESH_PAGE}) AS page`.execute(db);
+          SELECT q.id FROM questions q WHERE ${inGroup} AND q.id > ${mark} AND q.id < ${below} ORDER BY q.id DESC LIMIT ${FRESH_PAGE}) AS page`.execute(db);
       const { lowest, rows } = bounds.rows[0]!;
       if (lowest === null) break;
-      const waiting = await sql<UnprintedRow>`
-        SELECT q.id, q.type_name, q.subject_name, q.channel_code, q.content, q.options, q.row_hash FROM questions q
-        WHERE ${inGroup} AND q.id >= ${lowest} AND q.id < ${below}
-          AND NOT EXISTS (SELECT 1 FROM question_prints p WHERE p.question_id = q.id AND p.row_hash = q.row_hash)
-        ORDER BY q.id DESC LIMIT ${limit - found.length}`.execute(db);
-      for (const row of waiting.rows) found.push({ ...row, id: Number(row.id) });
+      const waiting = await unprinted(db, sql`${inGroup} AND q.id >= ${lowest} AND q.id < ${below}`, sql`ORDER BY q.id DESC LIMIT ${limit - found.length}`);
+      found.push(...waiting);
       if (Number(rows) < FRESH_PAGE) break;
       below = Number(lowest);
     }
@@ -79,13 +84,8 @@ export async function freshUnprintedOfGroup(
  * the backfill's walk above the mark. On SQLite `id` is the rowid, so this reads that range of
  * the table and nothing else.
  */
-export async function freshUnprintedBetween(db: Db, after: number, through: number): Promise<UnprintedRow[]> {
-  const result = await sql<UnprintedRow>`
-    SELECT q.id, q.type_name, q.subject_name, q.channel_code, q.content, q.options, q.row_hash FROM questions q
-    WHERE q.id > ${after} AND q.id <= ${through}
-      AND NOT EXISTS (SELECT 1 FROM question_prints p WHERE p.question_id = q.id AND p.row_hash = q.row_hash)
-    ORDER BY q.id`.execute(db);
-  return result.rows.map((row) => ({ ...row, id: Number(row.id) }));
+export function freshUnprintedBetween(db: Db, after: number, through: number): Promise<UnprintedRow[]> {
+  return unprinted(db, sql`q.id > ${after} AND q.id <= ${through}`, sql`ORDER BY q.id`);
 }
 
 /**
