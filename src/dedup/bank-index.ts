@@ -257,12 +257,12 @@ export class BankIndex {
       .where('b.subject_name', '=', input.subject_name);
     if (scope === 'channel') query = query.where('b.channel_code', '=', input.channel_code);
     const queued = await query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
-    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, new Set(queued.map((row) => row.id))))] : queued;
-    if (rows.length > 0) await this.printAndStore(rows.slice(0, CATCH_UP_LIMIT));
+    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, queued))] : queued;
+    if (rows.length > 0) await this.printAndStore(rows);
   }
 
-  /** The group's new rows without a print (above the backlog's mark), except those on the backlog too. */
-  private async freshOfGroup(input: CheckInput, scope: 'channel' | 'subject', queued: Set<number>) {
+  /** Up to the catch-up's remaining room of the group's new rows without a print (above the backlog's mark), except those on the backlog too. */
+  private async freshOfGroup(input: CheckInput, scope: 'channel' | 'subject', queued: readonly UnprintedRow[]) {
     const { db } = this.deps;
     const channels =
       scope === 'channel'
@@ -276,8 +276,9 @@ export class BankIndex {
               .execute()
           ).map((row) => row.channel_code);
     this.mark ??= await queueMark(db);
-    const fresh = await freshUnprintedOfGroup(db, this.mark, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT);
-    return fresh.filter((row) => !queued.has(row.id));
+    const fresh = await freshUnprintedOfGroup(db, this.mark, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT - queued.length);
+    const onBacklog = new Set(queued.map((row) => row.id));
+    return fresh.filter((row) => !onBacklog.has(row.id));
   }
 
   /** The questions waiting for a print, with what printing them needs. */
