@@ -40,7 +40,9 @@ const MAX_RANGE = 1 << 24;
  * pages in SQLite's cache, ~2 µs without, and SQLite drops a connection's page cache whenever
  * another connection has committed, which the search indexer's thread does every few ms while it
  * works. Ranges grown over cached pages then overshot on the next ones: count statements of 35-73
- * ms in a deep page of a 1,000,000-question bank at 16,384-65,536 rows; at 4,096, none over 10.
+ * ms in a deep page of a 1,000,000-question bank at 16,384-65,536 rows. At 4,096 the slowest
+ * health answers during that page fell from 47-54 to 25-34 ms (a statement read right after the
+ * cache was dropped still took up to 37 ms; docs/no-stall.md, "Bounded walks").
  */
 const MAX_READ_RANGE = 4096;
 /** The trigram tokenizer indexes 3-character windows: a shorter query cannot be looked up. */
