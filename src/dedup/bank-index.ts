@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.ts';
 import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
-import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork } from './check.ts';
+import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork, type StoredVersion } from './check.ts';
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
-import { freshUnprintedBetween, freshUnprintedOfGroup, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
+import { CoalescedReads } from './coalesced-reads.ts';
+import { freshUnprintedBetween, freshUnprintedOfGroup, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
 export interface PrintPool {
@@ -49,6 +50,10 @@ const DELTA_SCAN_LIMIT = 20_000;
 const READ_CHUNK = 500;
 /** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
 const CATCH_UP_LIMIT = 5000;
+/** Statements of one kind of a check's reads running at once; concurrent checks' keys wait and go together (CoalescedReads). */
+const CHECK_READS_IN_FLIGHT = 2;
+/** Groups asked about per statement when concurrent checks look for rows on the backlog. */
+const GROUPS_PER_READ = 500;
 
 /**
  * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from
@@ -71,8 +76,14 @@ export class BankIndex {
   private mark: number | undefined;
   /** Sorting pending rows into runs, one run per turn of the event loop; set while it runs. */
   private sorting: Promise<void> | undefined;
+  /** Concurrent checks' reads, a few statements for all of them: their candidates' texts, and whose groups have rows on the backlog. */
+  private readonly texts: CoalescedReads<number, StoredVersion>;
+  private readonly backlogged: CoalescedReads<string, true>;
 
-  constructor(private readonly deps: BankIndexDeps) {}
+  constructor(private readonly deps: BankIndexDeps) {
+    this.texts = new CoalescedReads((ids) => this.readTexts(ids), CHECK_READS_IN_FLIGHT, READ_CHUNK);
+    this.backlogged = new CoalescedReads((groups) => groupsOnBacklog(deps.db, groups), CHECK_READS_IN_FLIGHT, GROUPS_PER_READ);
+  }
 
   get size(): number {
     return this.index.size;
@@ -233,32 +244,45 @@ export class BankIndex {
   async check(input: CheckInput, options: CheckOptions): Promise<CheckHit[]> {
     await this.catchUp(input, options.scope ?? 'channel');
     if (this.index.pending > DELTA_SCAN_LIMIT) await this.sortPending();
-    return checkQuestion(this.index, input, options, (ids) => this.readTexts(ids), this.deps.checks);
+    return checkQuestion(this.index, input, options, (ids) => this.texts.read(ids), this.deps.checks);
   }
 
   /**
-   * The texts of a check's candidates, READ_CHUNK at a time with the event loop turning in
-   * between: most checks read a few dozen, but a stock phrase can propose thousands (12 keys,
-   * KEY_SCAN_CAP rows each), and SQLite reads on the main thread.
+   * The texts of checks' candidates, one statement of at most READ_CHUNK (CoalescedReads sends
+   * more as several with the event loop turning in between: most checks read a few dozen, but a
+   * stock phrase can propose thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on
+   * the main thread).
    */
   private async readTexts(ids: number[]) {
-    const texts = new Map<number, { content: string; options: string | null; version: string }>();
-    for (let from = 0; from < ids.length; from += READ_CHUNK) {
-      if (from > 0) await nextTurn();
-      const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids.slice(from, from + READ_CHUNK)).execute();
-      for (const row of rows) texts.set(row.id, { content: row.content, options: row.options, version: row.row_hash });
-    }
+    const texts = new Map<number, StoredVersion>();
+    const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids).execute();
+    for (const row of rows) texts.set(row.id, { content: row.content, options: row.options, version: row.row_hash });
     return texts;
   }
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {
+    const queued = (await this.mayHaveBacklog(input, scope)) ? await this.backlogOfGroup(input, scope) : [];
+    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, queued))] : queued;
+    if (rows.length > 0) await this.printAndStore(rows);
+  }
+
+  /**
+   * Nearly always nothing of a check's group is on the backlog: concurrent checks ask in one
+   * statement whose groups have rows there, and only those read them. A subject-wide check
+   * (rare) just reads.
+   */
+  private async mayHaveBacklog(input: CheckInput, scope: 'channel' | 'subject'): Promise<boolean> {
+    if (scope === 'subject') return true;
+    const found = await this.backlogged.read([checkGroup(input.type_name, input.subject_name, input.channel_code)]);
+    return found.size > 0;
+  }
+
+  private backlogOfGroup(input: CheckInput, scope: 'channel' | 'subject') {
     let query = this.backlog()
       .where('b.type_name', '=', input.type_name)
       .where('b.subject_name', '=', input.subject_name);
     if (scope === 'channel') query = query.where('b.channel_code', '=', input.channel_code);
-    const queued = await query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
-    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, queued))] : queued;
-    if (rows.length > 0) await this.printAndStore(rows);
+    return query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
   }
 
   /** Up to the catch-up's remaining room of the group's new rows without a print (above the backlog's mark), except those on the backlog too. */

@@ -5,7 +5,8 @@ import { ok } from '../http/errors.ts';
 import { readBody } from '../http/validate.ts';
 import { questionInput } from '../questions/question.schema.ts';
 import { dedupOptions } from '../tasks/task.schema.ts';
-import { mapResolvedHits } from '../review/resolution.repository.ts';
+import { canonicalsOfResolved, mapResolvedHits } from '../review/resolution.repository.ts';
+import { CoalescedReads } from './coalesced-reads.ts';
 
 /** A question as imported, plus the task options that apply to one check. */
 export const checkBody = questionInput.extend({
@@ -16,6 +17,8 @@ export const checkBody = questionInput.extend({
 
 export function checkRoutes({ bank, db, interactive }: AppDeps) {
   const app = new Hono();
+  // Concurrent checks look up their hits' canonical questions in a few statements, not one each.
+  const canonicals = new CoalescedReads((ids: number[]) => canonicalsOfResolved(db, ids), 2, 500);
   app.post('/', async (c) => {
     const body = await readBody(c, checkBody);
     const check = async () => {
@@ -30,7 +33,7 @@ export function checkRoutes({ bank, db, interactive }: AppDeps) {
         { scope: body.scope, max_distance: body.max_distance, min_similarity: body.min_similarity },
       );
       // Only active questions: a match on a resolved duplicate names its canonical question.
-      return mapResolvedHits(db, hits);
+      return mapResolvedHits(hits, (ids) => canonicals.read(ids));
     };
     // Someone waits on this answer: a running task's next read or save waits for it (interactive-work.ts).
     return ok(c, await (interactive ? interactive.during(check) : check()));

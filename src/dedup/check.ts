@@ -43,8 +43,15 @@ export interface CheckHit {
 
 const EXACT_REASON = memberReason(STAGE_EXACT, CHECK_TEXT)!;
 
-/** Reads stored questions' texts by id (a single `WHERE id IN (...)`), each with its version (`row_hash`). */
-export type TextLoader = (ids: number[]) => Promise<Map<number, { content: string; options: string | null; version: string }>>;
+/** A stored question's text, with its version (`row_hash`). */
+export interface StoredVersion {
+  content: string;
+  options: string | null;
+  version: string;
+}
+
+/** Reads stored questions' texts by id; a question not found is left out. */
+export type TextLoader = (ids: number[]) => Promise<Map<number, StoredVersion>>;
 
 /** Where a check's CPU runs: the question's print, then the verification of its candidates. */
 export interface CheckWork {

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 import { nextTurn } from '../pace.ts';
+import { checkGroup } from './check.ts';
 
 /**
  * The questions waiting for a print are those on `question_backlog` and, on SQLite, the new
@@ -94,6 +95,21 @@ export function freshUnprintedBetween(db: Db, after: number, through: number): P
  */
 export async function moveQueueMark(db: Db, from: number, through: number): Promise<void> {
   await db.updateTable('question_print_queue').set({ queued_through: through }).where('id', '=', 1).where('queued_through', '=', from).execute();
+}
+
+/**
+ * Which of `groups` (type, subject and channel, each a `checkGroup` key) have questions on the
+ * backlog: one statement for the groups of every check that comes at once (CoalescedReads),
+ * where each asking for its own rows was a join planned and run per check, nearly always empty.
+ */
+export async function groupsOnBacklog(db: Db, groups: string[]): Promise<Map<string, true>> {
+  // A key's three parts, as checkGroup joined them.
+  const values = sql.join(groups.map((group) => sql`(${sql.join(group.split('\u0000'))})`));
+  // VALUES columns are column1.. on both databases.
+  const result = await sql<{ type_name: string; subject_name: string; channel_code: string }>`
+    SELECT g.column1 AS type_name, g.column2 AS subject_name, g.column3 AS channel_code FROM (VALUES ${values}) AS g
+    WHERE EXISTS (SELECT 1 FROM question_backlog b WHERE b.type_name = g.column1 AND b.subject_name = g.column2 AND b.channel_code = g.column3)`.execute(db);
+  return new Map(result.rows.map((row) => [checkGroup(row.type_name, row.subject_name, row.channel_code), true]));
 }
 
 export async function newestQuestionId(db: Db): Promise<number> {

@@ -123,6 +123,12 @@ export async function* resolutionPages(db: Db, pageSize = EXPORT_PAGE): AsyncGen
   }
 }
 
+/** The canonical question of each of `ids` that is a resolved duplicate; active questions are left out. */
+export async function canonicalsOfResolved(db: Db, ids: number[]): Promise<Map<number, number>> {
+  const rows = await db.selectFrom('questions').select(['id', 'duplicate_of']).where('id', 'in', ids).where('duplicate_of', 'is not', null).execute();
+  return new Map(rows.map((row) => [row.id, row.duplicate_of!]));
+}
+
 export interface MappedHit extends CheckHit {
   /** Set when the bank's match was a resolved duplicate: that question's id (question_id names its canonical). */
   resolved_duplicate_id?: number;
@@ -132,21 +138,12 @@ export interface MappedHit extends CheckHit {
  * The check answers with active questions only: a hit on a resolved duplicate names its
  * canonical question instead (and the duplicate it matched), once, at the rank of its best hit.
  * The check index keeps every print, resolved or not, so it needs no change when a question is
- * resolved or restored: the mapping is read here, one indexed lookup of the hits' ids.
+ * resolved or restored: the mapping is read here, one indexed lookup of the hits' ids
+ * (`canonicalOf`: canonicalsOfResolved, through the check route's CoalescedReads).
  */
-export async function mapResolvedHits(db: Db, hits: CheckHit[]): Promise<MappedHit[]> {
+export async function mapResolvedHits(hits: CheckHit[], canonicalOf: (ids: number[]) => Promise<Map<number, number>>): Promise<MappedHit[]> {
   if (hits.length === 0) return hits;
-  const resolved = new Map<number, number>();
-  const ids = hits.map((hit) => hit.question_id);
-  for (let start = 0; start < ids.length; start += 500) {
-    const rows = await db
-      .selectFrom('questions')
-      .select(['id', 'duplicate_of'])
-      .where('id', 'in', ids.slice(start, start + 500))
-      .where('duplicate_of', 'is not', null)
-      .execute();
-    for (const row of rows) resolved.set(row.id, row.duplicate_of!);
-  }
+  const resolved = await canonicalOf(hits.map((hit) => hit.question_id));
   if (resolved.size === 0) return hits;
   const seen = new Set<number>();
   const mapped: MappedHit[] = [];

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import pg from 'pg';
+import { testDatabaseServer } from '../support/database.ts';
 import { collect, nextEvent, startTestService, type TestService } from '../support/service.ts';
 import { REVIEW_BANK } from './bank.ts';
 import { clusters, idsByExternal, type BankIds, runTask, type ClusterItem } from './support.ts';
@@ -103,6 +105,36 @@ describe('resolution', () => {
     const m3Hits = (await service.api('POST', '/api/dedup/check', { ...m3, external_id: undefined })).body.data;
     expect(m3Hits.map((hit: { question_id: number }) => hit.question_id)).toEqual([ids.m4]);
     expect(m3Hits[0].resolved_duplicate_id).toBe(ids.m3);
+  });
+
+  it('answers concurrent checks each as it answers alone, and on PostgreSQL reads for them together', async () => {
+    const bodies = REVIEW_BANK.map((q) => ({ ...q, external_id: undefined }));
+    const check = async (body: (typeof bodies)[number]) => (await service.api('POST', '/api/dedup/check', body)).body.data;
+    const alone: unknown[] = [];
+    for (const body of bodies) alone.push(await check(body));
+    expect(alone.some((hits) => (hits as { resolved_duplicate_id?: number }[]).some((hit) => hit.resolved_duplicate_id !== undefined))).toBe(true);
+    // The statements this (in-process) service sends PostgreSQL while five copies of every check run at once.
+    const storm = Array.from({ length: 5 }, () => bodies).flat();
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as string | { text: string };
+      sent.push(typeof config === 'string' ? config : config.text);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let together: unknown[];
+    try {
+      together = await Promise.all(storm.map(check));
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(together).toEqual(Array.from({ length: 5 }, () => alone).flat());
+    if (testDatabaseServer()) {
+      // Every check asks whether its group has questions waiting for a print; alone, each asked in a statement of its own.
+      const backlog = sent.filter((text) => /question_backlog/.test(text)).length;
+      expect(backlog).toBeGreaterThan(0);
+      expect(backlog).toBeLessThan(storm.length / 2);
+    }
   });
 
   it('leaves resolved duplicates out of new tasks unless include_resolved', async () => {
