@@ -51,9 +51,12 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = openPostgresPool(url, options.maxConnections ?? 10);
     try {
-      // Fail at start, with the reason, rather than at the first request.
-      const client = await pool.connect();
-      client.release();
+      // Fail at start, with the reason, rather than at the first request; and open every
+      // connection now, not during the first burst of requests (openPostgresPool keeps them).
+      const opened = await Promise.allSettled(Array.from({ length: pool.options.max }, () => pool.connect()));
+      for (const result of opened) if (result.status === 'fulfilled') result.value.release();
+      const failed = opened.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
       await pool.end();
       throw new Error(`cannot connect to ${redactUrl(url)}: ${(error as Error).message}`);
