@@ -22,7 +22,7 @@ import { bandKey, bandLayout } from './bands.ts';
 import { hamming64 } from './hash.ts';
 import { IdRows } from './id-rows.ts';
 import { COUNT_MASK, F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
-import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketch } from './sketch.ts';
+import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketchOf } from './sketch.ts';
 
 /** Bands are built for this distance: the contract default. */
 export const INDEX_DISTANCE = 3;
@@ -346,7 +346,7 @@ export class CheckIndex {
       if (!exact) {
         if (p[at + F_AGREE] !== q[qa + F_AGREE]) return;
         const byBand = viaBand && distance <= query.maxDistance;
-        const bySketch = sharedInUnionSketchAcross(q, qa + F_SKETCH, p, at + F_SKETCH) >= needShared && distance <= loose;
+        const bySketch = sharedInUnionSketchOf(q, qa + F_SKETCH, p, at + F_SKETCH) >= needShared && distance <= loose;
         if (!byBand && !bySketch) return;
       }
       out.push({ row, id, distance, exact });
@@ -425,13 +425,5 @@ function doubled<T extends Float64Array | Uint32Array | Int32Array>(array: T, Ki
   return grown;
 }
 
-const pair = new Uint32Array(2 * SKETCH_KEYS);
 /** No version known: printOf serves no such row. */
 const NO_VERSION = [0, 0] as const;
-
-/** sharedInUnionSketch for two sketches living in different arrays. */
-function sharedInUnionSketchAcross(a: Uint32Array, aa: number, b: Uint32Array, ba: number): number {
-  pair.set(a.subarray(aa, aa + SKETCH_KEYS), 0);
-  pair.set(b.subarray(ba, ba + SKETCH_KEYS), SKETCH_KEYS);
-  return sharedInUnionSketch(pair, 0, SKETCH_KEYS);
-}

@@ -243,13 +243,18 @@ function rankDocs(docs: Int32Array, order: Uint32Array | null, posBits: number):
  * it touches any text.
  */
 export function sharedInUnionSketch(p: Uint32Array, a: number, b: number): number {
+  return sharedInUnionSketchOf(p, a, p, b);
+}
+
+/** sharedInUnionSketch for two sketches held in different arrays: p's at a, q's at b. */
+export function sharedInUnionSketchOf(p: Uint32Array, a: number, q: Uint32Array, b: number): number {
   let i = 0;
   let j = 0;
   let taken = 0;
   let shared = 0;
   while (taken < SKETCH_KEYS) {
     const x = i < SKETCH_KEYS ? p[a + i]! : NO_KEY;
-    const y = j < SKETCH_KEYS ? p[b + j]! : NO_KEY;
+    const y = j < SKETCH_KEYS ? q[b + j]! : NO_KEY;
     if (x === NO_KEY && y === NO_KEY) break;
     if (x === y) {
       shared++;
