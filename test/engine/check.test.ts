@@ -94,6 +94,24 @@ describe('CheckIndex runs', () => {
   });
 });
 
+describe('CheckIndex keys by group', () => {
+  it("finds a group's copy behind more copies in other groups than a key's budget, and only its own subject's across channels", async () => {
+    // 1,000 copies of one stem in other groups, stored first (a lookup visits the oldest rows of a key first).
+    const index = new CheckIndex();
+    for (let i = 0; i < 1000; i++) index.upsert(i + 1, checkGroup('解答题', i % 2 === 0 ? '物理' : '数学', `other${i % 50}`), printOf(STEM, null));
+    index.upsert(5000, checkGroup('解答题', '数学', 'a'), printOf(`<p>${STEM}</p>`, null));
+    index.upsert(5001, checkGroup('解答题', '数学', 'a'), printOf(OTHER, null));
+    index.build();
+    expect(index.pending).toBe(0);
+    const query = { maxDistance: 3, minSimilarity: 0.85, typeSubject: '解答题\u0000数学', channel: 'a', scope: 'channel' as const };
+    expect(index.candidates(printOf(STEM, null), 0, query).map((c) => c.id)).toEqual([5000]);
+    // Across the subject's channels: its own 500 copies (and channel a's), none of physics'.
+    const subject = index.candidates(printOf(STEM, null), 0, { ...query, scope: 'subject' }).map((c) => c.id);
+    expect(subject).toHaveLength(501);
+    expect(subject.every((id) => id === 5000 || id % 2 === 0)).toBe(true);
+  });
+});
+
 describe('CheckIndex merged runs', () => {
   it('answers every lookup exactly as the unmerged runs did, the per-key cap and the oldest-first order included', async () => {
     const { RUN_ROWS } = await import('../../workers/dedup/check-index.ts');
