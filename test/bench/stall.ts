@@ -213,10 +213,16 @@ async function concurrentChecks(service: ChildService, taskId: number, checks: R
     rounds++;
     if (task.status !== 'running') break;
   }
-  const sorted = latencies.sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  const percentiles = (values: number[]) => {
+    const ascending = [...values].sort((a, b) => a - b);
+    return (p: number) => ascending[Math.min(ascending.length - 1, Math.ceil((p / 100) * ascending.length) - 1)] ?? NaN;
+  };
+  const at = percentiles(latencies);
   const meanCpu = cpuPerCheck.reduce((a, b) => a + b, 0) / Math.max(1, cpuPerCheck.length);
-  log(`  100 concurrent checks while the task ran: ${sorted.length} checks in ${sorted.length / 100} rounds, p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, max ${at(100).toFixed(0)} ms (target p99 < 250 ms)`);
+  log(`  100 concurrent checks while the task ran: ${latencies.length} checks in ${latencies.length / 100} rounds, p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, max ${at(100).toFixed(0)} ms (target p99 < 250 ms)`);
+  // The process's first 100 checks also compile the check's code and fill its caches: shown apart too.
+  const warmAt = percentiles(latencies.slice(checks.length));
+  if (latencies.length > checks.length) log(`    after the first round: p50 ${warmAt(50).toFixed(0)} ms, p99 ${warmAt(99).toFixed(0)} ms, max ${warmAt(100).toFixed(0)} ms`);
   const meanLessTask = lessTask.reduce((a, b) => a + b, 0) / Math.max(1, lessTask.length);
   log(`    service main-thread cpu a check (round's cpu / 100, task's share included): mean ${meanCpu.toFixed(2)} ms, worst round ${Math.max(...cpuPerCheck).toFixed(2)} ms; less the task's share at the rate of a re-run alone (${(taskCpuPerMs * 1000).toFixed(0)} ms/s): mean ${meanLessTask.toFixed(2)} ms; ${first}`);
   // Let the run finish before anything else is measured.
