@@ -7,7 +7,9 @@ import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, 
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 import { CoalescedReads } from './coalesced-reads.ts';
-import { freshUnprintedBetween, freshUnprintedOfGroup, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
+import { FreshRows } from './fresh-rows.ts';
+import { freshUnprintedBetween, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
+import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
 export interface PrintPool {
@@ -79,10 +81,13 @@ export class BankIndex {
   /** Concurrent checks' reads, a few statements for all of them: their candidates' texts, and whose groups have rows on the backlog. */
   private readonly texts: CoalescedReads<number, StoredVersion>;
   private readonly backlogged: CoalescedReads<string, true>;
+  /** The spans of each group's new rows known printed: a check walks only past them. */
+  private readonly freshRows: FreshRows;
 
   constructor(private readonly deps: BankIndexDeps) {
     this.texts = new CoalescedReads((ids) => this.readTexts(ids), CHECK_READS_IN_FLIGHT, READ_CHUNK);
     this.backlogged = new CoalescedReads((groups) => groupsOnBacklog(deps.db, groups), CHECK_READS_IN_FLIGHT, GROUPS_PER_READ);
+    this.freshRows = new FreshRows(deps.db);
   }
 
   get size(): number {
@@ -248,10 +253,10 @@ export class BankIndex {
   }
 
   /**
-   * The texts of checks' candidates, one statement of at most READ_CHUNK (CoalescedReads sends
-   * more as several with the event loop turning in between: most checks read a few dozen, but a
-   * stock phrase can propose thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on
-   * the main thread).
+   * The texts of checks' candidates, in one statement of at most READ_CHUNK ids. CoalescedReads
+   * sends more as several, turning the event loop in between: most checks read a few dozen, but
+   * a stock phrase can propose thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on
+   * the main thread.
    */
   private async readTexts(ids: number[]) {
     const texts = new Map<number, StoredVersion>();
@@ -262,8 +267,10 @@ export class BankIndex {
 
   private async catchUp(input: CheckInput, scope: 'channel' | 'subject') {
     const queued = (await this.mayHaveBacklog(input, scope)) ? await this.backlogOfGroup(input, scope) : [];
-    const rows = queued.length < CATCH_UP_LIMIT ? [...queued, ...(await this.freshOfGroup(input, scope, queued))] : queued;
+    const fresh = queued.length < CATCH_UP_LIMIT ? await this.freshOfGroup(input, scope, queued) : undefined;
+    const rows = fresh ? [...queued, ...fresh.rows] : queued;
     if (rows.length > 0) await this.printAndStore(rows);
+    fresh?.printed();
   }
 
   /**
@@ -285,9 +292,15 @@ export class BankIndex {
     return query.orderBy('b.question_id').limit(CATCH_UP_LIMIT).execute();
   }
 
-  /** Up to the catch-up's remaining room of the group's new rows without a print (above the backlog's mark), except those on the backlog too. */
+  /**
+   * Up to the catch-up's remaining room of the group's new rows without a print (above the
+   * backlog's mark), except those on the backlog too; `printed()` once they are.
+   */
   private async freshOfGroup(input: CheckInput, scope: 'channel' | 'subject', queued: readonly UnprintedRow[]) {
     const { db } = this.deps;
+    this.mark ??= await queueMark(db);
+    // PostgreSQL: nothing is ever above the mark (migration 014).
+    if (this.mark === NOTHING_ABOVE_THE_MARK) return { rows: [], printed: () => {} };
     const channels =
       scope === 'channel'
         ? [input.channel_code]
@@ -299,10 +312,10 @@ export class BankIndex {
               .where('subject_name', '=', input.subject_name)
               .execute()
           ).map((row) => row.channel_code);
-    this.mark ??= await queueMark(db);
-    const fresh = await freshUnprintedOfGroup(db, this.mark, { type_name: input.type_name, subject_name: input.subject_name, channels }, CATCH_UP_LIMIT - queued.length);
+    const groups = channels.map((channel_code) => ({ type_name: input.type_name, subject_name: input.subject_name, channel_code }));
+    const fresh = await this.freshRows.find(this.mark, groups, CATCH_UP_LIMIT - queued.length);
     const onBacklog = new Set(queued.map((row) => row.id));
-    return fresh.filter((row) => !onBacklog.has(row.id));
+    return { rows: fresh.rows.filter((row) => !onBacklog.has(row.id)), printed: fresh.printed };
   }
 
   /** The questions waiting for a print, with what printing them needs. */

@@ -35,49 +35,68 @@ async function unprinted(db: Db, where: RawBuilder<unknown>, orderAndLimit: RawB
 
 /**
  * Group-index entries read per statement when looking for a group's new rows (~1 µs each with
- * the print lookup), and at most this many times FRESH_PAGES in all: a check's catch-up stays
- * a few milliseconds at a time even when a task has printed a big group's new rows already.
+ * the print lookup), and at most FRESH_ENTRIES in one walk: a check's catch-up stays a few
+ * milliseconds at a time even when a task has printed a big group's new rows already.
  */
 const FRESH_PAGE = 5000;
-const FRESH_PAGES = 4;
+export const FRESH_ENTRIES = 4 * FRESH_PAGE;
 
 export async function queueMark(db: Db): Promise<number> {
   const row = await db.selectFrom('question_print_queue').select('queued_through').where('id', '=', 1).executeTakeFirstOrThrow();
   return Number(row.queued_through);
 }
 
+/** One channel's group: type, subject and channel. */
+export interface GroupKey {
+  type_name: string;
+  subject_name: string;
+  channel_code: string;
+}
+
+/** What a walk down one group's new rows found, and how far it looked. */
+export interface FreshWalk {
+  /** The rows without a valid print, newest first. */
+  rows: UnprintedRow[];
+  /** Every row of the group with an id from `lowest` up to the walk's `below` was looked at. */
+  lowest: number;
+  /** The group's newest id the walk saw, or null when it saw none. */
+  highest: number | null;
+  /** Group-index entries read. */
+  entries: number;
+}
+
 /**
- * Up to `limit` of a group's new rows (above `mark`) without a valid print, newest first in the reading (a
- * task prints the older ones; rows imported after it are the newest), returned in id order.
- * `channels`: the group's channel, or every channel of its subject for a subject-wide check.
+ * Walks a group's rows with ids in (above, below) newest first, FRESH_PAGE group-index entries a
+ * statement, for at most `maxEntries` entries: the rows among them without a valid print, up to
+ * `limit` (a task prints the older ones; rows imported after it are the newest).
  */
-export async function freshUnprintedOfGroup(
-  db: Db,
-  mark: number,
-  group: { type_name: string; subject_name: string; channels: readonly string[] },
-  limit: number,
-): Promise<UnprintedRow[]> {
-  if (mark === NOTHING_ABOVE_THE_MARK) return [];
-  const found: UnprintedRow[] = [];
-  for (const channel of group.channels) {
-    const inGroup = sql`q.type_name = ${group.type_name} AND q.subject_name = ${group.subject_name} AND q.channel_code = ${channel}`;
-    let below = Number.MAX_SAFE_INTEGER;
-    for (let page = 0; page < FRESH_PAGES && found.length < limit; page++) {
-      if (page > 0) await nextTurn();
-      // The page: the next FRESH_PAGE new rows of the group going down, on the group index alone.
-      const bounds = await sql<{ lowest: number | null; rows: number }>`
-        SELECT min(id) AS lowest, count(*) AS rows FROM (
-          SELECT q.id FROM questions q WHERE ${inGroup} AND q.id > ${mark} AND q.id < ${below} ORDER BY q.id DESC LIMIT ${FRESH_PAGE}) AS page`.execute(db);
-      const { lowest, rows } = bounds.rows[0]!;
-      if (lowest === null) break;
-      const waiting = await unprinted(db, sql`${inGroup} AND q.id >= ${lowest} AND q.id < ${below}`, sql`ORDER BY q.id DESC LIMIT ${limit - found.length}`);
-      found.push(...waiting);
-      if (Number(rows) < FRESH_PAGE) break;
-      below = Number(lowest);
+export async function walkFreshOfGroup(db: Db, group: GroupKey, above: number, below: number, limit: number, maxEntries = FRESH_ENTRIES): Promise<FreshWalk> {
+  const inGroup = sql`q.type_name = ${group.type_name} AND q.subject_name = ${group.subject_name} AND q.channel_code = ${group.channel_code}`;
+  const walk: FreshWalk = { rows: [], lowest: below, highest: null, entries: 0 };
+  while (walk.entries < maxEntries && walk.rows.length < limit) {
+    if (walk.entries > 0) await nextTurn();
+    const size = Math.min(FRESH_PAGE, maxEntries - walk.entries);
+    // The page: the next `size` rows of the group going down, on the group index alone.
+    const bounds = await sql<{ lowest: number | null; highest: number | null; rows: number }>`
+      SELECT min(id) AS lowest, max(id) AS highest, count(*) AS rows FROM (
+        SELECT q.id FROM questions q WHERE ${inGroup} AND q.id > ${above} AND q.id < ${walk.lowest} ORDER BY q.id DESC LIMIT ${size}) AS page`.execute(db);
+    const page = bounds.rows[0]!;
+    if (page.lowest === null) {
+      walk.lowest = above + 1;
+      break;
     }
-    if (found.length >= limit) break;
+    walk.highest ??= Number(page.highest);
+    walk.entries += Number(page.rows);
+    const waiting = await unprinted(db, sql`${inGroup} AND q.id >= ${page.lowest} AND q.id < ${walk.lowest}`, sql`ORDER BY q.id DESC LIMIT ${limit - walk.rows.length}`);
+    walk.rows.push(...waiting);
+    // Cut short at the limit: the page was looked at down to the last row taken.
+    walk.lowest = walk.rows.length >= limit ? waiting[waiting.length - 1]!.id : Number(page.lowest);
+    if (walk.rows.length < limit && Number(page.rows) < size) {
+      walk.lowest = above + 1;
+      break;
+    }
   }
-  return found.sort((a, b) => a.id - b.id);
+  return walk;
 }
 
 /**
