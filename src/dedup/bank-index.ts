@@ -269,8 +269,13 @@ export class BankIndex {
     const queued = (await this.mayHaveBacklog(input, scope)) ? await this.backlogOfGroup(input, scope) : [];
     const fresh = queued.length < CATCH_UP_LIMIT ? await this.freshOfGroup(input, scope, queued) : undefined;
     const rows = fresh ? [...queued, ...fresh.rows] : queued;
-    if (rows.length > 0) await this.printAndStore(rows);
-    fresh?.printed();
+    try {
+      if (rows.length > 0) await this.printAndStore(rows);
+    } catch (error) {
+      fresh?.settle(false);
+      throw error;
+    }
+    fresh?.settle(true);
   }
 
   /**
@@ -294,13 +299,13 @@ export class BankIndex {
 
   /**
    * Up to the catch-up's remaining room of the group's new rows without a print (above the
-   * backlog's mark), except those on the backlog too; `printed()` once they are.
+   * backlog's mark), except those on the backlog too; `settle()` once they are printed.
    */
   private async freshOfGroup(input: CheckInput, scope: 'channel' | 'subject', queued: readonly UnprintedRow[]) {
     const { db } = this.deps;
     this.mark ??= await queueMark(db);
     // PostgreSQL: nothing is ever above the mark (migration 014).
-    if (this.mark === NOTHING_ABOVE_THE_MARK) return { rows: [], printed: () => {} };
+    if (this.mark === NOTHING_ABOVE_THE_MARK) return { rows: [], settle: () => {} };
     const channels =
       scope === 'channel'
         ? [input.channel_code]
@@ -315,7 +320,7 @@ export class BankIndex {
     const groups = channels.map((channel_code) => ({ type_name: input.type_name, subject_name: input.subject_name, channel_code }));
     const fresh = await this.freshRows.find(this.mark, groups, CATCH_UP_LIMIT - queued.length);
     const onBacklog = new Set(queued.map((row) => row.id));
-    return { rows: fresh.rows.filter((row) => !onBacklog.has(row.id)), printed: fresh.printed };
+    return { rows: fresh.rows.filter((row) => !onBacklog.has(row.id)), settle: fresh.settle };
   }
 
   /** The questions waiting for a print, with what printing them needs. */

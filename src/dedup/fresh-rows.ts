@@ -12,11 +12,11 @@ interface PrintedSpan {
 /**
  * A check's catch-up looks for its group's new rows above the print backlog's mark
  * (print-queue.ts). Right after a big import with a task running (the backfill waits for it, so
- * the mark stays put), every check walked up to FRESH_ENTRIES (20,000) of its group's rows and looked up
- * as many prints, although the task and the first checks had printed them: ~10 ms of SQLite on
- * the main thread a check (100 concurrent checks on a 1M bank: p50 1 s). This remembers, per
- * group, a span of ids known printed or on the backlog: a check walks only the rows newer than
- * the span, then on down from where an earlier walk stopped short of the mark.
+ * the mark stays put), every check walked up to FRESH_ENTRIES (20,000) of its group's rows and
+ * looked up as many prints, although the task and the first checks had printed them: ~10 ms of
+ * SQLite on the main thread a check (100 concurrent checks on a 1M bank: p50 1 s). This
+ * remembers, per group, a span of ids known printed or on the backlog: a check walks only the
+ * rows newer than the span, then on down from where an earlier walk stopped short of the mark.
  *
  * Sound because SQLite gives ids in commit order (AUTOINCREMENT, one writer): a row added later
  * has a larger id than any span holds, and a row changed later goes on the backlog (its UPDATE
@@ -24,6 +24,13 @@ interface PrintedSpan {
  */
 export class FreshRows {
   private readonly spans = new Map<string, PrintedSpan>();
+  /**
+   * The walk of a group that may go on down past its span, while it runs (until its rows are
+   * printed). Concurrent checks of the group wait for it and look only past what it saw: 100
+   * checks of one group at once each walked the same 20,000 rows, and the span grew by one walk
+   * a round of them.
+   */
+  private readonly walking = new Map<string, Promise<void>>();
 
   /** maxEntries: group-index entries one check's walk reads at most (smaller in tests). */
   constructor(
@@ -33,38 +40,60 @@ export class FreshRows {
 
   /**
    * Up to `limit` rows of the groups (one type and subject; these channels) above `mark` without a
-   * valid print. Call `printed()` once they are printed: the walk's spans are kept then.
+   * valid print. Then call `settle(true)` once they are printed (the walk's spans are kept), or
+   * `settle(false)` when printing them failed.
    */
-  async find(mark: number, groups: readonly GroupKey[], limit: number): Promise<{ rows: UnprintedRow[]; printed(): void }> {
+  async find(mark: number, groups: readonly GroupKey[], limit: number): Promise<{ rows: UnprintedRow[]; settle(printed: boolean): void }> {
     const rows: UnprintedRow[] = [];
     const learnt: [string, PrintedSpan][] = [];
-    for (const group of groups) {
-      if (rows.length >= limit) break;
-      const key = checkGroup(group.type_name, group.subject_name, group.channel_code);
-      const known = this.spans.get(key);
-      // The rows newer than the span (all of them above the mark, the first time).
-      const newer = await walkFreshOfGroup(this.db, group, Math.max(mark, known?.through ?? mark), Number.MAX_SAFE_INTEGER, limit - rows.length, this.maxEntries);
-      rows.push(...newer.rows);
-      const through = Math.max(mark, known?.through ?? mark, newer.highest ?? mark);
-      if (known === undefined || newer.lowest > known.through + 1) {
-        // No span yet, or more new rows than a walk reads: the walk's own span replaces it.
-        learnt.push([key, { from: newer.lowest, through }]);
-        continue;
+    const ending: (() => void)[] = [];
+    const settle = (printed: boolean) => {
+      if (printed) for (const [key, span] of learnt) this.spans.set(key, span);
+      for (const end of ending) end();
+    };
+    // In one order for every check: a subject-wide check waits for one group's walk while it runs
+    // another's, and two of them taking their groups in other orders could wait for each other.
+    const keyed = groups.map((group) => ({ group, key: checkGroup(group.type_name, group.subject_name, group.channel_code) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    try {
+      for (const { group, key } of keyed) {
+        if (rows.length >= limit) break;
+        const running = this.walking.get(key);
+        if (running) await running;
+        else ending.push(this.startWalking(key));
+        const known = this.spans.get(key);
+        // The rows newer than the span (all of them above the mark, the first time).
+        const newer = await walkFreshOfGroup(this.db, group, Math.max(mark, known?.through ?? mark), Number.MAX_SAFE_INTEGER, limit - rows.length, this.maxEntries);
+        rows.push(...newer.rows);
+        const through = Math.max(mark, known?.through ?? mark, newer.highest ?? mark);
+        if (known === undefined || newer.lowest > known.through + 1) {
+          // No span yet, or more new rows than a walk reads: the walk's own span replaces it.
+          learnt.push([key, { from: newer.lowest, through }]);
+          continue;
+        }
+        let from = known.from;
+        if (!running && from > mark + 1 && rows.length < limit && newer.entries < this.maxEntries) {
+          // On down from where an earlier walk stopped, towards the mark.
+          const older = await walkFreshOfGroup(this.db, group, mark, from, limit - rows.length, this.maxEntries - newer.entries);
+          rows.push(...older.rows);
+          from = older.lowest;
+        }
+        learnt.push([key, { from, through }]);
       }
-      let from = known.from;
-      if (from > mark + 1 && rows.length < limit && newer.entries < this.maxEntries) {
-        // On down from where an earlier walk stopped, towards the mark.
-        const older = await walkFreshOfGroup(this.db, group, mark, from, limit - rows.length, this.maxEntries - newer.entries);
-        rows.push(...older.rows);
-        from = older.lowest;
-      }
-      learnt.push([key, { from, through }]);
+    } catch (error) {
+      settle(false);
+      throw error;
     }
-    return {
-      rows: rows.sort((a, b) => a.id - b.id),
-      printed: () => {
-        for (const [key, span] of learnt) this.spans.set(key, span);
-      },
+    return { rows: rows.sort((a, b) => a.id - b.id), settle };
+  }
+
+  /** Marks this check's walk of the group as the one running; answers how to end it. */
+  private startWalking(key: string): () => void {
+    let end!: () => void;
+    const walk = new Promise<void>((resolve) => (end = resolve));
+    this.walking.set(key, walk);
+    return () => {
+      if (this.walking.get(key) === walk) this.walking.delete(key);
+      end();
     };
   }
 }
