@@ -62,9 +62,10 @@ export class FreshRows {
         else ending.push(this.startWalking(key));
         const known = this.spans.get(key);
         // The rows newer than the span (all of them above the mark, the first time).
-        const newer = await walkFreshOfGroup(this.db, group, Math.max(mark, known?.through ?? mark), Number.MAX_SAFE_INTEGER, limit - rows.length, this.maxEntries);
+        const above = Math.max(mark, known?.through ?? mark);
+        const newer = await walkFreshOfGroup(this.db, group, above, Number.MAX_SAFE_INTEGER, limit - rows.length, this.maxEntries);
         rows.push(...newer.rows);
-        const through = Math.max(mark, known?.through ?? mark, newer.highest ?? mark);
+        const through = newer.highest ?? above;
         if (known === undefined || newer.lowest > known.through + 1) {
           // No span yet, or more new rows than a walk reads: the walk's own span replaces it.
           learnt.push([key, { from: newer.lowest, through }]);

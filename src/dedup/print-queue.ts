@@ -1,6 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 import { nextTurn } from '../pace.ts';
 import { checkGroup } from './check.ts';
 
