@@ -25,11 +25,12 @@ export async function loadDecisions(db: Db, taskId: number, group: GroupKey): Pr
     const row = await db.selectFrom('dedup_group_decisions').select('decisions').where(isGroup(taskId, group)).executeTakeFirst();
     return row?.decisions ?? null;
   }
-  const { rows } = await sql<{ part: Uint8Array }>`
-    SELECT substring(d.decisions FROM s FOR ${DECISIONS_SLICE}) AS part
-    FROM dedup_group_decisions d, generate_series(1, greatest(octet_length(d.decisions), 1), ${DECISIONS_SLICE}) AS s
-    WHERE d.task_id = ${taskId} AND d.type_name = ${group.type_name} AND d.subject_name = ${group.subject_name} AND d.channel_code = ${group.channel_code}
-    ORDER BY s`.execute(db);
+  const rows = await db
+    .selectFrom(['dedup_group_decisions', sql`generate_series(1, greatest(octet_length(decisions), 1), ${DECISIONS_SLICE})`.as('s')])
+    .select(sql<Uint8Array>`substring(decisions FROM s FOR ${DECISIONS_SLICE})`.as('part'))
+    .where(isGroup(taskId, group))
+    .orderBy(sql`s`)
+    .execute();
   if (rows.length === 0) return null;
   const decisions = new Uint8Array(rows.reduce((bytes, row) => bytes + row.part.byteLength, 0));
   let at = 0;
