@@ -48,12 +48,12 @@ const INDEX_CHUNK = 10_000;
  * million rows, and the first check after a task (a million fresh prints) stalled on it.
  */
 const DELTA_SCAN_LIMIT = 20_000;
-/** Candidates' texts read per query by a check. */
-const READ_CHUNK = 500;
+/** Candidates' texts (or other rows by id) read per query by a check. */
+export const READ_CHUNK = 500;
 /** Unprinted questions a check prints itself before answering; a larger backlog is the backfill's. */
 const CATCH_UP_LIMIT = 5000;
 /** Statements of one kind of a check's reads running at once; concurrent checks' keys wait and go together (CoalescedReads). */
-const CHECK_READS_IN_FLIGHT = 2;
+export const CHECK_READS_IN_FLIGHT = 2;
 /** Groups asked about per statement when concurrent checks look for rows on the backlog. */
 const GROUPS_PER_READ = 500;
 

@@ -6,6 +6,7 @@ import { readBody } from '../http/validate.ts';
 import { questionInput } from '../questions/question.schema.ts';
 import { dedupOptions } from '../tasks/task.schema.ts';
 import { canonicalsOfResolved, mapResolvedHits } from '../review/resolution.repository.ts';
+import { CHECK_READS_IN_FLIGHT, READ_CHUNK } from './bank-index.ts';
 import { CoalescedReads } from './coalesced-reads.ts';
 
 /** A question as imported, plus the task options that apply to one check. */
@@ -18,7 +19,7 @@ export const checkBody = questionInput.extend({
 export function checkRoutes({ bank, db, interactive }: AppDeps) {
   const app = new Hono();
   // Concurrent checks look up their hits' canonical questions in a few statements, not one each.
-  const canonicals = new CoalescedReads((ids: number[]) => canonicalsOfResolved(db, ids), 2, 500);
+  const canonicals = new CoalescedReads((ids: number[]) => canonicalsOfResolved(db, ids), CHECK_READS_IN_FLIGHT, READ_CHUNK);
   app.post('/', async (c) => {
     const body = await readBody(c, checkBody);
     const check = async () => {
