@@ -368,9 +368,10 @@ export class CheckIndex {
       const distance = hamming64(hi, lo, p[at + F_SIM_HI]!, p[at + F_SIM_LO]!);
       if (!exact) {
         if (p[at + F_AGREE] !== q[qa + F_AGREE]) return;
+        // The distance first: most rows a lookup visits are other questions of the group, too far
+        // apart to need their shared keys counted.
         const byBand = viaBand && distance <= query.maxDistance;
-        const bySketch = sharedInUnionSketchOf(q, qa + F_SKETCH, p, at + F_SKETCH) >= needShared && distance <= loose;
-        if (!byBand && !bySketch) return;
+        if (!byBand && (distance > loose || sharedInUnionSketchOf(q, qa + F_SKETCH, p, at + F_SKETCH) < needShared)) return;
       }
       out.push({ row, id, distance, exact });
     };
