@@ -8,7 +8,7 @@ import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 import { CoalescedReads } from './coalesced-reads.ts';
 import { FreshRows } from './fresh-rows.ts';
-import { freshUnprintedBetween, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type UnprintedRow } from './print-queue.ts';
+import { freshUnprintedBetween, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type GroupKey, type UnprintedRow } from './print-queue.ts';
 import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
 
 /** The part of Piscina used for prints: the same pool as the dedup worker, another entry file. */
@@ -124,6 +124,14 @@ export class BankIndex {
     }
     this.announce(rows.map((row) => row.id));
     void this.sortPending();
+  }
+
+  /**
+   * A task read every row of the group with an id in fromId..throughId and every one of them has
+   * a stored print now: checks of the group need not look among them for rows without (fresh-rows.ts).
+   */
+  groupPrinted(group: GroupKey, fromId: number, throughId: number): void {
+    this.freshRows.printed(group, fromId, throughId);
   }
 
   /**

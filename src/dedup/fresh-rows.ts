@@ -48,7 +48,7 @@ export class FreshRows {
     const learnt: [string, PrintedSpan][] = [];
     const ending: (() => void)[] = [];
     const settle = (printed: boolean) => {
-      if (printed) for (const [key, span] of learnt) this.spans.set(key, span);
+      if (printed) for (const [key, span] of learnt) this.keep(key, span);
       for (const end of ending) end();
     };
     // In one order for every check: a subject-wide check waits for one group's walk while it runs
@@ -85,6 +85,27 @@ export class FreshRows {
       throw error;
     }
     return { rows: rows.sort((a, b) => a.id - b.id), settle };
+  }
+
+  /**
+   * Every row of the group with an id in from..through has a valid print or is on the backlog:
+   * a task has just read the whole group in id order and stored the prints it computed. The first
+   * check of each group after a big import and a task then walks nothing of what the task read
+   * (it walked 20,000 rows: ~10 ms of the main thread, 100 concurrent checks' first round p50 1 s).
+   * The task leaves out resolved duplicates; they were printed by the run that clustered them.
+   */
+  printed(group: GroupKey, from: number, through: number): void {
+    this.keep(checkGroup(group.type_name, group.subject_name, group.channel_code), { from, through });
+  }
+
+  /** Two spans that overlap or touch become one; of two apart, the newer rows' is kept (a walk starts above it). */
+  private keep(key: string, span: PrintedSpan) {
+    const known = this.spans.get(key);
+    if (known !== undefined && span.from <= known.through + 1 && known.from <= span.through + 1) {
+      this.spans.set(key, { from: Math.min(span.from, known.from), through: Math.max(span.through, known.through) });
+    } else if (known === undefined || span.through > known.through) {
+      this.spans.set(key, span);
+    }
   }
 
   /** Marks this check's walk of the group as the one running; answers how to end it. */

@@ -51,7 +51,7 @@ export interface RunnerDeps {
   db: Kysely<Database>;
   pool: GroupPool;
   /** Keeps the prints a group computed, for the next run and for checks. */
-  bank: Pick<BankIndex, 'remember' | 'printsFor'>;
+  bank: Pick<BankIndex, 'remember' | 'printsFor' | 'groupPrinted'>;
   progress: ProgressSink;
   logger: Logger;
   now: () => string;
@@ -417,11 +417,18 @@ export class TaskRunner {
       if (saved) this.deps.progress.progress(rowToTask(saved), group);
       // The prints the worker had to compute are kept for the next run and for checks. They are a
       // cache: failing to store them must not fail (and re-run, and count again) a group already saved.
-      if (result.prints && result.fresh) {
-        await this.deps.bank.remember(printedRows(loaded, result.fresh), result.prints).catch((error) => {
-          logger.warn({ taskId: run.taskId, group: describeGroup(group), err: error }, 'storing fingerprints failed');
-        });
-      }
+      const stored =
+        result.prints && result.fresh
+          ? await this.deps.bank.remember(printedRows(loaded, result.fresh), result.prints).then(
+              () => true,
+              (error) => {
+                logger.warn({ taskId: run.taskId, group: describeGroup(group), err: error }, 'storing fingerprints failed');
+                return false;
+              },
+            )
+          : true;
+      // Every row read (in id order) has a stored print now: checks of the group skip them when they look for rows without.
+      if (stored && loaded.ids.length > 0) this.deps.bank.groupPrinted(group, loaded.ids[0]!, loaded.ids[loaded.ids.length - 1]!);
     } catch (error) {
       if (run.controller.signal.aborted) {
         // Cut short by a shutdown past its grace: not the group's fault, so no attempt is spent.

@@ -67,4 +67,38 @@ describe('FreshRows', () => {
     expect(one.rows.map((r) => r.id)).toEqual(newer.slice(1));
     one.settle(false);
   });
+
+  it('trusts a span a task reports printed, and a walk that ends beside it joins it', async () => {
+    const other = { ...group, channel_code: 'fresh-task' };
+    await upsertQuestions(handle.db, Array.from({ length: 30 }, (_, k) => ({ ...row(200 + k), external_id: `t${k}`, channel_code: other.channel_code })), new Date().toISOString());
+    const all = (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', other.channel_code).orderBy('id').execute()).map((r) => Number(r.id));
+    const fresh = new FreshRows(handle.db, 10);
+    // As a task would after reading the older twenty (here they have no print, so a walk that
+    // looked at them would answer them).
+    fresh.printed(other, all[0]!, all[19]!);
+    const first = await fresh.find(0, [other], 5000);
+    expect(first.rows.map((r) => r.id)).toEqual(all.slice(20));
+    await print(first.rows);
+    first.settle(true);
+    // The walk's span (the newest ten) and the task's touch: one span, so nothing is walked again.
+    const second = await fresh.find(0, [other], 5000);
+    expect(second.rows).toEqual([]);
+    second.settle(true);
+  });
+
+  it('keeps a task\'s span when a walk that began before it ends after it', async () => {
+    const other = { ...group, channel_code: 'fresh-race' };
+    await upsertQuestions(handle.db, Array.from({ length: 30 }, (_, k) => ({ ...row(300 + k), external_id: `r${k}`, channel_code: other.channel_code })), new Date().toISOString());
+    const all = (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', other.channel_code).orderBy('id').execute()).map((r) => Number(r.id));
+    const fresh = new FreshRows(handle.db, 10);
+    const walk = await fresh.find(0, [other], 5000);
+    expect(walk.rows.map((r) => r.id)).toEqual(all.slice(20));
+    // The task reports the older twenty meanwhile; the walk's own span (the newest ten) must not replace it.
+    fresh.printed(other, all[0]!, all[19]!);
+    await print(walk.rows);
+    walk.settle(true);
+    const next = await fresh.find(0, [other], 5000);
+    expect(next.rows).toEqual([]);
+    next.settle(true);
+  });
 });
