@@ -88,6 +88,32 @@ describe('the check index of a service started on an empty bank', () => {
   });
 });
 
+describe('the texts of checks\' candidates, kept between checks', () => {
+  it('are used only for the version stored now: a changed text is read again, a deleted row is left out', async () => {
+    const { db } = handle;
+    const stem = '阅读下面的材料，根据要求写作。有人说，读书是一场与古今智者的对话，也有人说，读书不如行路。对此你有怎样的看法？请写一篇不少于八百字的文章。';
+    const group = { type_name: '作文', subject_name: '语文', channel_code: 'text-cache' };
+    await upsertQuestions(db, ['甲', '丙'].map((tail, i) => ({ ...group, external_id: `tc${i}`, content: `${stem}${tail}` }) as QuestionInput), now());
+    const [changed, deleted] = (await db.selectFrom('questions').select('id').where('channel_code', '=', group.channel_code).orderBy('id').execute()).map((row) => Number(row.id));
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    await bank.load();
+    const check = async () => (await bank.check({ ...group, content: `${stem}乙`, options: null }, {})).map((hit) => hit.question_id).sort((a, b) => a - b);
+    try {
+      // Both near copies, verified on their texts (now held).
+      expect(await check()).toEqual([changed!, deleted!]);
+      // Behind the index's back, as another instance's writes before this one hears of them: one
+      // row becomes another question (a new version, not on the backlog), the other is deleted.
+      await db.updateTable('questions').set({ content: '已知集合 A={1,2,3}，B={2,3,4}，求 A∩B。', row_hash: 'changed' }).where('id', '=', changed!).execute();
+      await db.deleteFrom('question_backlog').where('question_id', '=', changed!).execute();
+      await db.deleteFrom('question_prints').where('question_id', '=', deleted!).execute();
+      await db.deleteFrom('questions').where('id', '=', deleted!).execute();
+      expect(await check()).toEqual([]);
+    } finally {
+      await bank.close();
+    }
+  });
+});
+
 describe('new rows above the print backlog’s mark (migration 014)', () => {
   it('are printed by a check of their group while the backfill waits, then by the backfill, which moves the mark past them', async () => {
     const own = await openTestDatabase('print-queue');

@@ -7,6 +7,7 @@ import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, 
 import { nextTurn } from '../pace.ts';
 import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 import { CoalescedReads } from './coalesced-reads.ts';
+import { StoredTextCache } from './text-cache.ts';
 import { FreshRows } from './fresh-rows.ts';
 import { freshUnprintedBetween, groupsOnBacklog, moveQueueMark, newestQuestionId, queueMark, type GroupKey, type UnprintedRow } from './print-queue.ts';
 import { NOTHING_ABOVE_THE_MARK } from '../db/migrations/014_print_queue_mark.ts';
@@ -56,6 +57,11 @@ const CATCH_UP_LIMIT = 5000;
 export const CHECK_READS_IN_FLIGHT = 2;
 /** Groups asked about per statement when concurrent checks look for rows on the backlog. */
 const GROUPS_PER_READ = 500;
+/**
+ * Characters of candidates' texts kept between checks (text-cache.ts): ~8 MB to ~16 MB of
+ * strings, some 10,000 GAOKAO questions, as many as the check pool's thread keeps text data for.
+ */
+const TEXT_CACHE_CHARS = 8_000_000;
 
 /**
  * Every stored question's print, in memory, for `POST /api/dedup/check`. Loaded from
@@ -80,6 +86,7 @@ export class BankIndex {
   private sorting: Promise<void> | undefined;
   /** Concurrent checks' reads, a few statements for all of them: their candidates' texts, and whose groups have rows on the backlog. */
   private readonly texts: CoalescedReads<number, StoredVersion>;
+  private readonly textCache = new StoredTextCache(TEXT_CACHE_CHARS);
   private readonly backlogged: CoalescedReads<string, true>;
   /** The spans of each group's new rows known printed: a check walks only past them. */
   private readonly freshRows: FreshRows;
@@ -261,15 +268,44 @@ export class BankIndex {
   }
 
   /**
-   * The texts of checks' candidates, in one statement of at most READ_CHUNK ids. CoalescedReads
+   * The texts of checks' candidates, at most READ_CHUNK ids a call: the versions of those held
+   * in the text cache and the texts of the others in two statements, then the texts of any held
+   * for a version no longer stored (text-cache.ts; 100 concurrent checks on a 1M PostgreSQL bank:
+   * p99 286 → 198 ms, docs/no-stall.md). CoalescedReads
    * sends more as several, turning the event loop in between: most checks read a few dozen, but
    * a stock phrase can propose thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on
    * the main thread.
    */
   private async readTexts(ids: number[]) {
+    // Of the rows whose text is held, only the version: the text is used if it is still that one.
+    const held = ids.filter((id) => this.textCache.has(id));
+    const [versions, texts] = await Promise.all([
+      held.length > 0 ? this.deps.db.selectFrom('questions').select(['id', 'row_hash']).where('id', 'in', held).execute() : [],
+      this.readWholeTexts(ids.filter((id) => !this.textCache.has(id))),
+    ]);
+    const changed: number[] = [];
+    const found = new Set<number>();
+    for (const { id, row_hash } of versions) {
+      found.add(id);
+      const text = this.textCache.take(id, row_hash);
+      if (text === undefined) changed.push(id);
+      else texts.set(id, text);
+    }
+    // Deleted since: left out, as a read of their texts would have.
+    for (const id of held) if (!found.has(id)) this.textCache.drop(id);
+    for (const [id, text] of await this.readWholeTexts(changed)) texts.set(id, text);
+    return texts;
+  }
+
+  private async readWholeTexts(ids: number[]) {
     const texts = new Map<number, StoredVersion>();
+    if (ids.length === 0) return texts;
     const rows = await this.deps.db.selectFrom('questions').select(['id', 'content', 'options', 'row_hash']).where('id', 'in', ids).execute();
-    for (const row of rows) texts.set(row.id, { content: row.content, options: row.options, version: row.row_hash });
+    for (const row of rows) {
+      const text = { content: row.content, options: row.options, version: row.row_hash };
+      texts.set(row.id, text);
+      this.textCache.put(row.id, text);
+    }
     return texts;
   }
 
