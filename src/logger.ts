@@ -9,9 +9,9 @@ const BASE = { service: 'question-dedup' };
  * pino-pretty is loaded only then, so a production process never imports or runs it.
  */
 export async function createLogger(level: LogLevel, options: { terminal: boolean }): Promise<Logger> {
-  // Asynchronous: a synchronous write(2) a line held the main thread for every request (~0.1 ms
-  // each; 100 concurrent checks' p99 fell ~30 ms without it, docs/no-stall.md). Lines that come
-  // while a write is out go together in the next; pino flushes what is left when the process exits.
+  // Asynchronous: a synchronous write(2) a line held the main thread for every request (~0.15 ms
+  // of it a check, docs/no-stall.md). Lines that come while a write is out go together in the
+  // next; pino flushes what is left when the process exits.
   if (!options.terminal) return pino({ level, base: BASE }, pino.destination({ dest: 1, sync: false }));
   const { default: pretty } = await import('pino-pretty');
   // sync: the last lines before process.exit (as 'service stopped') are not lost.
