@@ -12,7 +12,7 @@ import { BankIndex } from './dedup/bank-index.ts';
 import { checkOnPool } from './dedup/check.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, migrateToLatest, redactUrl } from './db/connect.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, drainLogs } from './logger.ts';
 import { openPostgresPool } from './db/postgres.ts';
 import { PostgresSearchIndexer } from './db/postgres-search-indexer.ts';
 import { createClusterProgress, shareBankChanges, shareTaskStarts } from './realtime/cluster.ts';
@@ -232,15 +232,17 @@ export async function main(env: Record<string, string | undefined>, options: Ser
   }
   // Pretty lines for a person at a terminal, JSON for everything else.
   const logger = options.logger ?? (await createLogger(config.logLevel, { terminal: process.stdout.isTTY === true }));
-  const service = await startService(config, { ...options, logger }).catch((error: Error) => {
+  const service = await startService(config, { ...options, logger }).catch(async (error: Error) => {
     console.error(`failed to start: ${error.message}`);
+    await drainLogs(logger);
     process.exit(1);
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      const exit = (code: number) => drainLogs(logger).then(() => process.exit(code));
       service.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => exit(0),
+        () => exit(1),
       );
     });
   }

@@ -65,3 +65,31 @@ describe('start-up logs', () => {
     expect(plain).not.toContain('{"level"');
   });
 });
+
+/**
+ * Log lines are written asynchronously (src/logger.ts): a line handed to a write of its own just
+ * before `process.exit` was lost when the write's thread had no core in time (the service's
+ * 'service stopped' under a loaded CI; 14 of 15 runs lost it on a starved core). The exit waits
+ * for `drainLogs`. The child runs on one core with two busy loops beside it, when `taskset` is there.
+ */
+describe('the last lines before exit', () => {
+  it('are written even when the core is busy', async () => {
+    const pinned = Bun.which('taskset') !== null;
+    const pin = (command: string[]) => (pinned ? ['taskset', '-c', '0', ...command] : command);
+    const busy = pinned ? [0, 1].map(() => Bun.spawn(pin(['sh', '-c', 'while :; do :; done']), { stdout: 'ignore', stderr: 'ignore' })) : [];
+    try {
+      for (let run = 0; run < 5; run++) {
+        const child = Bun.spawn(pin([BUN, 'test/support/log-then-exit.ts']), { env: { ...process.env, LINES: '10' }, stdout: 'pipe', stderr: 'inherit' });
+        const output = await new Response(child.stdout).text();
+        expect(await child.exited).toBe(0);
+        const messages = output
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => (JSON.parse(line) as { msg: string }).msg);
+        expect(messages).toEqual([...Array.from({ length: 10 }, () => 'line'), 'last']);
+      }
+    } finally {
+      for (const loop of busy) loop.kill('SIGKILL');
+    }
+  });
+});
