@@ -29,7 +29,13 @@ describe('FreshRows', () => {
     rows.forEach((r, i) => prints.set(printOf(r.content, r.options), i * FINGERPRINT_WORDS));
     await storePrints(handle.db, rows.map((r, i) => ({ id: r.id, rowHash: r.row_hash, row: i })), prints);
   }
-  const ids = async () => (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', group.channel_code).orderBy('id').execute()).map((r) => Number(r.id));
+  const ids = async (channel = group.channel_code) => (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', channel).orderBy('id').execute()).map((r) => Number(r.id));
+  /** Thirty new rows in a group of their own (channel), none printed: the group and their ids. */
+  async function thirtyRows(channel: string, first: number) {
+    const other = { ...group, channel_code: channel };
+    await upsertQuestions(handle.db, Array.from({ length: 30 }, (_, k) => ({ ...row(first + k), external_id: `${channel}-${k}`, channel_code: channel })), new Date().toISOString());
+    return { other, all: await ids(channel) };
+  }
 
   it('goes on down from where the last walk stopped, then finds only rows newer than what it has seen printed', async () => {
     await upsertQuestions(handle.db, Array.from({ length: 35 }, (_, k) => row(k)), new Date().toISOString());
@@ -69,9 +75,7 @@ describe('FreshRows', () => {
   });
 
   it('trusts a span a task reports printed, and a walk that ends beside it joins it', async () => {
-    const other = { ...group, channel_code: 'fresh-task' };
-    await upsertQuestions(handle.db, Array.from({ length: 30 }, (_, k) => ({ ...row(200 + k), external_id: `t${k}`, channel_code: other.channel_code })), new Date().toISOString());
-    const all = (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', other.channel_code).orderBy('id').execute()).map((r) => Number(r.id));
+    const { other, all } = await thirtyRows('fresh-task', 200);
     const fresh = new FreshRows(handle.db, 10);
     // As a task would after reading the older twenty (here they have no print, so a walk that
     // looked at them would answer them).
@@ -87,9 +91,7 @@ describe('FreshRows', () => {
   });
 
   it('keeps a task\'s span when a walk that began before it ends after it', async () => {
-    const other = { ...group, channel_code: 'fresh-race' };
-    await upsertQuestions(handle.db, Array.from({ length: 30 }, (_, k) => ({ ...row(300 + k), external_id: `r${k}`, channel_code: other.channel_code })), new Date().toISOString());
-    const all = (await handle.db.selectFrom('questions').select('id').where('channel_code', '=', other.channel_code).orderBy('id').execute()).map((r) => Number(r.id));
+    const { other, all } = await thirtyRows('fresh-race', 300);
     const fresh = new FreshRows(handle.db, 10);
     const walk = await fresh.find(0, [other], 5000);
     expect(walk.rows.map((r) => r.id)).toEqual(all.slice(20));
