@@ -11,7 +11,7 @@ const BASE = { service: 'question-dedup' };
 export async function createLogger(level: LogLevel, options: { terminal: boolean }): Promise<Logger> {
   // Asynchronous: a synchronous write(2) a line held the main thread for every request (~0.15 ms
   // of it a check, docs/no-stall.md). Lines that come while a write is out go together in the
-  // next; pino flushes what is left when the process exits.
+  // next; the service's exit waits for the last ones (drainLogs).
   if (!options.terminal) return pino({ level, base: BASE }, pino.destination({ dest: 1, sync: false }));
   const { default: pretty } = await import('pino-pretty');
   // sync: the last lines before process.exit (as 'service stopped') are not lost.
