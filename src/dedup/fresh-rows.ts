@@ -65,20 +65,17 @@ export class FreshRows {
         const above = Math.max(mark, known?.through ?? mark);
         const newer = await walkFreshOfGroup(this.db, group, above, Number.MAX_SAFE_INTEGER, limit - rows.length, this.maxEntries);
         rows.push(...newer.rows);
-        const through = newer.highest ?? above;
-        if (known === undefined || newer.lowest > known.through + 1) {
-          // No span yet, or more new rows than a walk reads: the walk's own span replaces it.
-          learnt.push([key, { from: newer.lowest, through }]);
-          continue;
-        }
-        let from = known.from;
-        if (!running && from > mark + 1 && rows.length < limit && newer.entries < this.maxEntries) {
+        // The walk's span joins the known one when they touch (keep); with more new rows than a
+        // walk reads, a gap is left and the walk's own span replaces it.
+        let from = newer.lowest;
+        const touches = known !== undefined && newer.lowest <= known.through + 1;
+        if (touches && !running && known.from > mark + 1 && rows.length < limit && newer.entries < this.maxEntries) {
           // On down from where an earlier walk stopped, towards the mark.
-          const older = await walkFreshOfGroup(this.db, group, mark, from, limit - rows.length, this.maxEntries - newer.entries);
+          const older = await walkFreshOfGroup(this.db, group, mark, known.from, limit - rows.length, this.maxEntries - newer.entries);
           rows.push(...older.rows);
           from = older.lowest;
         }
-        learnt.push([key, { from, through }]);
+        learnt.push([key, { from, through: newer.highest ?? above }]);
       }
     } catch (error) {
       settle(false);
