@@ -271,10 +271,9 @@ export class BankIndex {
    * The texts of checks' candidates, at most READ_CHUNK ids a call: the versions of those held
    * in the text cache and the texts of the others in two statements, then the texts of any held
    * for a version no longer stored (text-cache.ts; 100 concurrent checks on a 1M PostgreSQL bank:
-   * p99 286 → 215 ms, docs/no-stall.md). CoalescedReads
-   * sends more as several, turning the event loop in between: most checks read a few dozen, but
-   * a stock phrase can propose thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on
-   * the main thread.
+   * p99 286 → 215 ms, docs/no-stall.md). CoalescedReads sends more ids as several calls, turning
+   * the event loop in between: most checks read a few dozen, but a stock phrase can propose
+   * thousands (12 keys, KEY_SCAN_CAP rows each), and SQLite reads on the main thread.
    */
   private async readTexts(ids: number[]) {
     // Of the rows whose text is held, only the version: the text is used if it is still that one.
