@@ -1,3 +1,4 @@
+import { RecentlyUsed } from '../../workers/dedup/recently-used.ts';
 import type { StoredVersion } from './check.ts';
 
 /**
@@ -9,46 +10,32 @@ import type { StoredVersion } from './check.ts';
  * texts of the others; a text is used only for the version the database has now.
  */
 export class StoredTextCache {
-  private readonly entries = new Map<number, StoredVersion>();
-  private chars = 0;
+  private readonly texts: RecentlyUsed<number, StoredVersion>;
 
-  constructor(private readonly maxChars: number) {}
+  constructor(maxChars: number) {
+    this.texts = new RecentlyUsed(maxChars, sizeOf);
+  }
 
   has(id: number): boolean {
-    return this.entries.has(id);
+    return this.texts.has(id);
   }
 
   /** The text of question `id` if it is held for `version`; it becomes the most recently used. */
   take(id: number, version: string): StoredVersion | undefined {
-    const held = this.entries.get(id);
-    if (held === undefined || held.version !== version) return undefined;
-    // Map keeps insertion order: the first key is the least recently used.
-    this.entries.delete(id);
-    this.entries.set(id, held);
-    return held;
+    const held = this.texts.get(id);
+    return held !== undefined && held.version === version ? held : undefined;
   }
 
   put(id: number, text: StoredVersion): void {
-    this.drop(id);
-    const size = sizeOf(text);
-    if (size > this.maxChars) return;
-    this.entries.set(id, text);
-    this.chars += size;
-    for (const oldest of this.entries.keys()) {
-      if (this.chars <= this.maxChars) break;
-      this.drop(oldest);
-    }
+    this.texts.set(id, text);
   }
 
   drop(id: number): void {
-    const held = this.entries.get(id);
-    if (held === undefined) return;
-    this.entries.delete(id);
-    this.chars -= sizeOf(held);
+    this.texts.delete(id);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.texts.size;
   }
 }
 

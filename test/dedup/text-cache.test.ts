@@ -18,20 +18,23 @@ describe('StoredTextCache', () => {
   });
 
   it('keeps within its budget of characters, dropping the least recently used first', () => {
-    // Each entry: 8 characters of text and 2 of version.
-    const cache = new StoredTextCache(30);
-    for (const id of [1, 2, 3]) cache.put(id, text('12345678'));
-    expect(cache.size).toBe(3);
+    // Each entry: 8 characters of text and 2 of version; ten fill the budget.
+    const cache = new StoredTextCache(100);
+    for (let id = 1; id <= 10; id++) cache.put(id, text('12345678'));
+    expect(cache.size).toBe(10);
     cache.take(1, 'v1');
-    cache.put(4, text('12345678'));
-    // 2 was the least recently used: 1 was taken since.
-    expect([1, 2, 3, 4].map((id) => cache.has(id))).toEqual([true, false, true, true]);
+    cache.put(11, text('12345678'));
+    // Past the budget it drops down to nine tenths of it, the least recently used first: 2 and 3,
+    // not 1, taken since.
+    expect([1, 2, 3, 4, 11].map((id) => cache.has(id))).toEqual([true, false, false, true, true]);
+    expect(cache.size).toBe(9);
     // A text over the whole budget is not kept, and pushes nothing out.
-    cache.put(5, text('x'.repeat(40)));
-    expect([1, 3, 4, 5].map((id) => cache.has(id))).toEqual([true, true, true, false]);
-    // Replacing a held text counts its new size, not both.
-    cache.put(3, text('123'));
-    cache.put(6, text('123'));
-    expect([1, 3, 4, 6].map((id) => cache.has(id))).toEqual([true, true, true, true]);
+    cache.put(12, text('x'.repeat(100)));
+    expect(cache.has(12)).toBe(false);
+    expect(cache.size).toBe(9);
+    // Replacing a held text counts its new size, not both: 90 - 10 + 5 + 10 fits in 100.
+    cache.put(4, text('123'));
+    cache.put(13, text('12345678'));
+    expect(cache.size).toBe(10);
   });
 });

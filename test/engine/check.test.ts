@@ -199,16 +199,17 @@ describe('TextDataCache', () => {
   });
 
   it('keeps at most its capacity, dropping the least recently used', () => {
-    const cache = new TextDataCache(2);
-    const one = cache.of(text(1, 'v', STEM));
-    cache.of(text(2, 'v', OTHER));
-    expect(cache.of(text(1, 'v', STEM))).toBe(one);
-    cache.of(text(3, 'v', rows[2]!.content));
-    expect(cache.size).toBe(2);
-    // 2 was the least recently used: made again; 1 stayed.
-    expect(cache.of(text(1, 'v', STEM))).toBe(one);
-    const two = cache.of(text(2, 'v', OTHER));
-    expect(cache.of(text(2, 'v', OTHER))).toBe(two);
+    const cache = new TextDataCache(10);
+    const content = (id: number) => `${STEM}（${id}）`;
+    const made = Array.from({ length: 10 }, (_, id) => cache.of(text(id, 'v', content(id))));
+    // Used since: the least recently used is now 1.
+    expect(cache.of(text(0, 'v', content(0)))).toBe(made[0]!);
+    cache.of(text(10, 'v', content(10)));
+    // Past its capacity it keeps nine tenths: 1 and 2 went, 0 stayed.
+    expect(cache.size).toBe(9);
+    expect(cache.of(text(0, 'v', content(0)))).toBe(made[0]!);
+    expect(cache.of(text(3, 'v', content(3)))).toBe(made[3]!);
+    expect(cache.of(text(1, 'v', content(1)))).not.toBe(made[1]!);
   });
 
   it('keeps nothing with capacity 0', () => {

@@ -6,6 +6,7 @@
 import { contentChecks } from './clusters.ts';
 import { duplicateSimilarity, textChecks, textData, type TextData } from './compare.ts';
 import { CHECK_SIMILARITY } from './reason.ts';
+import { RecentlyUsed } from './recently-used.ts';
 
 /** A candidate's stored text, read back for verification. */
 export interface StoredText {
@@ -35,15 +36,18 @@ export interface VerifiedHit {
 }
 
 /**
- * Stored questions' text data by id, each for the version it was made from, the oldest dropped
- * past `capacity`: variants of one question are checked again and again (every copy pasted in
- * finds the same stored originals), and their normalization and shingles were most of a
- * check's CPU. A changed question has another version, so its old data is never used.
+ * Stored questions' text data by id, each for the version it was made from, the least recently
+ * used dropped past `capacity` (recently-used.ts): variants of one question are checked again
+ * and again (every copy pasted in finds the same stored originals), and their normalization and
+ * shingles were most of a check's CPU. A changed question has another version, so its old data
+ * is never used.
  */
 export class TextDataCache {
-  private readonly entries = new Map<number, { version: string; data: TextData }>();
+  private readonly entries: RecentlyUsed<number, { version: string; data: TextData }>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.entries = new RecentlyUsed(capacity);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -51,17 +55,9 @@ export class TextDataCache {
 
   of(text: StoredText): TextData {
     const held = this.entries.get(text.id);
-    if (held !== undefined && held.version === text.version) {
-      // Refresh its place: Map keeps insertion order, the first key is the least recently used.
-      this.entries.delete(text.id);
-      this.entries.set(text.id, held);
-      return held.data;
-    }
+    if (held !== undefined && held.version === text.version) return held.data;
     const data = textData(text.content, text.options);
-    if (this.capacity <= 0) return data;
-    this.entries.delete(text.id);
     this.entries.set(text.id, { version: text.version, data });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return data;
   }
 }
