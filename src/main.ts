@@ -60,8 +60,10 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   // On PostgreSQL, instances may share the database, its tasks and their rooms; SQLite has one instance.
   const shared = database.dialect === 'postgres';
   const instanceId = config.instanceId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // Checks in flight go first: a task's next group read or save, and a search-index batch, wait for them (bounded).
+  const interactive = new InteractiveWork();
   // PostgreSQL: new rows enter the trigram search index in the background (SQLite's openSqlite starts its own).
-  const searchIndexer = database.dialect === 'postgres' ? new PostgresSearchIndexer(db) : undefined;
+  const searchIndexer = database.dialect === 'postgres' ? new PostgresSearchIndexer(db, undefined, interactive) : undefined;
 
   const pool = new Piscina({
     filename: (options.workerFile ?? DEFAULT_WORKER).href,
@@ -122,8 +124,6 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   // While a task runs, its workers compute and store the prints of its questions anyway: the
   // backfill waits rather than compete for the pool and the main thread.
   const bank = new BankIndex({ db, pool, logger, printWorker: PRINT_WORKER, checks: checkOnPool(checkPool), onChanged: bankChanged, busy: () => runner.busy });
-  // Checks in flight go first on the main thread: a task's next group read or save waits for them (bounded).
-  const interactive = new InteractiveWork();
   const runner = new TaskRunner({
     db,
     pool,

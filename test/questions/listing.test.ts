@@ -7,6 +7,7 @@ import { connectDatabase, migrateToLatest, migrationsFor, type DatabaseHandle } 
 import { PostgresSearchIndexer } from '../../src/db/postgres-search-indexer.ts';
 import { deleteQuestion, upsertQuestions } from '../../src/questions/question.repository.ts';
 import { listGroups, listQuestions } from '../../src/questions/question-listing.ts';
+import { InteractiveWork } from '../../src/tasks/interactive-work.ts';
 import { insertTask } from '../../src/tasks/task.repository.ts';
 import { questionInput, type Question, type QuestionInput } from '../../src/questions/question.schema.ts';
 import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../support/database.ts';
@@ -239,6 +240,25 @@ describe.skipIf(!testDatabaseServer())('PostgreSQL search index (pg_trgm, filled
       await handle.db.updateTable('dedup_tasks').set({ status: 'completed' }).where('id', '=', task.id).execute();
       await waitFor(async () => (await pending()) === 0, 30_000, 50);
     } finally {
+      await indexer.stop();
+    }
+  }, 60_000);
+
+  it('indexes after the checks in flight have answered', async () => {
+    const checks = new InteractiveWork();
+    const indexer = new PostgresSearchIndexer(handle.db, 50, checks);
+    await upsertQuestions(handle.db, Array.from({ length: 50 }, (_, i) => row(BANK + 2000 + i)), 't5');
+    let answer!: () => void;
+    const check = checks.during(() => new Promise<void>((resolve) => (answer = resolve)));
+    indexer.start();
+    try {
+      await Bun.sleep(600);
+      expect(await pending()).toBe(50);
+      answer();
+      await check;
+      await waitFor(async () => (await pending()) === 0, 30_000, 50);
+    } finally {
+      answer();
       await indexer.stop();
     }
   }, 60_000);

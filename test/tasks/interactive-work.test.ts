@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test';
 import { InteractiveWork } from '../../src/tasks/interactive-work.ts';
 
-/** A task's main-thread steps wait for checks in flight (interactive-work.ts), but never longer than their bound. */
+/** Background work waits for checks in flight and just answered (interactive-work.ts), but never longer than its bound. */
 describe('InteractiveWork', () => {
   it('lets a step go at once when no check runs', async () => {
     const work = new InteractiveWork();
@@ -21,6 +21,23 @@ describe('InteractiveWork', () => {
     answer();
     await Promise.all([check, step]);
     expect(order).toEqual(['check answered', 'task step']);
+  });
+
+  it('holds a step for a settle period after the last check, and again when another check comes within it', async () => {
+    const work = new InteractiveWork(80);
+    await work.during(async () => {});
+    let stepped = false;
+    const began = performance.now();
+    const step = work.quiet(10_000).then(() => void (stepped = true));
+    await Bun.sleep(40);
+    // A second check inside the settle period: the period starts again when it answers.
+    await work.during(() => Bun.sleep(10));
+    const secondAnswered = performance.now();
+    await Bun.sleep(40);
+    expect(stepped).toBe(false);
+    await step;
+    expect(performance.now() - secondAnswered).toBeGreaterThanOrEqual(75);
+    expect(performance.now() - began).toBeLessThan(1000);
   });
 
   it('lets a step go after its bound while checks keep coming, and counts a failed check as done', async () => {
