@@ -8,9 +8,9 @@
  *
  * Like SQLite's indexer thread: only once imports have gone quiet (the largest id stopped
  * growing) and no task is running (the pool and the server need the cores then), and each batch
- * after the checks in flight (bounded). The main thread only awaits the server here. Several instances on one database index one at a time
- * (an advisory lock per batch); `SKIP LOCKED` keeps a batch from waiting on rows a request is
- * updating.
+ * after the checks in flight (bounded). The main thread only awaits the server here. Several
+ * instances on one database index one at a time (an advisory lock per batch); `SKIP LOCKED`
+ * keeps a batch from waiting on rows a request is updating.
  */
 import { sql, type Kysely } from 'kysely';
 import type { InteractiveWork } from '../tasks/interactive-work.ts';
