@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.ts';
+import { createLogger, drainLogs } from './logger.ts';
 import { startService } from './main.ts';
 import { generateSampleBank, toNdjson } from './sample/generate.ts';
 
@@ -32,12 +33,20 @@ async function api<T>(base: string, path: string, init?: RequestInit): Promise<T
 
 async function main(env: Record<string, string | undefined>) {
   const config = loadConfig({ LOG_LEVEL: 'warn', ...env });
-  const service = await startService(config).catch((error: NodeJS.ErrnoException) => {
+  // As the service's own entry: pretty lines at a terminal, and the last ones written before exit.
+  const logger = await createLogger(config.logLevel, { terminal: process.stdout.isTTY === true });
+  const service = await startService(config, { logger }).catch((error: NodeJS.ErrnoException) => {
     const hint = error.code === 'EADDRINUSE' ? `; port ${config.port} is busy, try: PORT=5050 npm run demo` : '';
     throw new Error(`could not start the service: ${error.message}${hint}`);
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void service.close().then(() => process.exit(0), () => process.exit(1)));
+    process.once(signal, () => {
+      const exit = (code: number) => drainLogs(logger).then(() => process.exit(code));
+      service.close().then(
+        () => exit(0),
+        () => exit(1),
+      );
+    });
   }
   const log = (text: string) => console.log(`[demo] ${text}`);
   log(`service on ${service.url} (database ${config.databaseUrl})`);
