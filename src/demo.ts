@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger, drainLogs } from './logger.ts';
-import { startService } from './main.ts';
+import { createLogger } from './logger.ts';
+import { closeOnSignals, startService } from './main.ts';
 import { generateSampleBank, toNdjson } from './sample/generate.ts';
 
 const SAMPLE = { count: 12_000, seed: 42, channels: 6 };
@@ -39,15 +39,7 @@ async function main(env: Record<string, string | undefined>) {
     const hint = error.code === 'EADDRINUSE' ? `; port ${config.port} is busy, try: PORT=5050 npm run demo` : '';
     throw new Error(`could not start the service: ${error.message}${hint}`);
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      const exit = (code: number) => drainLogs(logger).then(() => process.exit(code));
-      service.close().then(
-        () => exit(0),
-        () => exit(1),
-      );
-    });
-  }
+  closeOnSignals(service, logger);
   const log = (text: string) => console.log(`[demo] ${text}`);
   log(`service on ${service.url} (database ${config.databaseUrl})`);
 

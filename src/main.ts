@@ -237,6 +237,12 @@ export async function main(env: Record<string, string | undefined>, options: Ser
     await drainLogs(logger);
     process.exit(1);
   });
+  closeOnSignals(service, logger);
+  return service;
+}
+
+/** On SIGINT/SIGTERM: closes the service, waits for its last log lines, and exits (1 if closing failed). */
+export function closeOnSignals(service: RunningService, logger: Logger): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       const exit = (code: number) => drainLogs(logger).then(() => process.exit(code));
@@ -246,7 +252,6 @@ export async function main(env: Record<string, string | undefined>, options: Ser
       );
     });
   }
-  return service;
 }
 
 if (import.meta.main) await main(process.env);
