@@ -121,7 +121,7 @@ describe('POST /api/dedup/check', () => {
     expect((await service.api('POST', '/api/dedup/check', 'content', { 'content-type': 'text/plain' })).status).toBe(415);
   });
 
-  it('stores a 64-byte print for every question once a task ran over them', async () => {
+  it('stores a 96-byte print for every question once a task ran over them', async () => {
     const { id } = (await service.api('POST', '/api/dedup/tasks', { task_name: 'prints' })).body.data;
     await service.api('POST', `/api/dedup/tasks/${id}/start`);
     for (let i = 0; i < 200 && (await service.api('GET', `/api/dedup/tasks/${id}`)).body.data.status === 'running'; i++) await Bun.sleep(25);
@@ -134,7 +134,7 @@ describe('POST /api/dedup/check', () => {
            from questions q left join question_prints p on p.question_id = q.id and p.row_hash = q.row_hash`,
         )
         .get() as { total: number; printed: number; bytes: number; waiting: number };
-      expect(rows).toEqual({ total: 3, printed: 3, bytes: 64, waiting: 0 });
+      expect(rows).toEqual({ total: 3, printed: 3, bytes: 96, waiting: 0 });
     } finally {
       sqlite.close();
     }

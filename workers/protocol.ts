@@ -119,8 +119,10 @@ export function wholeBuffersOf(arrays: readonly (ArrayBufferView | null | undefi
   return [...buffers];
 }
 
-/** uint32 words per question in GroupJob.prints / GroupResult.prints (64 bytes). */
-export const FINGERPRINT_WORDS = 16;
+/** uint32 words per question in GroupJob.prints / GroupResult.prints (96 bytes; layout in dedup/print.ts). */
+export const FINGERPRINT_WORDS = 24;
+/** The words of a print made before the MinHash (dedup/minhash.ts) was added: still read, the rest zeros. */
+export const LEGACY_FINGERPRINT_WORDS = 16;
 
 export interface ClusterMember {
   questionId: number;

@@ -1,18 +1,23 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
+import { FINGERPRINT_WORDS, LEGACY_FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { nextTurn } from '../pace.ts';
 
 const PRINT_BYTES = FINGERPRINT_WORDS * 4;
+const LEGACY_PRINT_BYTES = LEGACY_FINGERPRINT_WORDS * 4;
 /** Rows per INSERT: three bound parameters a row, far below SQLite's and PostgreSQL's limits. */
 const STORE_CHUNK = 1000;
 
-/** Stored blobs into the worker's layout, one row per question; a missing or odd-sized blob stays zeros (recomputed). */
+/**
+ * Stored blobs into the worker's layout, one row per question; a missing or odd-sized blob stays
+ * zeros (recomputed). A print stored before the MinHash was added (migration 015 queues it to be
+ * printed again) keeps its words with a zero MinHash, which drops no candidate.
+ */
 export function packPrints(blobs: (Uint8Array | null)[]): Uint32Array {
   const prints = new Uint32Array(blobs.length * FINGERPRINT_WORDS);
   const bytes = new Uint8Array(prints.buffer);
   blobs.forEach((blob, row) => {
-    if (blob !== null && blob.byteLength === PRINT_BYTES) bytes.set(blob, row * PRINT_BYTES);
+    if (blob !== null && (blob.byteLength === PRINT_BYTES || blob.byteLength === LEGACY_PRINT_BYTES)) bytes.set(blob, row * PRINT_BYTES);
   });
   return prints;
 }

@@ -3,6 +3,7 @@ import { Piscina } from 'piscina';
 import { CheckIndex, checkGroup, checkOnPool, checkOnThisThread, checkQuestion, printOf, type TextLoader } from '../../src/dedup/check.ts';
 import { TextDataCache, type StoredText } from '../../workers/dedup/check-verify.ts';
 import { textData } from '../../workers/dedup/compare.ts';
+import { F_MINHASH, FP_WORDS } from '../../workers/dedup/print.ts';
 
 const STEM = '在直角坐标系xOy中,曲线C的参数方程为x=2cosθ,y=4sinθ(θ为参数),直线l的参数方程为x=1+tcosα,y=2+tsinα(t为参数).(1)求C和l的直角坐标方程;(2)若曲线C截直线l所得线段的中点坐标为(1,2),求l的斜率.';
 const OTHER = '阅读下面的材料,根据要求写作.人们因技术发展得以更好地掌控时间,但也有人因此成了时间的仆人.';
@@ -67,6 +68,36 @@ describe('checkQuestion', () => {
     expect(hits.map((h) => h.question_id)).toEqual([9, 3]);
     expect(index.size).toBe(5);
     expect(index.pending).toBe(1);
+  });
+});
+
+describe('checkQuestion and the MinHash', () => {
+  /** STEM with every third Chinese character from the k-th on replaced: the same formulas, Jaccard ~0.4. */
+  const sibling = (k: number) => {
+    let n = 0;
+    return STEM.replace(/[\u4e00-\u9fff]/g, (c) => (n++ % 3 === k % 3 ? String.fromCharCode(0x4e00 + ((c.charCodeAt(0) * 31 + k * 977) % 20000)) : c));
+  };
+  const siblings: Row[] = Array.from({ length: 40 }, (_, k) => ({ id: 10 + k, channel: 'a', content: sibling(k) }));
+  const near: Row = { id: 3, channel: 'a', content: STEM.replace('求C和l的直角坐标方程', '求C与l的直角坐标方程') };
+
+  it('reads back none of the questions that only share the formulas, where prints without it read a dozen; same hits', async () => {
+    const withMinhash = bank([near, ...siblings], true);
+    const hits = await checkQuestion(withMinhash.index, input, {}, withMinhash.load, checkOnThisThread());
+    expect(hits.map((h) => h.question_id)).toEqual([3]);
+    expect(withMinhash.reads).toEqual([3]);
+    // The same bank with prints stored before the MinHash (its words zero): the sketch keys alone propose them.
+    const legacy = bank([near, ...siblings], false);
+    legacy.index = new CheckIndex();
+    for (const row of [near, ...siblings]) {
+      const print = printOf(row.content, null);
+      print.fill(0, F_MINHASH, FP_WORDS);
+      legacy.index.upsert(row.id, checkGroup('解答题', '数学', row.channel), print);
+    }
+    legacy.index.build();
+    const legacyHits = await checkQuestion(legacy.index, input, {}, legacy.load, checkOnThisThread());
+    expect(legacyHits).toEqual(hits);
+    expect(legacy.reads.length).toBeGreaterThan(5);
+    expect(legacy.reads).toContain(3);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test';
 import { valueSymbol } from 'piscina';
 import { bandCandidates, bandLayout } from '../../workers/dedup/bands.ts';
 import { dedupGroup } from '../../workers/dedup/engine.ts';
+import { FP_WORDS } from '../../workers/dedup/print.ts';
 import { hamming64 } from '../../workers/dedup/hash.ts';
 import { NO_KEY, SKETCH_KEYS, sketchCandidates } from '../../workers/dedup/sketch.ts';
 import { UnionFind } from '../../workers/dedup/union-find.ts';
@@ -178,10 +179,10 @@ describe('dedupGroup', () => {
     const first = dedupGroup(job([STEM, '另一道题']));
     // Row 1's print is the one of row 0: vouched, it is used as sent; not vouched, it is found stale and recomputed.
     const swapped = new Uint32Array(first.prints);
-    swapped.set(first.prints.subarray(0, 16), 16);
+    swapped.set(first.prints.subarray(0, FP_WORDS), FP_WORDS);
     const vouched = dedupGroup({ ...job([STEM, '另一道题']), prints: swapped, vouched: Uint8Array.of(1, 1) });
     expect(Array.from(vouched.fresh)).toEqual([0, 0]);
-    expect(Array.from(vouched.prints.subarray(16, 32))).toEqual(Array.from(first.prints.subarray(0, 16)));
+    expect(Array.from(vouched.prints.subarray(FP_WORDS, 2 * FP_WORDS))).toEqual(Array.from(first.prints.subarray(0, FP_WORDS)));
     const checked = dedupGroup({ ...job([STEM, '另一道题']), prints: swapped, vouched: Uint8Array.of(1, 0) });
     expect(Array.from(checked.fresh)).toEqual([0, 1]);
     expect(Array.from(checked.prints)).toEqual(Array.from(first.prints));
@@ -219,7 +220,7 @@ describe('dedupGroup', () => {
     const after = [...before, `<p>${STEM}</p>`];
     const expected = dedupGroup(job(after, opts, [1, 2, 3, 4])).clusters;
     expect(expected[0]!.members).toHaveLength(3);
-    const prints = new Uint32Array(after.length * 16);
+    const prints = new Uint32Array(after.length * FP_WORDS);
     prints.set(cold.prints);
     let sent = new Set([3]);
     let result: ReturnType<typeof dedupGroup> | undefined;
@@ -251,7 +252,7 @@ describe('dedupGroup', () => {
     const ids = [1, 2, 3, 4, 5];
     const expected = dedupGroup(job(after, opts, ids)).clusters;
     expect(expected[0]!.members).toHaveLength(4);
-    const prints = new Uint32Array(after.length * 16);
+    const prints = new Uint32Array(after.length * FP_WORDS);
     prints.set(cold.prints);
     const packer = new TextPacker();
     after.forEach((text, i) => (i < before.length ? packer.addOmitted() : packer.addString(text)));

@@ -26,7 +26,8 @@
 import { bandKey, bandLayout } from './bands.ts';
 import { fmix32, hamming64 } from './hash.ts';
 import { IdRows } from './id-rows.ts';
-import { COUNT_MASK, F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
+import { minhashFloor, mayReach, type MinhashFloor } from './minhash.ts';
+import { COUNT_MASK, F_AGREE, F_COUNT, F_EXACT_A, F_EXACT_B, F_MINHASH, F_SIM_HI, F_SIM_LO, F_SKETCH, FP_WORDS } from './print.ts';
 import { NO_KEY, SKETCH_KEYS, looseDistance, minSharedKeys, sharedInUnionSketchOf } from './sketch.ts';
 
 /** Bands are built for this distance: the contract default. */
@@ -166,6 +167,8 @@ export class CheckIndex {
   private merging: Merge | undefined;
   private readonly rowOf = new IdRows();
   private readonly layout = bandLayout(INDEX_DISTANCE);
+  /** MinHash floors by similarity asked for (minhash.ts). */
+  private readonly floors = new Map<number, MinhashFloor>();
 
   get size(): number {
     return this.rowOf.size;
@@ -324,7 +327,8 @@ export class CheckIndex {
   /**
    * Rows that may be near-duplicates of the question whose print is
    * q[qa..qa+FP_WORDS), decided on prints: exact text, or a shared band
-   * within maxDistance, or enough shared sketch keys; formulas must agree.
+   * within maxDistance, or enough shared sketch keys; formulas must agree, and the MinHashes
+   * must not rule out the similarity asked for (minhash.ts).
    */
   candidates(q: Uint32Array, qa: number, query: CheckQuery): Candidate[] {
     const p = this.prints;
@@ -353,6 +357,7 @@ export class CheckIndex {
     const groupOf = this.groupOf;
     const needShared = minSharedKeys(query.minSimilarity);
     const loose = looseDistance(query.minSimilarity);
+    const floor = this.floorFor(query.minSimilarity);
     const hi = q[qa + F_SIM_HI]!;
     const lo = q[qa + F_SIM_LO]!;
 
@@ -372,6 +377,8 @@ export class CheckIndex {
         // apart to need their shared keys counted.
         const byBand = viaBand && distance <= query.maxDistance;
         if (!byBand && (distance > loose || sharedInUnionSketchOf(q, qa + F_SKETCH, p, at + F_SKETCH) < needShared)) return;
+        // Most candidates the keys propose share a stock phrase or the formulas and fall well short.
+        if (!mayReach(q, qa + F_MINHASH, p, at + F_MINHASH, floor)) return;
       }
       out.push({ row, id, distance, exact });
     };
@@ -400,6 +407,16 @@ export class CheckIndex {
       consider(row, banded);
     }
     return out;
+  }
+
+  /** The MinHash floor of a similarity, computed once (checks nearly all ask for the default). */
+  private floorFor(minSimilarity: number): MinhashFloor {
+    let floor = this.floors.get(minSimilarity);
+    if (floor === undefined) {
+      floor = minhashFloor(minSimilarity);
+      if (this.floors.size < 64) this.floors.set(minSimilarity, floor);
+    }
+    return floor;
   }
 
   /** Shingle positions of a stored row, for callers that want to skip obviously short texts. */

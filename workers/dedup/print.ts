@@ -1,6 +1,6 @@
 /**
  * Layout of one question's cached print: FINGERPRINT_WORDS uint32 words.
- * The runner stores a row as an opaque 64-byte blob; only the worker reads it.
+ * The runner stores a row as an opaque 96-byte blob; only the workers and the check index read it.
  */
 import { FINGERPRINT_WORDS } from '../protocol.ts';
 
@@ -27,3 +27,5 @@ export const P_NUMBERS = 1 << 24;
 export const P_FORMULAS = 1 << 25;
 /** SKETCH_KEYS smallest shingle hashes: candidate keys for texts too short for bands. */
 export const F_SKETCH = 8;
+/** MINHASH_WORDS words of 4-bit MinHash codes (minhash.ts): how near two texts are, before reading either. */
+export const F_MINHASH = 16;

@@ -6,7 +6,8 @@
 import { formulaContent, formulaKey, shingle, shingleBuffer } from './features.ts';
 import { combine, hashString64 } from './hash.ts';
 import { normalize, type Normalized } from './normalize.ts';
-import { COUNT_MASK, F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_SIM_HI, F_SKETCH, FP_WORDS, P_FORMULAS, P_NUMBERS } from './print.ts';
+import { minhashOf } from './minhash.ts';
+import { COUNT_MASK, F_AGREE, F_CONTENT_A, F_CONTENT_B, F_COUNT, F_EXACT_A, F_MINHASH, F_SIM_HI, F_SKETCH, FP_WORDS, P_FORMULAS, P_NUMBERS } from './print.ts';
 import { sketchKeys } from './sketch.ts';
 import { simhash64 } from './simhash.ts';
 
@@ -45,6 +46,7 @@ export function fingerprintQuestion(content: string, options: string | null, out
   const { hasNumbers, hasFormulas } = formulaContent();
   out[at + F_COUNT] = Math.min(n, COUNT_MASK) | (hasNumbers ? P_NUMBERS : 0) | (hasFormulas ? P_FORMULAS : 0);
   sketchKeys(shingles, n, out, at + F_SKETCH);
+  minhashOf(shingles, n, out, at + F_MINHASH);
   return normalized;
 }
 
