@@ -166,6 +166,45 @@ describe('new rows above the print backlog’s mark (migration 014)', () => {
   });
 });
 
+describe('prints stored before the MinHash (64 bytes)', () => {
+  it('are found by checks at once, are not on the backlog, and are printed again in the background, in place', async () => {
+    const own = await openTestDatabase('print-legacy');
+    const { db } = own;
+    const rows = scaleCorpus(corpus.base, 300).map((q, i) => ({ external_id: `m${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'legacy', content: q.content }) as QuestionInput);
+    await upsertQuestions(db, rows, now());
+    const stored = await db.selectFrom('questions').select(['id', 'row_hash', 'content']).orderBy('id').execute();
+    // What a service before the MinHash stored: the first 16 words of today's print.
+    await db
+      .insertInto('question_prints')
+      .values(stored.map((row) => ({ question_id: row.id, row_hash: row.row_hash, print: Buffer.from(printOf(row.content, null).buffer, 0, 64) })))
+      .execute();
+    const printBytes = async () => (await db.selectFrom('question_prints').select('print').execute()).map((row) => row.print.byteLength);
+    let busy = true;
+    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => busy, backfillDelayMs: 10 });
+    try {
+      await bank.load();
+      expect(bank.size).toBe(rows.length);
+      expect(await waitingForPrint(db)).toEqual([]);
+      const probe = rows[rows.length - 1]!;
+      const hits = await bank.check({ ...probe, options: null }, {});
+      expect(hits.filter((hit) => hit.similarity === 1).map((hit) => hit.question_id)).toContain(Number(stored[stored.length - 1]!.id));
+      // The check printed nothing (a catch-up would have): every print is still the old one.
+      expect(new Set(await printBytes())).toEqual(new Set([64]));
+      busy = false;
+      bank.scheduleBackfill(0);
+      for (let wait = 0; wait < 400 && (await printBytes()).some((bytes) => bytes !== 96); wait++) await Bun.sleep(25);
+      expect(new Set(await printBytes())).toEqual(new Set([96]));
+      // Written over the rows held: nothing new to sort, the same questions found.
+      expect(bank.size).toBe(rows.length);
+      expect(await settled(bank)).toBe(0);
+      expect((await bank.check({ ...probe, options: null }, {})).map((hit) => hit.question_id)).toEqual(hits.map((hit) => hit.question_id));
+    } finally {
+      await bank.close();
+      await own.close();
+    }
+  });
+});
+
 describe('loading the stored prints at start-up', () => {
   it('indexes every valid print, page after page, and leaves out a print of an older version', async () => {
     const own = await openTestDatabase('print-load');

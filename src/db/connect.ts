@@ -18,7 +18,6 @@ import { pgSearchBackgroundMigration } from './migrations/011_pg_search_backgrou
 import { bulkInsertUpkeepMigration } from './migrations/012_bulk_insert_upkeep.ts';
 import { decisionLapsedMigration } from './migrations/013_decision_lapsed.ts';
 import { printQueueMarkMigration } from './migrations/014_print_queue_mark.ts';
-import { minhashPrintsMigration } from './migrations/015_minhash_prints.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -90,7 +89,6 @@ export function migrationsFor(dialect: DialectName): MigrationProvider {
         '012_bulk_insert_upkeep': bulkInsertUpkeepMigration(dialect),
         '013_decision_lapsed': decisionLapsedMigration(dialect),
         '014_print_queue_mark': printQueueMarkMigration(dialect),
-        '015_minhash_prints': minhashPrintsMigration(dialect),
       };
     },
   };

@@ -5,7 +5,7 @@ import type { PrintJob } from '../../workers/print.worker.ts';
 import { FINGERPRINT_WORDS } from '../../workers/protocol.ts';
 import { CheckIndex, checkGroup, checkQuestion, type CheckHit, type CheckInput, type CheckOptions, type CheckWork, type StoredVersion } from './check.ts';
 import { nextTurn } from '../pace.ts';
-import { packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
+import { isLegacyPrint, packPrints, storePrints, versionKey, type PrintedRow } from './fingerprints.ts';
 import { CoalescedReads } from './coalesced-reads.ts';
 import { StoredTextCache } from './text-cache.ts';
 import { FreshRows } from './fresh-rows.ts';
@@ -90,6 +90,12 @@ export class BankIndex {
   private readonly backlogged: CoalescedReads<string, true>;
   /** The spans of each group's new rows known printed: a check walks only past them. */
   private readonly freshRows: FreshRows;
+  /**
+   * Questions whose stored print predates the MinHash (64 bytes): indexed as they are, so checks
+   * find them, and printed again in the background. Not on the backlog: a check's catch-up
+   * would print thousands of them before answering, right after an upgrade.
+   */
+  private legacy: number[] = [];
 
   constructor(private readonly deps: BankIndexDeps) {
     this.texts = new CoalescedReads((ids) => this.readTexts(ids), CHECK_READS_IN_FLIGHT, READ_CHUNK);
@@ -232,6 +238,7 @@ export class BankIndex {
       }
       // Only prints of the questions' current versions: a print of an older version is never valid.
       const valid = page.filter((row) => questions.get(Number(row.question_id))?.rowHash === row.row_hash);
+      for (const row of valid) if (isLegacyPrint(row.print)) this.legacy.push(Number(row.question_id));
       const prints = packPrints(valid.map((row) => row.print));
       valid.forEach((row, i) => {
         const question = questions.get(Number(row.question_id))!;
@@ -432,7 +439,30 @@ export class BankIndex {
       printed += page.length;
     }
     if (!this.closed && !this.deps.busy?.()) printed += await this.backfillAboveMark();
+    if (!this.closed && !this.deps.busy?.()) printed += await this.reprintLegacy();
     if (printed > 0) logger.info({ printed, indexed: this.index.size }, 'fingerprints computed');
+  }
+
+  /** Prints the questions whose stored print predates the MinHash again, a page at a time; returns how many. */
+  private async reprintLegacy(): Promise<number> {
+    let printed = 0;
+    while (this.legacy.length > 0 && !this.closed) {
+      if (this.deps.busy?.()) {
+        this.scheduleBackfill();
+        break;
+      }
+      const ids = this.legacy.splice(0, PAGE);
+      const rows: UnprintedRow[] = [];
+      for (let from = 0; from < ids.length; from += READ_CHUNK) {
+        const chunk = ids.slice(from, from + READ_CHUNK);
+        // Deleted since: nothing to print. Changed since: printed for the version stored now.
+        const found = await this.deps.db.selectFrom('questions').select(['id', 'type_name', 'subject_name', 'channel_code', 'content', 'options', 'row_hash']).where('id', 'in', chunk).execute();
+        for (const row of found) rows.push({ ...row, id: Number(row.id) });
+      }
+      if (rows.length > 0) await this.printAndStore(rows);
+      printed += rows.length;
+    }
+    return printed;
   }
 
   /**

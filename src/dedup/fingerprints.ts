@@ -10,8 +10,8 @@ const STORE_CHUNK = 1000;
 
 /**
  * Stored blobs into the worker's layout, one row per question; a missing or odd-sized blob stays
- * zeros (recomputed). A print stored before the MinHash was added (migration 015 queues it to be
- * printed again) keeps its words with a zero MinHash, which drops no candidate.
+ * zeros (recomputed). A print stored before the MinHash was added (`isLegacyPrint`) keeps its
+ * words with a zero MinHash, which drops no candidate.
  */
 export function packPrints(blobs: (Uint8Array | null)[]): Uint32Array {
   const prints = new Uint32Array(blobs.length * FINGERPRINT_WORDS);
@@ -20,6 +20,11 @@ export function packPrints(blobs: (Uint8Array | null)[]): Uint32Array {
     if (blob !== null && (blob.byteLength === PRINT_BYTES || blob.byteLength === LEGACY_PRINT_BYTES)) bytes.set(blob, row * PRINT_BYTES);
   });
   return prints;
+}
+
+/** A 64-byte print, stored before the MinHash: still valid, to be printed again (BankIndex does, in the background). */
+export function isLegacyPrint(blob: Uint8Array): boolean {
+  return blob.byteLength === LEGACY_PRINT_BYTES;
 }
 
 /** Row `row` of `prints` as a blob of its own (a copy: the caller's buffer may be reused). */

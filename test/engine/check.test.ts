@@ -195,6 +195,21 @@ describe('CheckIndex upsert', () => {
     expect(index.pending).toBe(1);
     expect(index.size).toBe(1);
   });
+
+  it('writes a print made again with its MinHash over the stored one in place (same keys), no new row to sort', () => {
+    const index = new CheckIndex();
+    const version = [7, 9];
+    const print = printOf(STEM, null);
+    const legacy = print.slice();
+    legacy.fill(0, F_MINHASH, FP_WORDS);
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), legacy, 0, version);
+    index.build();
+    index.upsert(1, checkGroup('解答题', '数学', 'a'), print, 0, version);
+    expect(index.pending).toBe(0);
+    const held = new Uint32Array(FP_WORDS);
+    expect(index.printOf(1, Uint32Array.from(version), held, 0)).toBe(true);
+    expect(Array.from(held)).toEqual(Array.from(print));
+  });
 });
 
 describe('the check pool (workers/check.worker.ts on a real Piscina pool)', () => {

@@ -91,7 +91,12 @@ describe('MinHash', () => {
     const prints = questions.map((q) => printOf(q.content, q.options));
     const shingles = questions.map((q) => textData(q.content, q.options).shingles);
     const floor = minhashFloor(0.8);
-    const byGroup = Map.groupBy(questions.keys(), (i) => questions[i]!.group);
+    const byGroup = new Map<string, number[]>();
+    questions.forEach((q, i) => {
+      const members = byGroup.get(q.group);
+      if (members === undefined) byGroup.set(q.group, [i]);
+      else members.push(i);
+    });
     let near = 0;
     let far = 0;
     let farDropped = 0;

@@ -185,7 +185,13 @@ export class CheckIndex {
   upsert(id: number, group: string, print: Uint32Array, at = 0, version: ArrayLike<number> = NO_VERSION): void {
     // A task stores the print of every question it ran, most of them the very prints held here
     // already: re-adding each as a new row doubled the index and left a million rows to sort.
-    if (this.holds(id, group, print, at, version)) return;
+    // A print with the keys held (one printed again with its MinHash, after an upgrade) is written
+    // over in place: the sorted entries come from the keys alone.
+    const held = this.heldWithKeys(id, group, print, at, version);
+    if (held >= 0) {
+      this.prints.set(print.subarray(at, at + FP_WORDS), held * FP_WORDS);
+      return;
+    }
     this.remove(id);
     if (this.rows === this.ids.length) {
       this.ids = doubled(this.ids, Float64Array);
@@ -203,16 +209,18 @@ export class CheckIndex {
     this.rowOf.set(id, row);
   }
 
-  /** Whether question `id` is held with this group, version (a known one) and print. */
-  private holds(id: number, group: string, print: Uint32Array, at: number, version: ArrayLike<number>): boolean {
+  /** The row holding question `id` with this group, version (a known one) and the print's index keys, or -1. */
+  private heldWithKeys(id: number, group: string, print: Uint32Array, at: number, version: ArrayLike<number>): number {
     const row = this.rowOf.get(id);
-    if (row === undefined || this.groupIds.get(group) !== this.groupOf[row]) return false;
+    if (row === undefined || this.groupIds.get(group) !== this.groupOf[row]) return -1;
     const a = this.versions[2 * row]!;
     const b = this.versions[2 * row + 1]!;
-    if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return false;
-    const prints = this.prints;
-    for (let w = 0, from = row * FP_WORDS; w < FP_WORDS; w++) if (prints[from + w] !== print[at + w]) return false;
-    return true;
+    if ((a === 0 && b === 0) || a !== version[0] || b !== version[1]) return -1;
+    const from = row * FP_WORDS;
+    const p = this.prints;
+    if (p[from + F_SIM_HI] !== print[at + F_SIM_HI] || p[from + F_SIM_LO] !== print[at + F_SIM_LO]) return -1;
+    for (let k = 0; k < SKETCH_KEYS; k++) if (p[from + F_SKETCH + k] !== print[at + F_SKETCH + k]) return -1;
+    return row;
   }
 
   /** The groups whose name starts with prefix (a type and subject), learnt as groups are added. */
