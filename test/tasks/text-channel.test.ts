@@ -8,7 +8,7 @@ import { upsertQuestions } from '../../src/questions/question.repository.ts';
 import type { QuestionInput } from '../../src/questions/question.schema.ts';
 import { buildGroupJob, printedRows, readTexts, type LoadedGroup } from '../../src/tasks/group-job.ts';
 import { unpackTexts } from '../../workers/packed-texts.ts';
-import { jobTransferList, type Cluster, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
+import { FINGERPRINT_WORDS, jobTransferList, type Cluster, type GroupJob, type GroupResult } from '../../workers/protocol.ts';
 import { serveTexts } from '../../workers/text-channel.ts';
 import { loadCorpus, scaleCorpus } from '../bench/corpus.ts';
 import { openTestDatabase } from '../support/database.ts';
@@ -178,7 +178,7 @@ describe('a question deleted while its group is read', () => {
     expect(Array.from(loaded.ids)).toEqual([ids[0]!, ids[2]!]);
     expect(Array.from(loaded.job.omitted!)).toEqual([1, 1]);
     // The last row's print moved up to its new place.
-    expect(Array.from(loaded.job.prints!)).toEqual([...cold.prints!.subarray(0, 16), ...cold.prints!.subarray(32, 48)]);
+    expect(Array.from(loaded.job.prints!)).toEqual([...cold.prints!.subarray(0, FINGERPRINT_WORDS), ...cold.prints!.subarray(2 * FINGERPRINT_WORDS, 3 * FINGERPRINT_WORDS)]);
   });
 });
 
