@@ -3,18 +3,14 @@ import { printOf } from '../../src/dedup/check.ts';
 import { textData } from '../../workers/dedup/compare.ts';
 import { mayReach, minhashFloor, minhashOf, MINHASH_WORDS } from '../../workers/dedup/minhash.ts';
 import { F_MINHASH } from '../../workers/dedup/print.ts';
-import { jaccard } from '../../workers/dedup/verify.ts';
+import { jaccard, jaccardUpperBound } from '../../workers/dedup/verify.ts';
+import { seededRandom } from '../../src/sample/generate.ts';
 import { buildEvalSet, loadGaokao } from './evalset.ts';
 
-/** xorshift32: reproducible shingle hashes. */
+/** Reproducible 32-bit shingle hashes. */
 function randomWords(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
+  const rand = seededRandom(seed);
+  return () => Math.floor(rand() * 2 ** 32);
 }
 
 /** Two shingle sets of `union` distinct hashes whose Jaccard is `similarity` (rounded to whole shingles). */
@@ -86,38 +82,40 @@ describe('MinHash', () => {
   });
 
   const rows = loadGaokao();
-  it.skipIf(rows === null)('never drops a pair of GAOKAO questions and variants that verifies at 0.8', () => {
-    const questions = buildEvalSet(rows!).questions;
+  it.skipIf(rows === null)('never drops a duplicate pair of the GAOKAO evaluation set, and drops the pairs of its questions far apart', () => {
+    const set = buildEvalSet(rows!);
+    const questions = set.questions;
     const prints = questions.map((q) => printOf(q.content, q.options));
     const shingles = questions.map((q) => textData(q.content, q.options).shingles);
     const floor = minhashFloor(0.8);
-    const byGroup = new Map<string, number[]>();
-    questions.forEach((q, i) => {
-      const members = byGroup.get(q.group);
-      if (members === undefined) byGroup.set(q.group, [i]);
-      else members.push(i);
-    });
+    const reaches = (a: number, b: number) => mayReach(prints[a]!, F_MINHASH, prints[b]!, F_MINHASH, floor);
+    // Every labelled duplicate (natural ones and generated variants) at Jaccard 0.8 or more: kept.
     let near = 0;
+    for (const { a, b } of set.positives) {
+      const [x, y] = [a - 1, b - 1];
+      if (jaccard(shingles[x]!, shingles[y]!) < 0.8) continue;
+      near++;
+      if (!reaches(x, y)) throw new Error(`duplicate pair ${a}, ${b} dropped`);
+    }
+    expect(near).toBeGreaterThan(5_000);
+    // Every pair of original questions of one group: kept at 0.8 or more, nearly all dropped below 0.4.
     let far = 0;
     let farDropped = 0;
-    for (const members of byGroup.values()) {
-      for (let x = 0; x < members.length; x++) {
-        for (let y = x + 1; y < members.length; y++) {
-          const [a, b] = [members[x]!, members[y]!];
-          const similarity = jaccard(shingles[a]!, shingles[b]!);
-          const reach = mayReach(prints[a]!, F_MINHASH, prints[b]!, F_MINHASH, floor);
-          if (similarity >= 0.8) {
-            near++;
-            if (!reach) throw new Error(`pair ${a}, ${b} at ${similarity} dropped`);
-          } else if (similarity < 0.4) {
-            far++;
-            if (!reach) farDropped++;
-          }
+    const originals = questions.flatMap((q, i) => (q.kind === 'original' ? [i] : []));
+    for (let x = 0; x < originals.length; x++) {
+      for (let y = x + 1; y < originals.length; y++) {
+        const [a, b] = [originals[x]!, originals[y]!];
+        if (questions[a]!.group !== questions[b]!.group) continue;
+        const similarity = jaccard(shingles[a]!, shingles[b]!);
+        if (similarity >= 0.8 && !reaches(a, b)) throw new Error(`pair ${a}, ${b} at ${similarity} dropped`);
+        if (similarity < 0.4) {
+          far++;
+          if (!reaches(a, b)) farDropped++;
         }
       }
     }
-    expect(near).toBeGreaterThan(10_000);
-    // Nearly every pair far below the similarity is dropped: the point of the MinHash.
+    expect(far).toBeGreaterThan(10_000);
+    // The point of the MinHash.
     expect(farDropped / far).toBeGreaterThan(0.95);
-  });
+  }, 30_000);
 });
