@@ -96,6 +96,8 @@ export class BankIndex {
    * would print thousands of them before answering, right after an upgrade.
    */
   private legacy: number[] = [];
+  /** How far reprintLegacy got through `legacy`. */
+  private legacyAt = 0;
 
   constructor(private readonly deps: BankIndexDeps) {
     this.texts = new CoalescedReads((ids) => this.readTexts(ids), CHECK_READS_IN_FLIGHT, READ_CHUNK);
@@ -446,12 +448,13 @@ export class BankIndex {
   /** Prints the questions whose stored print predates the MinHash again, a page at a time; returns how many. */
   private async reprintLegacy(): Promise<number> {
     let printed = 0;
-    while (this.legacy.length > 0 && !this.closed) {
+    while (this.legacyAt < this.legacy.length && !this.closed) {
       if (this.deps.busy?.()) {
         this.scheduleBackfill();
         break;
       }
-      const ids = this.legacy.splice(0, PAGE);
+      const ids = this.legacy.slice(this.legacyAt, this.legacyAt + PAGE);
+      this.legacyAt += ids.length;
       const rows: UnprintedRow[] = [];
       for (let from = 0; from < ids.length; from += READ_CHUNK) {
         const chunk = ids.slice(from, from + READ_CHUNK);
@@ -461,6 +464,10 @@ export class BankIndex {
       }
       if (rows.length > 0) await this.printAndStore(rows);
       printed += rows.length;
+    }
+    if (this.legacyAt === this.legacy.length) {
+      this.legacy = [];
+      this.legacyAt = 0;
     }
     return printed;
   }
