@@ -17,7 +17,7 @@ export function packPrints(blobs: (Uint8Array | null)[]): Uint32Array {
   const prints = new Uint32Array(blobs.length * FINGERPRINT_WORDS);
   const bytes = new Uint8Array(prints.buffer);
   blobs.forEach((blob, row) => {
-    if (blob !== null && (blob.byteLength === PRINT_BYTES || blob.byteLength === LEGACY_PRINT_BYTES)) bytes.set(blob, row * PRINT_BYTES);
+    if (blob !== null && (blob.byteLength === PRINT_BYTES || isLegacyPrint(blob))) bytes.set(blob, row * PRINT_BYTES);
   });
   return prints;
 }
