@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { Piscina } from 'piscina';
 import pino from 'pino';
-import { BankIndex } from '../src/dedup/bank-index.ts';
+import { BankIndex, type BankIndexDeps } from '../src/dedup/bank-index.ts';
 import { checkOnPool, printOf } from '../src/dedup/check.ts';
 import { storePrints } from '../src/dedup/fingerprints.ts';
 import { FINGERPRINT_WORDS } from '../workers/protocol.ts';
@@ -36,10 +36,25 @@ afterAll(async () => {
   await handle.close();
 });
 
-const rowsOf = (from: number, to: number) =>
+/** Corpus questions from..to-1 as 单选题/数学 rows of `channel`, external ids `${prefix}${n}`. */
+const corpusRows = (channel: string, prefix: string, from: number, to: number) =>
   scaleCorpus(corpus.base, to)
     .slice(from)
-    .map((q, i) => ({ external_id: `b${from + i}`, type_name: '单选题', subject_name: '数学', channel_code: 'sorting', content: q.content }) as QuestionInput);
+    .map((q, i) => ({ external_id: `${prefix}${from + i}`, type_name: '单选题', subject_name: '数学', channel_code: channel, content: q.content }) as QuestionInput);
+const rowsOf = (from: number, to: number) => corpusRows('sorting', 'b', from, to);
+
+/** A database of its own holding `count` corpus rows of `channel`, and those rows as stored, by id. */
+async function ownBank(name: string, channel: string, prefix: string, count: number) {
+  const own = await openTestDatabase(name);
+  const rows = corpusRows(channel, prefix, 0, count);
+  await upsertQuestions(own.db, rows, now());
+  const stored = await own.db.selectFrom('questions').select(['id', 'row_hash', 'content']).orderBy('id').execute();
+  return { own, db: own.db, rows, stored };
+}
+
+/** A BankIndex on `db` with the test's pools, silent, its background backfill a minute away unless told. */
+const bankOn = (db: BankIndexDeps['db'], options: Pick<BankIndexDeps, 'busy' | 'backfillDelayMs'> = {}) =>
+  new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000, ...options });
 
 async function settled(bank: BankIndex) {
   for (let turn = 0; turn < 100 && bank.pending > 0; turn++) await Bun.sleep(5);
@@ -49,7 +64,7 @@ async function settled(bank: BankIndex) {
 describe('the check index of a service started on an empty bank', () => {
   it('sorts what it learns afterwards into runs, import after import, and its checks find it', async () => {
     const { db } = handle;
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    const bank = bankOn(db);
     await bank.load();
     expect(bank.size).toBe(0);
     try {
@@ -75,7 +90,7 @@ describe('the check index of a service started on an empty bank', () => {
     // One CJK character apart each: near copies of one another, none the same text.
     const rows = Array.from({ length: 700 }, (_, i) => ({ external_id: `near${i}`, type_name: '作文', subject_name: '语文', channel_code: 'many', content: `${stem}${String.fromCharCode(0x4e00 + 7 * i)}` }) as QuestionInput);
     await upsertQuestions(db, rows, now());
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    const bank = bankOn(db);
     await bank.load();
     try {
       const hits = await bank.check({ type_name: '作文', subject_name: '语文', channel_code: 'many', content: stem, options: null }, {});
@@ -95,7 +110,7 @@ describe('the texts of checks\' candidates, kept between checks', () => {
     const group = { type_name: '作文', subject_name: '语文', channel_code: 'text-cache' };
     await upsertQuestions(db, ['甲', '丙'].map((tail, i) => ({ ...group, external_id: `tc${i}`, content: `${stem}${tail}` }) as QuestionInput), now());
     const [changed, deleted] = (await db.selectFrom('questions').select('id').where('channel_code', '=', group.channel_code).orderBy('id').execute()).map((row) => Number(row.id));
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), backfillDelayMs: 60_000 });
+    const bank = bankOn(db);
     await bank.load();
     const check = async () => (await bank.check({ ...group, content: `${stem}乙`, options: null }, {})).map((hit) => hit.question_id).sort((a, b) => a - b);
     try {
@@ -119,7 +134,7 @@ describe('new rows above the print backlog’s mark (migration 014)', () => {
     const own = await openTestDatabase('print-queue');
     const { db, dialect } = own;
     let busy = true;
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => busy, backfillDelayMs: 0 });
+    const bank = bankOn(db, { busy: () => busy, backfillDelayMs: 0 });
     const texts = scaleCorpus(corpus.base, 6).map((q) => q.content);
     const row = (id: string, channel: string, content: string) => ({ external_id: id, type_name: '单选题', subject_name: '数学', channel_code: channel, content }) as QuestionInput;
     const group = (channel: string) => ({ type_name: '单选题', subject_name: '数学', channel_code: channel, options: null });
@@ -168,11 +183,7 @@ describe('new rows above the print backlog’s mark (migration 014)', () => {
 
 describe('prints stored before the MinHash (64 bytes)', () => {
   it('are found by checks at once, are not on the backlog, and are printed again in the background, in place', async () => {
-    const own = await openTestDatabase('print-legacy');
-    const { db } = own;
-    const rows = scaleCorpus(corpus.base, 300).map((q, i) => ({ external_id: `m${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'legacy', content: q.content }) as QuestionInput);
-    await upsertQuestions(db, rows, now());
-    const stored = await db.selectFrom('questions').select(['id', 'row_hash', 'content']).orderBy('id').execute();
+    const { own, db, rows, stored } = await ownBank('print-legacy', 'legacy', 'm', 300);
     // What a service before the MinHash stored: the first 16 words of today's print.
     await db
       .insertInto('question_prints')
@@ -180,7 +191,7 @@ describe('prints stored before the MinHash (64 bytes)', () => {
       .execute();
     const printBytes = async () => (await db.selectFrom('question_prints').select('print').execute()).map((row) => row.print.byteLength);
     let busy = true;
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => busy, backfillDelayMs: 10 });
+    const bank = bankOn(db, { busy: () => busy, backfillDelayMs: 10 });
     try {
       await bank.load();
       expect(bank.size).toBe(rows.length);
@@ -207,19 +218,15 @@ describe('prints stored before the MinHash (64 bytes)', () => {
 
 describe('loading the stored prints at start-up', () => {
   it('indexes every valid print, page after page, and leaves out a print of an older version', async () => {
-    const own = await openTestDatabase('print-load');
-    const { db } = own;
     // More questions than one page of prints (2,000): the load must go on to the next pages.
-    const rows = scaleCorpus(corpus.base, 2300).map((q, i) => ({ external_id: `l${i}`, type_name: '单选题', subject_name: '数学', channel_code: 'load', content: q.content }) as QuestionInput);
-    await upsertQuestions(db, rows, now());
-    const stored = await db.selectFrom('questions').select(['id', 'row_hash', 'content']).orderBy('id').execute();
+    const { own, db, rows, stored } = await ownBank('print-load', 'load', 'l', 2300);
     const prints = new Uint32Array(stored.length * FINGERPRINT_WORDS);
     stored.forEach((row, i) => prints.set(printOf(row.content, null), i * FINGERPRINT_WORDS));
     await storePrints(db, stored.map((row, i) => ({ id: Number(row.id), rowHash: row.row_hash, row: i })), prints);
     // The last question changes after its print was stored: that print no longer counts.
     const changed = rows[rows.length - 1]!;
     await upsertQuestions(db, [{ ...changed, content: `${changed.content}（改）` }], now());
-    const bank = new BankIndex({ db, pool: printPool, logger: pino({ level: 'silent' }), printWorker: new URL('../workers/print.worker.ts', import.meta.url), checks: checkOnPool(checkPool), busy: () => true, backfillDelayMs: 60_000 });
+    const bank = bankOn(db, { busy: () => true });
     try {
       await bank.load();
       expect(bank.size).toBe(rows.length - 1);
